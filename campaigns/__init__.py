@@ -1,0 +1,136 @@
+"""The donation campaign tracker: create_app builds a configured Flask application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from campaigns.extensions import babel, csrf, db, limiter, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self' https://checkout.stripe.com",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the app. ``config`` is a config object, a name from config.CONFIGS, or None
+    (then ``FLASK_CONFIG`` decides, default development); a dict overrides single keys."""
+    from config import CONFIGS
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    overrides = config if isinstance(config, dict) else {}
+    if config is None or isinstance(config, dict):
+        config = os.environ.get("FLASK_CONFIG", "development")
+    if isinstance(config, str):
+        config = CONFIGS[config]()
+    app.config.from_object(config)
+    app.config.update(overrides)
+    config.check()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    app.after_request(set_security_headers)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    import campaigns.models  # noqa: F401 - registers the tables with the metadata
+
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+
+def configure_sqlite(engine) -> None:
+    """WAL and a busy timeout, so the embedded default survives several writers."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """The reader's language from Accept-Language, among those the site speaks."""
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
+
+
+def register_blueprints(app: Flask) -> None:
+    from campaigns.api import bp as api_bp
+    from campaigns.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    def render_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return {"error": error.name, "status": error.code}, error.code
+        return render_template("errors/error.html", error=error), error.code
+
+    for code in (400, 403, 404, 405, 413, 429, 500, 503):
+        app.register_error_handler(code, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    from campaigns.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from campaigns.public.filters import register as register_filters
+
+    register_filters(app)
+
+
+def set_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response

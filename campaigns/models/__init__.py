@@ -1,0 +1,28 @@
+"""Typed SQLAlchemy models. They hold invariants; services commit nothing and models neither."""
+
+from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
+from campaigns.models.donation import Donation, DonationStatus
+from campaigns.models.ledger import LedgerEntry, LedgerKind
+from campaigns.models.outbox import OutboxMessage
+from campaigns.models.provider_event import ProviderEvent
+from campaigns.models.receipt import Receipt
+from campaigns.models.report import ActivityReport, ReportFigure, ReportImage
+from campaigns.models.staff import StaffUser
+
+__all__ = [
+    "ActivityReport",
+    "Campaign",
+    "CampaignDonor",
+    "CampaignTotals",
+    "Donation",
+    "DonationOption",
+    "DonationStatus",
+    "LedgerEntry",
+    "LedgerKind",
+    "OutboxMessage",
+    "ProviderEvent",
+    "Receipt",
+    "ReportFigure",
+    "ReportImage",
+    "StaffUser",
+]

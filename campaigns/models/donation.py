@@ -1,0 +1,110 @@
+"""A donor's gift: what was chosen, who gave it, and where its payment stands."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.extensions import db
+from campaigns.models.base import UTCDateTime, enum_type, new_token, utcnow
+from campaigns.models.campaign import Campaign, Designation, DonationOption
+
+
+class DonationStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    DISPUTED = "disputed"
+    LOST = "lost"
+
+
+class Frequency(enum.StrEnum):
+    ONCE = "once"
+    MONTHLY = "monthly"
+
+
+S = DonationStatus
+# Status moves only forward along these edges (a won dispute returns to paid).
+TRANSITIONS: dict[DonationStatus, frozenset[DonationStatus]] = {
+    S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
+    S.DISPUTED: frozenset({S.PAID, S.LOST}),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.LOST: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    """A status change the state machine does not allow."""
+
+
+class Donation(db.Model):
+    """One gift (or one monthly instalment, with ``parent`` naming the subscription's first)."""
+
+    __tablename__ = "donation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("donation_option.id"))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    frequency: Mapped[Frequency] = mapped_column(enum_type(Frequency), default=Frequency.ONCE)
+    designation: Mapped[Designation] = mapped_column(
+        enum_type(Designation), default=Designation.GENERAL
+    )
+    donor_name: Mapped[str] = mapped_column(String(200))
+    donor_email: Mapped[str] = mapped_column(String(254), index=True)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    dedication: Mapped[str] = mapped_column(String(300), default="")
+    on_behalf: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_payment_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"))
+    status: Mapped[DonationStatus] = mapped_column(
+        enum_type(DonationStatus), default=DonationStatus.PENDING, index=True
+    )
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship()
+    option: Mapped[DonationOption | None] = relationship()
+    parent: Mapped[Donation | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
+        ),
+    )
+
+    def move_to(self, status: DonationStatus) -> None:
+        """Change status along an allowed edge; anything else raises InvalidTransition."""
+        if status not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"donation {self.id}: {self.status} -> {status}")
+        self.status = status
+        if status == DonationStatus.PAID and self.paid_at is None:
+            self.paid_at = utcnow()
+
+    @property
+    def public_name(self) -> str | None:
+        """The name shown in public, or None for an anonymous gift."""
+        return None if self.anonymous else self.donor_name

@@ -1,0 +1,139 @@
+"""Money: integer amounts in a currency's minor unit, parsed and formatted per locale.
+
+A Decimal appears only while reading what a person typed; everything stored or compared
+is an ``int`` of minor units (cents, kuruş; yen have none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+)
+from flask_babel import gettext as _
+
+
+@dataclass(frozen=True)
+class Currency:
+    """A currency the charity accepts: ISO 4217 code, exponent and the allowed range."""
+
+    code: str
+    exponent: int
+    minimum: int  # minor units; at least Stripe's own minimum charge
+    maximum: int  # minor units; below Stripe's 8-digit ceiling
+
+    def major(self, minor: int) -> Decimal:
+        return Decimal(minor).scaleb(-self.exponent)
+
+    def minor(self, major: Decimal) -> int:
+        return int(major.scaleb(self.exponent))
+
+
+CURRENCIES: dict[str, Currency] = {
+    c.code: c
+    for c in (
+        Currency("TRY", 2, minimum=20_00, maximum=500_000_00),
+        Currency("USD", 2, minimum=1_00, maximum=100_000_00),
+        Currency("EUR", 2, minimum=1_00, maximum=100_000_00),
+        Currency("GBP", 2, minimum=1_00, maximum=100_000_00),
+        Currency("JPY", 0, minimum=100, maximum=10_000_000),
+    )
+}
+
+
+class AmountError(ValueError):
+    """What a person typed is not an amount we can take; ``str()`` is the message to show."""
+
+
+def currency(code: str) -> Currency:
+    """The Currency for an ISO code; KeyError-free: unknown codes raise AmountError."""
+    try:
+        return CURRENCIES[code.upper()]
+    except KeyError:
+        raise AmountError(_("Unsupported currency: %(code)s", code=code)) from None
+
+
+def parse_amount(text: str, code: str, locale: str) -> int:
+    """Read an amount typed in ``locale`` ("1.250,50" in tr) as minor units of ``code``.
+
+    Refuses anything but digits with the locale's grouping and decimal marks: no signs,
+    exponents, zero, more decimals than the currency has, or amounts outside its range.
+    """
+    cur = currency(code)
+    cleaned = re.sub(r"\s", "", str(text or ""))
+    if not cleaned:
+        raise AmountError(_("Please enter an amount."))
+    decimal_mark = get_decimal_symbol(locale)
+    group_mark = get_group_symbol(locale)
+    if group_mark.isspace():
+        group_mark = ""  # spaces were already removed above
+    whole, _mark, fraction = cleaned.partition(decimal_mark)
+    grouped = rf"\d{{1,3}}(?:{re.escape(group_mark)}\d{{3}})+" if group_mark else None
+    if not (re.fullmatch(r"\d+", whole) or (grouped and re.fullmatch(grouped, whole))):
+        raise AmountError(_("Please enter the amount as a number, for example 50."))
+    if fraction and not re.fullmatch(r"\d+", fraction):
+        raise AmountError(_("Please enter the amount as a number, for example 50."))
+    if decimal_mark in cleaned and not fraction:
+        raise AmountError(_("Please enter the amount as a number, for example 50."))
+    if len(fraction.rstrip("0")) > cur.exponent:
+        raise AmountError(
+            _(
+                "%(code)s amounts can have at most %(n)d decimal places.",
+                code=cur.code,
+                n=cur.exponent,
+            )
+            if cur.exponent
+            else _("%(code)s amounts must be whole numbers.", code=cur.code)
+        )
+    value = Decimal(whole.replace(group_mark, "") if group_mark else whole)
+    if fraction:
+        value += Decimal("0." + fraction)
+    minor = cur.minor(value)
+    check_range(minor, cur.code, locale)
+    return minor
+
+
+def check_range(minor: int, code: str, locale: str) -> None:
+    """Raise AmountError unless ``minor`` lies within the currency's minimum and maximum."""
+    cur = currency(code)
+    if minor < cur.minimum:
+        raise AmountError(
+            _(
+                "The smallest gift we can take is %(amount)s.",
+                amount=format_money(cur.minimum, code, locale),
+            )
+        )
+    if minor > cur.maximum:
+        raise AmountError(
+            _(
+                "The largest gift we can take online is %(amount)s.",
+                amount=format_money(cur.maximum, code, locale),
+            )
+        )
+
+
+def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> str:
+    """``minor`` units of ``code`` as the reader expects: "₺1.250,50" in tr, "$1,250.50" in en.
+
+    ``whole`` drops the decimals when there are none ("₺1.250" on a progress card).
+    """
+    cur = currency(code)
+    amount = cur.major(minor)
+    if whole and minor % (10**cur.exponent) == 0:
+        return format_currency(
+            amount, cur.code, locale=locale, format="¤#,##0", currency_digits=False
+        )
+    return format_currency(amount, cur.code, locale=locale)
+
+
+def format_plain(minor: int, code: str, locale: str) -> str:
+    """The number alone, grouped as a person in ``locale`` would type it ("1.250,50")."""
+    cur = currency(code)
+    pattern = "#,##0" + ("." + "0" * cur.exponent if cur.exponent else "")
+    return format_decimal(cur.major(minor), format=pattern, locale=locale)

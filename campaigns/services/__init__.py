@@ -1,0 +1,1 @@
+"""Use cases: plain functions with explicit arguments. They flush; views commit."""

@@ -1,0 +1,94 @@
+"""Settings, read from the environment when a config object is made.
+
+Pick a class with ``FLASK_CONFIG`` (development, testing, production; default development).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - a marker that production refuses
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Shared defaults: SQLite in instance/, demo payments, e-mail to the log."""
+
+    TESTING = False
+    DEBUG = False
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
+    LANGUAGES = ("en",)
+    REPORTS_PER_PAGE = 12
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_HEADERS_ENABLED = True
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET)
+        self.SQLALCHEMY_DATABASE_URI = env(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'campaigns.sqlite3'}"
+        )
+        self.PAYMENT_PROVIDER = env("PAYMENT_PROVIDER")
+        self.STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+        self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_API_BASE = env("STRIPE_API_BASE")
+        self.MAIL_URL = env("MAIL_URL")
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
+        self.CHARITY_NAME = env("CHARITY_NAME", "Example Relief Association")
+
+    def check(self) -> None:
+        """Raise RuntimeError for settings this environment cannot run with."""
+
+
+class DevelopmentConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.DEBUG = env("FLASK_DEBUG", "0") == "1"
+
+
+class TestingConfig(Config):
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "testing-secret"  # noqa: S105
+        self.SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite://")
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.MAIL_URL = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def check(self) -> None:
+        problems = []
+        if self.SECRET_KEY == DEV_SECRET:
+            problems.append("SECRET_KEY must be set")
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            problems.append("DATABASE_URL must point at PostgreSQL")
+        if (self.PAYMENT_PROVIDER or "stripe") != "stripe":
+            problems.append("PAYMENT_PROVIDER must be 'stripe' in production")
+        if not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
+            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
+        if problems:
+            raise RuntimeError("Refusing to start: " + "; ".join(problems))
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
