@@ -47,6 +47,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
         self.CHARITY_NAME = env("CHARITY_NAME", "Example Relief Association")
+        # Cover and report photos; file names in the database are random, never the user's.
+        self.UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
     def check(self) -> None:
         """Raise RuntimeError for settings this environment cannot run with."""

@@ -28,8 +28,9 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     os.environ["TEST_DATABASE_URL"] = database_url
+    os.environ["UPLOAD_FOLDER"] = str(tmp_path_factory.mktemp("uploads"))
     app = create_app("testing")
     with app.app_context():
         db.drop_all()
