@@ -18,6 +18,19 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def database_url(name: str, default: str) -> str:
+    """A database URL from the environment, with PostgreSQL pinned to psycopg 3.
+
+    Hosting platforms hand out ``postgres://`` URLs and a bare ``postgresql://`` makes
+    SQLAlchemy look for psycopg2, which is not installed.
+    """
+    url = env(name) or default
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 class Config:
     """Shared defaults: SQLite in instance/, demo payments, e-mail to the log."""
 
@@ -36,7 +49,7 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET)
-        self.SQLALCHEMY_DATABASE_URI = env(
+        self.SQLALCHEMY_DATABASE_URI = database_url(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'campaigns.sqlite3'}"
         )
         self.PAYMENT_PROVIDER = env("PAYMENT_PROVIDER")
@@ -66,7 +79,7 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = "testing-secret"  # noqa: S105
-        self.SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite://")
+        self.SQLALCHEMY_DATABASE_URI = database_url("TEST_DATABASE_URL", "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_URL = None
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns.extensions import babel, csrf, db, limiter, login, migrate
+from campaigns.payments import provider_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,7 @@ def create_app(config: object | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_extensions(app)
+    app.extensions["payment_provider"] = provider_from_config(app.config)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -63,7 +65,9 @@ def create_app(config: object | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    import campaigns.models  # noqa: F401 - registers the tables with the metadata
+    # Register every table with the metadata (for migrations), the demo checkout's too.
+    import campaigns.models
+    import campaigns.payments.demo_provider  # noqa: F401
 
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -97,10 +101,16 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from campaigns.api import bp as api_bp
+    from campaigns.demo_checkout import bp as demo_checkout_bp
+    from campaigns.donations import bp as donations_bp
     from campaigns.public import bp as public_bp
+    from campaigns.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(donations_bp)
+    app.register_blueprint(demo_checkout_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from campaigns.extensions import db
 
 totals_cli = AppGroup("totals", help="Campaign totals kept beside the ledger.")
 demo_cli = AppGroup("demo", help="Demo campaigns, reports and donations.")
+stripe_cli = AppGroup("stripe", help="Payments with Stripe.")
 
 
 @totals_cli.command("verify")
@@ -37,6 +41,35 @@ def demo_load_command(if_empty: bool, donations: int) -> None:
     click.echo(summary)
 
 
+DURATION = re.compile(r"(\d{1,5})([mhd])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = DURATION.fullmatch(text.strip())
+    if not match:
+        raise click.BadParameter("use a number and m, h or d, e.g. 72h")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+@stripe_cli.command("reconcile")
+@click.option("--since", default="72h", show_default=True, help="How far back: 30m, 72h, 7d.")
+def reconcile_command(since: str) -> None:
+    """Fulfil or expire recent checkouts whose webhook never arrived; print each repair."""
+    from campaigns.services.payments import reconcile_checkouts
+
+    provider = current_app.extensions["payment_provider"]
+    start = datetime.now(UTC) - parse_duration(since)
+    repaired = 0
+    for checkout, outcome in reconcile_checkouts(db.session, provider, start):
+        db.session.commit()
+        repaired += 1
+        click.echo(f"repaired {checkout.id} (donation {checkout.reference}): {outcome}")
+    db.session.commit()
+    click.echo(f"{repaired} checkout(s) repaired.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(totals_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(stripe_cli)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -73,6 +74,14 @@ def parse_amount(text: str, code: str, locale: str) -> int:
     group_mark = get_group_symbol(locale)
     if group_mark.isspace():
         group_mark = ""  # spaces were already removed above
+    # Arabic keyboards type their own separators (U+066B, U+066C) beside Arabic-Indic
+    # digits; the digits themselves are read by \d and Decimal, which accept any script's.
+    cleaned = cleaned.translate({0x066B: decimal_mark, 0x066C: group_mark})
+    head, group, tail = cleaned.partition(group_mark) if group_mark else ("", "", "")
+    if group and decimal_mark not in cleaned and group_mark not in tail and 1 <= len(tail) <= 2:
+        # One group mark before one or two digits cannot be grouping: "50.5" typed in tr
+        # (phones often offer only a dot) means fifty and a half, so read it as decimal.
+        cleaned = head + decimal_mark + tail
     whole, _mark, fraction = cleaned.partition(decimal_mark)
     grouped = rf"\d{{1,3}}(?:{re.escape(group_mark)}\d{{3}})+" if group_mark else None
     if not (re.fullmatch(r"\d+", whole) or (grouped and re.fullmatch(grouped, whole))):
@@ -126,8 +135,11 @@ def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> 
     cur = currency(code)
     amount = cur.major(minor)
     if whole and minor % (10**cur.exponent) == 0:
+        # The locale's own pattern without its decimals keeps the symbol where the reader
+        # expects it ("1.250 €" in de, "₺1.250" in tr).
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
         return format_currency(
-            amount, cur.code, locale=locale, format="¤#,##0", currency_digits=False
+            amount, cur.code, locale=locale, format=pattern, currency_digits=False
         )
     return format_currency(amount, cur.code, locale=locale)
 

@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)
+
+from campaigns.api import views  # noqa: E402,F401

@@ -117,6 +117,10 @@ class DonationOption(db.Model):
         ),
     )
 
+    def __init__(self, **kwargs) -> None:
+        # Column defaults arrive only at INSERT; stock_left must work on a new option too.
+        super().__init__(**({"reserved": 0, "units": 1} | kwargs))
+
     @property
     def stock_left(self) -> int | None:
         return None if self.stock is None else self.stock - self.reserved
@@ -142,6 +146,11 @@ class CampaignTotals(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="totals")
+
+    def __init__(self, **kwargs) -> None:
+        # Zero from the start, not only after INSERT, so a new campaign can be shown as is.
+        zero = {"raised": 0, "units_funded": 0, "donations": 0, "donors": 0}
+        super().__init__(**(zero | kwargs))
 
     def percent(self, goal: int) -> int:
         """Whole percent of ``goal`` raised; may pass 100."""

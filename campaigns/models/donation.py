@@ -35,7 +35,7 @@ TRANSITIONS: dict[DonationStatus, frozenset[DonationStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
-    S.DISPUTED: frozenset({S.PAID, S.LOST}),
+    S.DISPUTED: frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.LOST}),
     S.REFUNDED: frozenset(),
     S.FAILED: frozenset(),
     S.EXPIRED: frozenset(),
@@ -74,7 +74,8 @@ class Donation(db.Model):
     provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_subscription_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"), index=True)
+    subscription_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[DonationStatus] = mapped_column(
         enum_type(DonationStatus), default=DonationStatus.PENDING, index=True
     )

@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaigns.extensions import db
+from campaigns.extensions import db, login
 from campaigns.models.base import UTCDateTime, enum_type, new_token, utcnow
 
 
@@ -39,3 +39,11 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+
+@login.user_loader
+def load_staff_user(session_token: str) -> StaffUser | None:
+    """Flask-Login's lookup by the session token it stored: a rotated token signs out."""
+    return db.session.scalars(
+        select(StaffUser).where(StaffUser.session_token == session_token, StaffUser.active)
+    ).first()

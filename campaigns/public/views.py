@@ -2,10 +2,87 @@
 
 from __future__ import annotations
 
+import re
+
+from flask import abort, current_app, render_template, request, send_from_directory
 from sqlalchemy import text
 
 from campaigns.extensions import db
+from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
+from campaigns.services import catalog
+
+LATEST_REPORTS = 3
+# Uploaded photos get random names (see UPLOAD_FOLDER); nothing else is ever served.
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}\.(?:jpe?g|png|webp|gif|avif)")
+# Six digits is far beyond any real page and keeps int() and OFFSET small.
+PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
+ONE_YEAR = 365 * 24 * 3600
+
+
+def get_campaign_or_404(slug: str) -> Campaign:
+    campaign = catalog.public_campaign(db.session, slug)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def get_report_or_404(slug: str) -> ActivityReport:
+    report = catalog.published_report(db.session, slug)
+    if report is None:
+        abort(404)
+    return report
+
+
+def page_number() -> int:
+    """``?page=N`` (default 1); anything but a plain positive number is a 404."""
+    raw = request.args.get("page", "1")
+    if not PAGE_NUMBER.fullmatch(raw):
+        abort(404)
+    return int(raw)
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "public/index.html",
+        campaigns=catalog.public_campaigns(db.session),
+        reports=catalog.latest_reports(db.session, LATEST_REPORTS),
+    )
+
+
+@bp.get("/campaigns/<slug>")
+def campaign(slug: str):
+    campaign = get_campaign_or_404(slug)
+    return render_template(
+        "public/campaign.html",
+        campaign=campaign,
+        options=catalog.offered_options(db.session, campaign),
+        reports=catalog.campaign_reports(
+            db.session, campaign, current_app.config["REPORTS_PER_PAGE"]
+        ),
+    )
+
+
+@bp.get("/reports")
+def reports():
+    page = catalog.report_page(db.session, page_number(), current_app.config["REPORTS_PER_PAGE"])
+    if page is None:
+        abort(404)
+    return render_template("public/reports.html", page=page)
+
+
+@bp.get("/reports/<slug>")
+def report(slug: str):
+    return render_template("public/report.html", report=get_report_or_404(slug))
+
+
+@bp.get("/uploads/<name>")
+def upload(name: str):
+    """A cover or report photo; names are random and never reused, so cache for long."""
+    if not UPLOAD_NAME.fullmatch(name):
+        abort(404)
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], name, max_age=ONE_YEAR)
 
 
 @bp.get("/healthz")

@@ -6,11 +6,11 @@ import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, CampaignDonor, CampaignTotals, LedgerEntry, LedgerKind
 from campaigns.models.base import utcnow
+from campaigns.services.sql import insert_ignoring_duplicates
 
 
 class LedgerError(ValueError):
@@ -20,11 +20,6 @@ class LedgerError(ValueError):
 def donor_key(email: str) -> str:
     """A stable, non-reversible key for a donor: sha256 of the normalised e-mail."""
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
-def _insert(session: Session, table):
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def post_entry(
@@ -45,6 +40,12 @@ def post_entry(
     the same ``reference`` changes nothing and returns None, even when two transactions
     race (the unique reference decides; the loser's insert does nothing).
     """
+    # bool is an int subclass and a float slips past the sign check: both would corrupt
+    # integer money silently, so only plain ints are taken.
+    if type(amount) is not int or type(units) is not int:
+        raise LedgerError("amount and units must be whole minor units (int)")
+    if not reference:
+        raise LedgerError("every entry needs its provider reference")
     if amount <= 0 or units < 0:
         raise LedgerError("amount must be positive and units not negative; the kind signs them")
     if currency != campaign.currency:
@@ -63,21 +64,21 @@ def post_entry(
         "donor_key": key,
         "created_at": utcnow(),
     }
-    entry_id = session.execute(
-        _insert(session, LedgerEntry)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["reference"])
-        .returning(LedgerEntry.id)
+    entry_id = insert_ignoring_duplicates(
+        session, LedgerEntry, values, returning=LedgerEntry.id
     ).scalar_one_or_none()
     if entry_id is None:
         return None
     new_donor = 0
     if key is not None:
-        new_donor = session.execute(
-            _insert(session, CampaignDonor)
-            .values(campaign_id=campaign.id, donor_key=key)
-            .on_conflict_do_nothing()
-        ).rowcount
+        # RETURNING, not rowcount: an ORM-enabled insert reports rowcount -1 on PostgreSQL.
+        inserted = insert_ignoring_duplicates(
+            session,
+            CampaignDonor,
+            {"campaign_id": campaign.id, "donor_key": key},
+            returning=CampaignDonor.donor_key,
+        ).scalar_one_or_none()
+        new_donor = 0 if inserted is None else 1
     # One UPDATE with relative increments: PostgreSQL's row lock serialises concurrent
     # posts, so no increment is ever lost (a read-modify-write in Python would lose them).
     session.execute(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:43:59.486274
+Create Date: 2026-11-26 05:50:35.127665
 
 """
 from alembic import op
@@ -59,6 +59,39 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign')),
     sa.UniqueConstraint('slug', name=op.f('uq_campaign_slug'))
     )
+    op.create_table('demo_checkout',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('amount_total', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('monthly', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('payment_status', sa.String(length=20), nullable=False),
+    sa.Column('payment_id', sa.String(length=64), nullable=True),
+    sa.Column('subscription_id', sa.String(length=64), nullable=True),
+    sa.Column('invoice_id', sa.String(length=64), nullable=True),
+    sa.Column('success_url', sa.String(length=1000), nullable=False),
+    sa.Column('cancel_url', sa.String(length=1000), nullable=False),
+    sa.Column('created', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_checkout')),
+    sa.UniqueConstraint('payment_id', name=op.f('uq_demo_checkout_payment_id'))
+    )
+    with op.batch_alter_table('demo_checkout', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demo_checkout_created'), ['created'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demo_checkout_reference'), ['reference'], unique=False)
+
+    op.create_table('demo_refund',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('payment_id', sa.String(length=64), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_refund'))
+    )
+    with op.batch_alter_table('demo_refund', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demo_refund_payment_id'), ['payment_id'], unique=False)
+
     op.create_table('outbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
@@ -195,6 +228,7 @@ def upgrade():
     sa.Column('provider_payment_id', sa.String(length=255), nullable=True),
     sa.Column('provider_subscription_id', sa.String(length=255), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('subscription_ended_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.Enum('pending', 'paid', 'partially_refunded', 'refunded', 'failed', 'expired', 'disputed', 'lost', name='donationstatus', native_enum=False, length=30), nullable=False),
     sa.Column('refunded_amount', sa.BigInteger(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
@@ -216,6 +250,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_donation_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_donation_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_donation_donor_email'), ['donor_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_donation_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_donation_provider_subscription_id'), ['provider_subscription_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_donation_status'), ['status'], unique=False)
 
@@ -282,6 +317,7 @@ def downgrade():
     with op.batch_alter_table('donation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_donation_status'))
         batch_op.drop_index(batch_op.f('ix_donation_provider_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_donation_parent_id'))
         batch_op.drop_index(batch_op.f('ix_donation_donor_email'))
         batch_op.drop_index(batch_op.f('ix_donation_created_at'))
         batch_op.drop_index(batch_op.f('ix_donation_campaign_id'))
@@ -309,6 +345,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_outbox_message_next_attempt_at'))
 
     op.drop_table('outbox_message')
+    with op.batch_alter_table('demo_refund', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demo_refund_payment_id'))
+
+    op.drop_table('demo_refund')
+    with op.batch_alter_table('demo_checkout', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demo_checkout_reference'))
+        batch_op.drop_index(batch_op.f('ix_demo_checkout_created'))
+
+    op.drop_table('demo_checkout')
     op.drop_table('campaign')
     with op.batch_alter_table('activity_report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activity_report_published'))

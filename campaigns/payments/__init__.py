@@ -1,0 +1,161 @@
+"""Payment providers behind one interface (pretix's split: preparing a checkout moves no
+money; fulfilment reads the provider's word and is done elsewhere).
+
+Providers return the dataclasses below and import no models. ``stripe_provider`` is the
+only module that imports ``stripe``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class ProviderError(RuntimeError):
+    """The provider could not be reached or refused the request; nothing was charged."""
+
+
+class InvalidSignature(ValueError):
+    """A webhook whose signature, secret or timestamp does not verify."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What to ask the provider's hosted checkout for; amounts in minor units."""
+
+    reference: str  # the donation's public token
+    description: str
+    unit_amount: int
+    quantity: int
+    currency: str
+    monthly: bool
+    email: str
+    locale: str
+    success_url: str  # carries {CHECKOUT_SESSION_ID}
+    cancel_url: str
+    idempotency_key: str
+
+    @property
+    def amount_total(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A hosted checkout as the provider sees it now."""
+
+    id: str
+    url: str | None
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int
+    currency: str  # upper case ISO code
+    reference: str | None  # our donation token, from metadata
+    payment_id: str | None = None  # payment intent (one-off gifts)
+    subscription_id: str | None = None
+    invoice_id: str | None = None  # first invoice (monthly gifts)
+    created: datetime | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "complete" and self.payment_status == "paid"
+
+    @property
+    def payment_reference(self) -> str | None:
+        """The id the ledger entry for this checkout's money is posted under."""
+        return self.invoice_id if self.subscription_id else self.payment_id
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str  # pending | succeeded | failed | canceled
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str  # needs_response ... | won | lost
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    subscription_id: str | None
+    reference: str | None  # donation token from the subscription's metadata
+    status: str  # draft | open | paid | uncollectible | void
+    amount_paid: int
+    amount_due: int
+    currency: str
+    billing_reason: str | None
+    payment_id: str | None = None  # the payment intent that paid it
+    hosted_invoice_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A verified webhook event: only its id, type and the object's id and kind are trusted
+    as hints; handlers re-read the object from the provider."""
+
+    id: str
+    type: str
+    object_id: str
+    object_type: str
+    data: dict = field(default_factory=dict, repr=False)
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_checkout(self, request: CheckoutRequest) -> Checkout: ...
+
+    def retrieve_checkout(self, checkout_id: str) -> Checkout: ...
+
+    def list_checkouts(self, since: datetime) -> Iterator[Checkout]: ...
+
+    def expire_checkout(self, checkout_id: str) -> Checkout: ...
+
+    def refund(self, payment_id: str, amount: int, idempotency_key: str) -> Refund: ...
+
+    def list_refunds(self, charge_id: str) -> list[Refund]: ...
+
+    def payment_reference(self, payment_id: str) -> str | None: ...
+
+    def retrieve_dispute(self, dispute_id: str) -> Dispute: ...
+
+    def retrieve_invoice(self, invoice_id: str) -> Invoice: ...
+
+    def cancel_subscription(self, subscription_id: str) -> None: ...
+
+    def parse_event(self, payload: bytes, signature: str | None) -> Event: ...
+
+
+def provider_from_config(config) -> PaymentProvider:
+    """The provider the settings ask for: ``PAYMENT_PROVIDER``, else Stripe when a key is
+    set, else the demo checkout served by the app itself."""
+    name = config.get("PAYMENT_PROVIDER") or (
+        "stripe" if config.get("STRIPE_SECRET_KEY") else "demo"
+    )
+    if name == "stripe":
+        from campaigns.payments.stripe_provider import StripeProvider
+
+        if not config.get("STRIPE_SECRET_KEY"):
+            raise RuntimeError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+        return StripeProvider(
+            config["STRIPE_SECRET_KEY"],
+            config.get("STRIPE_WEBHOOK_SECRET"),
+            config.get("STRIPE_API_BASE"),
+        )
+    if name == "demo":
+        from campaigns.payments.demo_provider import DemoProvider
+
+        return DemoProvider()
+    raise RuntimeError(f"Unknown PAYMENT_PROVIDER {name!r}: use 'stripe' or 'demo'")

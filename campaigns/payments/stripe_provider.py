@@ -1,0 +1,216 @@
+"""Stripe Checkout. The only module that imports ``stripe``.
+
+Objects from Stripe become plain dicts at once (``to_dict``) and then the dataclasses of
+``campaigns.payments``; webhook payloads are only hints, handlers re-read objects here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import stripe
+
+from campaigns.payments import (
+    Checkout,
+    CheckoutRequest,
+    Dispute,
+    Event,
+    InvalidSignature,
+    Invoice,
+    ProviderError,
+    Refund,
+)
+
+# Refuse webhook deliveries signed more than five minutes ago (replays).
+SIGNATURE_TOLERANCE = 300
+
+
+def _plain(obj) -> dict:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _id(value) -> str | None:
+    """An expandable field: an id string, an expanded object, or None."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.get("id")
+
+
+def _checkout(data: dict) -> Checkout:
+    metadata = data.get("metadata") or {}
+    return Checkout(
+        id=data["id"],
+        url=data.get("url"),
+        status=data.get("status") or "open",
+        payment_status=data.get("payment_status") or "unpaid",
+        amount_total=int(data.get("amount_total") or 0),
+        currency=(data.get("currency") or "").upper(),
+        reference=metadata.get("donation") or data.get("client_reference_id"),
+        payment_id=_id(data.get("payment_intent")),
+        subscription_id=_id(data.get("subscription")),
+        invoice_id=_id(data.get("invoice")),
+        created=datetime.fromtimestamp(data["created"], UTC) if data.get("created") else None,
+    )
+
+
+class StripeProvider:
+    """Checkout Sessions in ``payment`` mode (``submit_type=donate``) or, for monthly
+    gifts, ``subscription`` mode; the donation token travels in metadata."""
+
+    name = "stripe"
+
+    def __init__(self, secret_key: str, webhook_secret: str | None, api_base: str | None = None):
+        base = {"api": api_base.rstrip("/")} if api_base else None
+        self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+        self.webhook_secret = webhook_secret
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return _plain(method(*args, **kwargs))
+        except stripe.StripeError as error:
+            raise ProviderError(error.user_message or str(error)) from error
+
+    def create_checkout(self, request: CheckoutRequest) -> Checkout:
+        metadata = {"donation": request.reference}
+        price_data: dict = {
+            "currency": request.currency.lower(),
+            "unit_amount": request.unit_amount,
+            "product_data": {"name": request.description},
+        }
+        params: dict = {
+            "line_items": [{"price_data": price_data, "quantity": request.quantity}],
+            "customer_email": request.email,
+            "client_reference_id": request.reference,
+            "metadata": metadata,
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "locale": request.locale if request.locale in ("en", "tr") else "auto",
+        }
+        if request.monthly:
+            price_data["recurring"] = {"interval": "month"}
+            params |= {"mode": "subscription", "subscription_data": {"metadata": metadata}}
+        else:
+            params |= {
+                "mode": "payment",
+                "submit_type": "donate",
+                "payment_intent_data": {"metadata": metadata},
+            }
+        session = self._call(
+            self.client.v1.checkout.sessions.create,
+            params,
+            {"idempotency_key": request.idempotency_key},
+        )
+        return _checkout(session)
+
+    def retrieve_checkout(self, checkout_id: str) -> Checkout:
+        return _checkout(self._call(self.client.v1.checkout.sessions.retrieve, checkout_id))
+
+    def list_checkouts(self, since: datetime) -> Iterator[Checkout]:
+        params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+        try:
+            for session in self.client.v1.checkout.sessions.list(params).auto_paging_iter():
+                yield _checkout(_plain(session))
+        except stripe.StripeError as error:
+            raise ProviderError(str(error)) from error
+
+    def expire_checkout(self, checkout_id: str) -> Checkout:
+        return _checkout(self._call(self.client.v1.checkout.sessions.expire, checkout_id))
+
+    def refund(self, payment_id: str, amount: int, idempotency_key: str) -> Refund:
+        refund = self._call(
+            self.client.v1.refunds.create,
+            {"payment_intent": payment_id, "amount": amount},
+            {"idempotency_key": idempotency_key},
+        )
+        return self._refund(refund, payment_id)
+
+    def list_refunds(self, charge_id: str) -> list[Refund]:
+        charge = self._call(self.client.v1.charges.retrieve, charge_id)
+        payment_id = _id(charge.get("payment_intent")) or charge_id
+        try:
+            page = self.client.v1.refunds.list({"charge": charge_id, "limit": 100})
+            return [self._refund(_plain(r), payment_id) for r in page.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise ProviderError(str(error)) from error
+
+    def payment_reference(self, payment_id: str) -> str | None:
+        intent = self._call(self.client.v1.payment_intents.retrieve, payment_id)
+        return (intent.get("metadata") or {}).get("donation")
+
+    @staticmethod
+    def _refund(data: dict, payment_id: str) -> Refund:
+        return Refund(
+            id=data["id"],
+            payment_id=payment_id,
+            amount=int(data["amount"]),
+            currency=data["currency"].upper(),
+            status=data.get("status") or "pending",
+        )
+
+    def retrieve_dispute(self, dispute_id: str) -> Dispute:
+        data = self._call(self.client.v1.disputes.retrieve, dispute_id)
+        payment_id = _id(data.get("payment_intent"))
+        if payment_id is None:
+            charge = self._call(self.client.v1.charges.retrieve, _id(data["charge"]))
+            payment_id = _id(charge.get("payment_intent")) or charge["id"]
+        return Dispute(
+            id=data["id"],
+            payment_id=payment_id,
+            amount=int(data["amount"]),
+            currency=data["currency"].upper(),
+            status=data["status"],
+        )
+
+    def retrieve_invoice(self, invoice_id: str) -> Invoice:
+        data = self._call(self.client.v1.invoices.retrieve, invoice_id)
+        # Since API 2025-03-31.basil the subscription lives under parent.subscription_details.
+        details = (data.get("parent") or {}).get("subscription_details") or {}
+        return Invoice(
+            id=data["id"],
+            subscription_id=_id(details.get("subscription")),
+            reference=(details.get("metadata") or {}).get("donation"),
+            status=data.get("status") or "open",
+            amount_paid=int(data.get("amount_paid") or 0),
+            amount_due=int(data.get("amount_due") or 0),
+            currency=(data.get("currency") or "").upper(),
+            billing_reason=data.get("billing_reason"),
+            payment_id=self._invoice_payment(invoice_id),
+            hosted_invoice_url=data.get("hosted_invoice_url"),
+        )
+
+    def _invoice_payment(self, invoice_id: str) -> str | None:
+        """The paid payment intent of an invoice (invoices stopped naming it in 2025-03-31)."""
+        page = self._call(
+            self.client.v1.invoice_payments.list, {"invoice": invoice_id, "limit": 10}
+        )
+        for payment in page.get("data", []):
+            if payment.get("status") == "paid":
+                return _id((payment.get("payment") or {}).get("payment_intent"))
+        return None
+
+    def cancel_subscription(self, subscription_id: str) -> None:
+        self._call(self.client.v1.subscriptions.cancel, subscription_id)
+
+    def parse_event(self, payload: bytes, signature: str | None) -> Event:
+        if not self.webhook_secret or not signature:
+            raise InvalidSignature("missing signature or webhook secret")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self.webhook_secret, SIGNATURE_TOLERANCE
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
+            raise InvalidSignature(str(error)) from error
+        try:
+            event = json.loads(payload)
+            obj = event["data"]["object"]
+            return Event(
+                id=event["id"],
+                type=event["type"],
+                object_id=obj["id"],
+                object_type=obj.get("object", ""),
+                data=obj,
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidSignature(f"malformed event: {error}") from error

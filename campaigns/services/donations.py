@@ -1,0 +1,283 @@
+"""Giving: validate what a donor chose, store a pending donation, open a checkout.
+
+Nothing here moves money; ``services.payments`` records what the provider confirms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign, Donation, DonationOption
+from campaigns.models.campaign import CampaignStatus, Designation
+from campaigns.models.donation import Frequency
+from campaigns.money import AmountError, check_range, parse_amount
+from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
+
+MAX_QUANTITY = 100
+MAX_NAME = 200
+MAX_ON_BEHALF = 120
+MAX_DEDICATION = 300
+
+
+class GiftInvalid(ValueError):
+    """What the donor sent cannot be taken. ``errors`` maps a form field (or "" for the
+    whole form) to the message to show beside it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class GiftForm:
+    """The donation form as submitted: raw strings, as the contract names them."""
+
+    option: str = ""
+    quantity: str = "1"
+    amount: str = ""
+    frequency: str = Frequency.ONCE.value
+    designation: str = Designation.GENERAL.value
+    name: str = ""
+    email: str = ""
+    anonymous: bool = False
+    dedication: str = ""
+    on_behalf: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Gift:
+    """A validated gift, ready to become a pending donation."""
+
+    option: DonationOption | None
+    quantity: int
+    unit_amount: int
+    units: int
+    frequency: Frequency
+    designation: Designation
+    name: str
+    email: str
+    anonymous: bool
+    dedication: str
+    on_behalf: list[str]
+    locale: str
+
+    @property
+    def amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+def accepts_gifts(campaign: Campaign, today: date) -> bool:
+    """Only active campaigns inside their dates take gifts."""
+    return (
+        campaign.status == CampaignStatus.ACTIVE
+        and (campaign.starts_on is None or campaign.starts_on <= today)
+        and (campaign.ends_on is None or today <= campaign.ends_on)
+    )
+
+
+def _choose_option(session: Session, campaign: Campaign, form: GiftForm, errors: dict):
+    if not form.option.strip():
+        return None
+    option = None
+    if form.option.strip().isdigit():
+        option = session.get(DonationOption, int(form.option))
+    if option is None or option.campaign_id != campaign.id or not option.active:
+        errors["option"] = _("Please choose one of the gifts listed.")
+        return None
+    return option
+
+
+def _quantity(form: GiftForm, option: DonationOption | None, errors: dict) -> int:
+    text = (form.quantity or "1").strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_QUANTITY:
+        errors["quantity"] = _("Please enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY)
+        return 1
+    quantity = int(text) if option else 1
+    if option and option.stock_left is not None and quantity > option.stock_left:
+        errors["quantity"] = (
+            _("Sorry, this gift is sold out.")
+            if option.stock_left == 0
+            else _("Only %(n)d left.", n=option.stock_left)
+        )
+    return quantity
+
+
+def _donor(form: GiftForm, errors: dict) -> tuple[str, str]:
+    name = " ".join(form.name.split())
+    if not name:
+        errors["name"] = _("Please enter your name.")
+    elif len(name) > MAX_NAME:
+        errors["name"] = _("Please shorten your name to %(n)d characters.", n=MAX_NAME)
+    try:
+        email = validate_email(form.email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        errors["email"] = _("Please enter a valid e-mail address, like name@example.org.")
+        email = ""
+    return name, email
+
+
+def _on_behalf(form: GiftForm, option, quantity: int, errors: dict) -> list[str]:
+    if option is None or not option.needs_on_behalf:
+        return []
+    names = [" ".join(n.split()) for n in form.on_behalf]
+    names = names[:quantity] + [""] * (quantity - len(names))
+    if any(not n for n in names) or len([n for n in form.on_behalf if n.strip()]) > quantity:
+        errors["on_behalf"] = _("Please give one name for each share (%(n)d in all).", n=quantity)
+    elif any(len(n) > MAX_ON_BEHALF for n in names):
+        errors["on_behalf"] = _("Please shorten each name to %(n)d characters.", n=MAX_ON_BEHALF)
+    return names
+
+
+def validate_gift(
+    session: Session, campaign: Campaign, form: GiftForm, *, locale: str, today: date
+) -> Gift:
+    """Check every value against the campaign's rules; raise GiftInvalid with a message
+    per field, or return the Gift."""
+    if not accepts_gifts(campaign, today):
+        raise GiftInvalid({"": _("This campaign is not taking gifts at the moment.")})
+    errors: dict[str, str] = {}
+    option = _choose_option(session, campaign, form, errors)
+    quantity = _quantity(form, option, errors)
+    unit_amount = 0
+    if option is not None:
+        unit_amount = option.unit_price
+    elif "option" not in errors:
+        try:
+            unit_amount = parse_amount(form.amount, campaign.currency, locale)
+        except AmountError as error:
+            errors["amount"] = str(error)
+    if unit_amount and "quantity" not in errors:
+        try:
+            check_range(unit_amount * quantity, campaign.currency, locale)
+        except AmountError as error:
+            errors["amount" if option is None else "quantity"] = str(error)
+    try:
+        frequency = Frequency(form.frequency)
+    except ValueError:
+        errors["frequency"] = _("Please choose once or monthly.")
+        frequency = Frequency.ONCE
+    if (
+        frequency == Frequency.MONTHLY
+        and option
+        and (option.stock is not None or option.needs_on_behalf)
+    ):
+        errors["frequency"] = _("This gift can only be given once.")
+    if form.designation not in campaign.designations.split(","):
+        errors["designation"] = _("Please choose how your gift should be used.")
+    name, email = _donor(form, errors)
+    dedication = " ".join(form.dedication.split())
+    if len(dedication) > MAX_DEDICATION:
+        errors["dedication"] = _(
+            "Please shorten the dedication to %(n)d characters.", n=MAX_DEDICATION
+        )
+    on_behalf = _on_behalf(form, option, quantity, errors)
+    if errors:
+        raise GiftInvalid(errors)
+    return Gift(
+        option=option,
+        quantity=quantity,
+        unit_amount=unit_amount,
+        units=option.units * quantity if option else 0,
+        frequency=frequency,
+        designation=Designation(form.designation),
+        name=name,
+        email=email,
+        anonymous=form.anonymous,
+        dedication=dedication,
+        on_behalf=on_behalf,
+        locale=locale,
+    )
+
+
+def _reserve_stock(session: Session, option: DonationOption, quantity: int) -> None:
+    """Hold units of a limited option while the checkout is open; one UPDATE decides, so
+    two donors can never take the last share together."""
+    if option.stock is None:
+        return
+    held = session.execute(
+        update(DonationOption)
+        .where(
+            DonationOption.id == option.id,
+            DonationOption.reserved + quantity <= DonationOption.stock,
+        )
+        .values(reserved=DonationOption.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(option)
+    if not held:
+        raise GiftInvalid({"quantity": _("Only %(n)d left.", n=option.stock_left or 0)})
+
+
+def start_donation(
+    session: Session,
+    provider: PaymentProvider,
+    campaign: Campaign,
+    gift: Gift,
+    urls: Callable[[str], tuple[str, str]],
+) -> tuple[Donation, str]:
+    """Store a pending donation, hold its stock, and open the provider's checkout.
+
+    ``urls(token)`` gives the success URL (carrying {CHECKOUT_SESSION_ID}) and the cancel
+    URL. Returns the donation and the checkout URL to send the donor to.
+    """
+    donation = Donation(
+        campaign=campaign,
+        option=gift.option,
+        quantity=gift.quantity,
+        units=gift.units,
+        amount=gift.amount,
+        currency=campaign.currency,
+        frequency=gift.frequency,
+        designation=gift.designation,
+        donor_name=gift.name,
+        donor_email=gift.email,
+        anonymous=gift.anonymous,
+        dedication=gift.dedication,
+        on_behalf=gift.on_behalf,
+        locale=gift.locale,
+        provider=provider.name,
+    )
+    session.add(donation)
+    session.flush()
+    if gift.option is not None:
+        _reserve_stock(session, gift.option, gift.quantity)
+    success_url, cancel_url = urls(donation.token)
+    description = (
+        f"{gift.option.label} × {gift.quantity} — {campaign.title}"
+        if gift.option
+        else campaign.title
+    )
+    try:
+        checkout = provider.create_checkout(
+            CheckoutRequest(
+                reference=donation.token,
+                description=description,
+                unit_amount=gift.unit_amount,
+                quantity=gift.quantity,
+                currency=campaign.currency,
+                monthly=gift.frequency == Frequency.MONTHLY,
+                email=gift.email,
+                locale=gift.locale,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                idempotency_key=f"checkout-{donation.token}",
+            )
+        )
+    except ProviderError as error:
+        raise GiftInvalid(
+            {"": _("The payment service is not answering. Please try again in a minute.")}
+        ) from error
+    donation.provider_session_id = checkout.id
+    return donation, checkout.url or ""
+
+
+def donation_by_token(session: Session, token: str) -> Donation | None:
+    """A donation by its public token (never by row id)."""
+    return session.scalars(select(Donation).where(Donation.token == token)).first()

@@ -1,0 +1,373 @@
+"""What happens to a donation when its provider reports on it: fulfilment, failure,
+expiry, refunds, disputes and monthly instalments.
+
+Every function here is idempotent and safe to run concurrently: the provider is asked
+for the truth (payloads and URLs are only hints), status changes are compare-and-set
+updates, and money moves only through ``ledger.post_entry`` whose unique references
+make a second post a no-op. Any order of calls ends in the same state.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
+from campaigns.models.base import utcnow
+from campaigns.models.donation import TRANSITIONS, Frequency
+from campaigns.payments import Checkout, Invoice, PaymentProvider
+from campaigns.services.ledger import post_entry
+
+log = logging.getLogger(__name__)
+S = DonationStatus
+
+
+class Outcome(enum.StrEnum):
+    """What a call did, for callers that report it (reconcile, the thank-you page)."""
+
+    PAID = "paid"  # this call moved the donation to paid
+    ALREADY = "already"  # nothing to do: already in that state
+    PROCESSING = "processing"  # checkout complete, payment still on its way
+    OPEN = "open"  # the donor has not finished the checkout
+    EXPIRED = "expired"
+    FAILED = "failed"
+    MISMATCH = "mismatch"  # the provider's object does not match the donation
+    UNKNOWN = "unknown"  # no donation of ours
+
+
+def advance(session: Session, donation: Donation, to: DonationStatus, **values) -> bool:
+    """Move ``donation`` to ``to`` if it is still in the status we read; True if this call
+    did it. Concurrent callers race on one UPDATE ... WHERE status = <read>; one wins."""
+    current = donation.status
+    if to not in TRANSITIONS[current]:
+        return False
+    if to == S.PAID and donation.paid_at is None:
+        values.setdefault("paid_at", utcnow())
+    won = session.execute(
+        update(Donation)
+        .where(Donation.id == donation.id, Donation.status == current)
+        .values(status=to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(donation)
+    return bool(won)
+
+
+def release_stock(session: Session, donation: Donation) -> None:
+    """Give back the units a donation held on a limited option (expired, failed, refunded)."""
+    if donation.option_id is None:
+        return
+    session.execute(
+        update(DonationOption)
+        .where(DonationOption.id == donation.option_id, DonationOption.stock.is_not(None))
+        .values(reserved=DonationOption.reserved - donation.quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _donation_by(session: Session, **criteria) -> Donation | None:
+    return session.scalars(select(Donation).filter_by(**criteria)).first()
+
+
+def _matches(donation: Donation, amount: int, currency: str) -> bool:
+    if amount == donation.amount and currency == donation.currency:
+        return True
+    log.error(
+        "donation %s: provider reports %s %s, expected %s %s",
+        donation.token,
+        amount,
+        currency,
+        donation.amount,
+        donation.currency,
+    )
+    return False
+
+
+def mark_paid(
+    session: Session,
+    donation: Donation,
+    *,
+    payment_id: str,
+    subscription_id: str | None = None,
+) -> Outcome:
+    """Record a confirmed payment: status paid and one ledger entry, exactly once."""
+    if donation.status != S.PENDING:
+        return Outcome.ALREADY
+    if not advance(
+        session,
+        donation,
+        S.PAID,
+        provider_payment_id=payment_id,
+        provider_subscription_id=subscription_id,
+    ):
+        return Outcome.ALREADY
+    post_entry(
+        session,
+        campaign=donation.campaign,
+        kind=LedgerKind.PAYMENT,
+        amount=donation.amount,
+        currency=donation.currency,
+        reference=payment_id,
+        units=donation.units,
+        donation_id=donation.id,
+        donor_email=donation.donor_email,
+    )
+    return Outcome.PAID
+
+
+def fulfill_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Outcome:
+    """Bring a donation in line with its checkout as the provider reports it now.
+
+    Used by the thank-you page, the webhook and reconcile alike.
+    """
+    checkout = provider.retrieve_checkout(checkout_id)
+    donation = _donation_by(session, token=checkout.reference) if checkout.reference else None
+    if donation is None:
+        return Outcome.UNKNOWN
+    if donation.provider_session_id != checkout.id or not _matches(
+        donation, checkout.amount_total, checkout.currency
+    ):
+        return Outcome.MISMATCH
+    return _apply_checkout(session, provider, donation, checkout)
+
+
+def _apply_checkout(
+    session: Session, provider: PaymentProvider, donation: Donation, checkout: Checkout
+) -> Outcome:
+    if checkout.status == "expired":
+        return expire_donation(session, donation)
+    if checkout.status != "complete":
+        return Outcome.OPEN
+    if not checkout.paid:
+        return Outcome.PROCESSING if donation.status == S.PENDING else Outcome.ALREADY
+    payment_id = checkout.payment_id
+    if checkout.subscription_id:
+        # A monthly gift's first payment is its first invoice's payment intent.
+        if not checkout.invoice_id:
+            return Outcome.PROCESSING
+        payment_id = provider.retrieve_invoice(checkout.invoice_id).payment_id
+    if not payment_id:
+        return Outcome.PROCESSING
+    return mark_paid(
+        session, donation, payment_id=payment_id, subscription_id=checkout.subscription_id
+    )
+
+
+def expire_donation(session: Session, donation: Donation) -> Outcome:
+    """An abandoned checkout: the donation expires and its held stock is released."""
+    if not advance(session, donation, S.EXPIRED):
+        return Outcome.ALREADY
+    release_stock(session, donation)
+    return Outcome.EXPIRED
+
+
+def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Outcome:
+    """A delayed payment failed (checkout.session.async_payment_failed)."""
+    checkout = provider.retrieve_checkout(checkout_id)
+    donation = _donation_by(session, token=checkout.reference) if checkout.reference else None
+    if donation is None or donation.provider_session_id != checkout.id:
+        return Outcome.UNKNOWN
+    if checkout.paid:  # the provider's word now beats the event's
+        return _apply_checkout(session, provider, donation, checkout)
+    if not advance(session, donation, S.FAILED):
+        return Outcome.ALREADY
+    release_stock(session, donation)
+    return Outcome.FAILED
+
+
+def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str) -> Donation | None:
+    """The donation a payment belongs to, fulfilling it first if that payment's checkout was
+    never recorded (a refund or dispute event that overtook checkout.session.completed)."""
+    donation = _donation_by(session, provider_payment_id=payment_id)
+    if donation is not None:
+        return donation
+    token = provider.payment_reference(payment_id)
+    donation = _donation_by(session, token=token) if token else None
+    if donation is None or donation.status != S.PENDING or not donation.provider_session_id:
+        return None
+    fulfill_checkout(session, provider, donation.provider_session_id)
+    return donation if donation.provider_payment_id == payment_id else None
+
+
+def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> int:
+    """Post every succeeded refund of a charge once, each by its own id; returns how many
+    were new. Totals go down by exactly the refunded amounts."""
+    posted = 0
+    for refund in provider.list_refunds(charge_id):
+        if refund.status != "succeeded":
+            continue
+        donation = _paid_donation(session, provider, refund.payment_id)
+        if donation is not None and post_refund(session, donation, refund.id, refund.amount):
+            posted += 1
+    return posted
+
+
+def post_refund(session: Session, donation: Donation, reference: str, amount: int) -> bool:
+    """Take a refund off the totals once (by its reference); a refund that empties the
+    donation also takes back its units and releases any stock it held."""
+    amount = min(amount, donation.amount - donation.refunded_amount)
+    if amount <= 0:
+        return False
+    full = amount == donation.amount - donation.refunded_amount
+    entry = post_entry(
+        session,
+        campaign=donation.campaign,
+        kind=LedgerKind.REFUND,
+        amount=amount,
+        currency=donation.currency,
+        reference=reference,
+        units=donation.units if full else 0,
+        donation_id=donation.id,
+    )
+    if entry is None:
+        return False
+    session.execute(
+        update(Donation)
+        .where(Donation.id == donation.id)
+        .values(refunded_amount=Donation.refunded_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(donation)
+    advance(session, donation, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
+    if full:
+        release_stock(session, donation)
+    return True
+
+
+def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -> Outcome:
+    """A chargeback opened: the disputed amount leaves the totals until it is won."""
+    dispute = provider.retrieve_dispute(dispute_id)
+    donation = _paid_donation(session, provider, dispute.payment_id)
+    if donation is None:
+        return Outcome.UNKNOWN
+    entry = post_entry(
+        session,
+        campaign=donation.campaign,
+        kind=LedgerKind.DISPUTE,
+        amount=dispute.amount,
+        currency=dispute.currency,
+        reference=dispute.id,
+        units=donation.units,
+        donation_id=donation.id,
+    )
+    if entry is not None:
+        advance(session, donation, S.DISPUTED)
+    return _settle_dispute(session, donation, dispute.id, dispute.status, dispute.amount)
+
+
+def _settle_dispute(
+    session: Session, donation: Donation, dispute_id: str, status: str, amount: int
+) -> Outcome:
+    if status == "won":
+        entry = post_entry(
+            session,
+            campaign=donation.campaign,
+            kind=LedgerKind.DISPUTE_WON,
+            amount=amount,
+            currency=donation.currency,
+            reference=f"{dispute_id}:won",
+            units=donation.units,
+            donation_id=donation.id,
+        )
+        if entry is not None:
+            back = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
+            advance(session, donation, back)
+        return Outcome.PAID
+    if status == "lost":
+        advance(session, donation, S.LOST)
+        return Outcome.FAILED
+    return Outcome.PROCESSING
+
+
+def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str) -> Outcome:
+    """A paid monthly invoice: the first completes the donor's first gift; each later one
+    becomes its own paid donation (an instalment), counted once."""
+    invoice = provider.retrieve_invoice(invoice_id)
+    if invoice.status != "paid" or not invoice.payment_id or not invoice.reference:
+        return Outcome.PROCESSING
+    first = _donation_by(session, token=invoice.reference)
+    if first is None or first.frequency != Frequency.MONTHLY:
+        return Outcome.UNKNOWN
+    if invoice.currency != first.currency:
+        return Outcome.MISMATCH
+    if invoice.billing_reason == "subscription_create":
+        if not _matches(first, invoice.amount_paid, invoice.currency):
+            return Outcome.MISMATCH
+        return mark_paid(
+            session, first, payment_id=invoice.payment_id, subscription_id=invoice.subscription_id
+        )
+    return _record_instalment(session, first, invoice)
+
+
+def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> Outcome:
+    if _donation_by(session, provider_payment_id=invoice.payment_id) is not None:
+        return Outcome.ALREADY
+    instalment = Donation(
+        campaign_id=first.campaign_id,
+        option_id=first.option_id,
+        quantity=first.quantity,
+        units=first.units,
+        amount=invoice.amount_paid,
+        currency=first.currency,
+        frequency=Frequency.MONTHLY,
+        designation=first.designation,
+        donor_name=first.donor_name,
+        donor_email=first.donor_email,
+        anonymous=first.anonymous,
+        dedication=first.dedication,
+        on_behalf=list(first.on_behalf),
+        locale=first.locale,
+        provider=first.provider,
+        provider_payment_id=invoice.payment_id,
+        provider_subscription_id=invoice.subscription_id,
+        parent_id=first.id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(instalment)
+    except IntegrityError:
+        return Outcome.ALREADY
+    return mark_paid(
+        session,
+        instalment,
+        payment_id=invoice.payment_id,
+        subscription_id=invoice.subscription_id,
+    )
+
+
+def end_subscription(session: Session, subscription_id: str) -> Outcome:
+    """The donor's monthly gift was cancelled (by them, by staff or by Stripe)."""
+    ended = session.execute(
+        update(Donation)
+        .where(
+            Donation.provider_subscription_id == subscription_id,
+            Donation.parent_id.is_(None),
+            Donation.subscription_ended_at.is_(None),
+        )
+        .values(subscription_ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return Outcome.PAID if ended else Outcome.ALREADY
+
+
+def reconcile_checkouts(
+    session: Session, provider: PaymentProvider, since: datetime
+) -> Iterator[tuple[Checkout, Outcome]]:
+    """Walk the provider's checkouts created since ``since`` and settle every one whose
+    donation is still pending (a missed or failed webhook). Yields what each call changed;
+    the caller commits after each, so a crash loses nothing already repaired."""
+    for checkout in provider.list_checkouts(since):
+        if not checkout.reference or checkout.status == "open":
+            continue
+        donation = _donation_by(session, token=checkout.reference)
+        if donation is None or donation.status != S.PENDING:
+            continue
+        outcome = fulfill_checkout(session, provider, checkout.id)
+        if outcome in (Outcome.PAID, Outcome.EXPIRED):
+            yield checkout, outcome

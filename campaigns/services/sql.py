@@ -1,0 +1,17 @@
+"""SQL both databases need written the same way."""
+
+from __future__ import annotations
+
+from sqlalchemy import Result
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignoring_duplicates(session: Session, model, values: dict, *, returning=None) -> Result:
+    """INSERT ... ON CONFLICT DO NOTHING: under a race exactly one insert wins and the
+    others do nothing (no IntegrityError, no aborted transaction)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
+    if returning is not None:
+        statement = statement.returning(returning)
+    return session.execute(statement)

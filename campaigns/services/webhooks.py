@@ -1,0 +1,77 @@
+"""Provider webhook events: stored raw by id, handled once, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import ProviderEvent
+from campaigns.models.base import utcnow
+from campaigns.payments import Event, PaymentProvider
+from campaigns.services import payments
+from campaigns.services.sql import insert_ignoring_duplicates
+
+Handler = Callable[[Session, PaymentProvider, str], object]
+
+# Each handler takes the event's object id as a hint and re-reads the object itself.
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": payments.fulfill_checkout,
+    "checkout.session.async_payment_succeeded": payments.fulfill_checkout,
+    "checkout.session.expired": payments.fulfill_checkout,
+    "checkout.session.async_payment_failed": payments.fail_checkout,
+    "charge.refunded": payments.apply_refunds,
+    "charge.dispute.created": payments.open_dispute,
+    "charge.dispute.closed": payments.open_dispute,
+    "invoice.paid": payments.record_invoice,
+    "customer.subscription.deleted": lambda session, _provider, sub_id: payments.end_subscription(
+        session, sub_id
+    ),
+}
+
+
+def _stored(session: Session, provider: PaymentProvider, event: Event, payload: str):
+    """The event's row, inserted if new and locked; a concurrent delivery of the same id
+    waits on the insert until the first one commits, then finds it processed."""
+    values = {
+        "provider": provider.name,
+        "event_id": event.id,
+        "type": event.type,
+        "payload": payload,
+        "received_at": utcnow(),
+    }
+    insert_ignoring_duplicates(session, ProviderEvent, values)
+    return session.scalars(
+        select(ProviderEvent)
+        .where(ProviderEvent.event_id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def receive_event(session: Session, provider: PaymentProvider, event: Event, payload: str) -> str:
+    """Store ``event`` and handle it unless an earlier delivery already did.
+
+    Returns "processed", "duplicate" or "ignored" (a type we do not handle). Raises
+    whatever the handler raises; the caller rolls back, records the failure with
+    ``record_failure`` and answers 5xx so the provider retries.
+    """
+    row = _stored(session, provider, event, payload)
+    if row.processed_at is not None:
+        return "duplicate"
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(session, provider, event.object_id)
+    row.processed_at = utcnow()
+    row.error = None
+    return "processed" if handler else "ignored"
+
+
+def record_failure(
+    session: Session, provider: PaymentProvider, event: Event, payload: str, error: str
+) -> None:
+    """Keep a failed delivery and why, for staff; the provider's retry processes it."""
+    row = _stored(session, provider, event, payload)
+    if row.processed_at is None:
+        row.error = error[:2000]

@@ -1,0 +1,130 @@
+"""Settings: production refuses to start without its secrets; the defaults stay embedded."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns import create_app
+from config import INSTANCE_DIR, Config
+
+SETTINGS = (
+    "FLASK_CONFIG",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "PAYMENT_PROVIDER",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "MAIL_URL",
+    "TEST_DATABASE_URL",
+)
+POSTGRES_URL = "postgresql+psycopg://charity@127.0.0.1:5432/campaigns"
+PRODUCTION = {
+    "DATABASE_URL": POSTGRES_URL,
+    "SECRET_KEY": "a-long-random-production-secret",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_test_123",
+    "STRIPE_WEBHOOK_SECRET": "whsec_123",
+}
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    """A clean environment; returns a setter for the variables a test wants."""
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env
+
+
+def test_production_starts_with_everything_set(environ):
+    environ(**PRODUCTION)
+    app = create_app("production")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == POSTGRES_URL
+    assert app.config["SECRET_KEY"] == PRODUCTION["SECRET_KEY"]
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEBUG"] is False
+
+
+def test_production_defaults_to_stripe(environ):
+    environ(**(PRODUCTION | {"PAYMENT_PROVIDER": ""}))
+    assert create_app("production").config["SQLALCHEMY_DATABASE_URI"] == POSTGRES_URL
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY must be set"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must point at PostgreSQL"),
+        ({"DATABASE_URL": "sqlite:////tmp/campaigns.sqlite3"}, "must point at PostgreSQL"),
+        ({"PAYMENT_PROVIDER": "demo"}, "PAYMENT_PROVIDER must be 'stripe'"),
+        ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set"),
+        ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"),
+    ],
+)
+def test_production_refuses_to_start_naming_what_is_missing(environ, changes, problem):
+    environ(**(PRODUCTION | changes))
+    with pytest.raises(RuntimeError, match="Refusing to start") as error:
+        create_app("production")
+    assert problem in str(error.value)
+
+
+def test_production_lists_every_problem_at_once(environ):
+    with pytest.raises(RuntimeError) as error:
+        create_app("production")
+    for setting in ("SECRET_KEY", "DATABASE_URL", "STRIPE_SECRET_KEY"):
+        assert setting in str(error.value)
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_plain_postgres_urls_use_the_installed_driver(environ, scheme):
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy would look for psycopg2.
+    environ(**(PRODUCTION | {"DATABASE_URL": f"{scheme}://charity@127.0.0.1/campaigns"}))
+    app = create_app("production")
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://charity@127.0.0.1/campaigns"
+    )
+
+
+def test_development_defaults_to_sqlite_in_instance_and_demo_payments(environ):
+    app = create_app("development")
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{INSTANCE_DIR / 'campaigns.sqlite3'}"
+    )
+    assert app.config["PAYMENT_PROVIDER"] in (None, "demo")
+    assert app.config["DEBUG"] is False
+    assert app.config["TESTING"] is False
+
+
+def test_flask_config_picks_the_class(environ):
+    environ(FLASK_CONFIG="testing")
+    assert create_app().config["TESTING"] is True
+
+
+def test_development_reads_database_url(environ):
+    environ(DATABASE_URL="sqlite:////tmp/other.sqlite3")
+    assert create_app("development").config["SQLALCHEMY_DATABASE_URI"] == (
+        "sqlite:////tmp/other.sqlite3"
+    )
+
+
+def test_testing_uses_test_database_url(environ, database_url):
+    environ(TEST_DATABASE_URL=database_url, DATABASE_URL="sqlite:////tmp/not-this.sqlite3")
+    app = create_app("testing")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+    assert app.config["TESTING"] is True
+    assert app.config["MAIL_URL"] is None
+
+
+def test_testing_defaults_to_memory_sqlite(environ):
+    assert create_app("testing").config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+
+
+def test_settings_are_read_when_the_config_is_made(environ):
+    environ(CHARITY_NAME="Hilal Relief")
+    assert Config().CHARITY_NAME == "Hilal Relief"

@@ -1,0 +1,252 @@
+"""`flask demo load`: the charity's campaigns, field reports and paid demo gifts, loaded once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from PIL import Image
+from sqlalchemy import func, select
+
+from campaigns.extensions import db
+from campaigns.models import (
+    ActivityReport,
+    Campaign,
+    Donation,
+    DonationOption,
+    DonationStatus,
+    LedgerEntry,
+    ReportImage,
+)
+from campaigns.models.campaign import CampaignStatus
+from campaigns.money import CURRENCIES
+from campaigns.services.demo import load_demo, plan_gifts
+from campaigns.services.ledger import verify_totals
+
+
+@pytest.fixture
+def loaded(app_ctx) -> str:
+    summary = load_demo(db.session)
+    db.session.commit()
+    return summary
+
+
+@pytest.fixture
+def catalogue(app_ctx) -> str:
+    """Campaigns and reports only: quicker where the gifts do not matter."""
+    summary = load_demo(db.session, donations=0)
+    db.session.commit()
+    return summary
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def campaign(slug: str) -> Campaign:
+    return db.session.scalars(select(Campaign).where(Campaign.slug == slug)).one()
+
+
+def assert_is_picture(name: str) -> None:
+    assert name and "/" not in name
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / name
+    assert path.is_file()
+    with Image.open(path) as picture:
+        assert picture.format in {"JPEG", "WEBP"}
+        assert picture.size == (1200, 675)
+        picture.load()  # decodes every pixel: a truncated file fails here
+
+
+def test_demo_load_command_says_what_it_loaded(app_ctx, runner):
+    result = runner.invoke(args=["demo", "load"])
+
+    assert result.exit_code == 0, result.output
+    assert "Loaded 4 campaigns, 7 reports, 300 donations" in result.output
+    assert count(Campaign) == 4
+    assert count(ActivityReport) == 7
+    assert count(Donation) == 300
+
+
+def test_the_four_campaigns_are_active_with_goals_options_and_covers(catalogue):
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.slug)).all()
+
+    assert {c.slug: c.currency for c in campaigns} == {
+        "earthquake-food-aid": "TRY",
+        "qurban": "TRY",
+        "ramadan-iftar": "EUR",
+        "water-wells-africa": "USD",
+    }
+    for c in campaigns:
+        assert c.status == CampaignStatus.ACTIVE
+        assert c.goal_amount > 0 and c.units_goal > 0 and c.unit_label
+        assert c.starts_on < date.today() < c.ends_on
+        assert c.options
+        assert len(c.cover_alt) > 20
+        assert_is_picture(c.cover_image)
+    qurban = campaign("qurban")
+    assert qurban.ends_on - date.today() < timedelta(days=60)  # orders close before the Eid
+    assert [(o.label, o.stock, o.units, o.needs_on_behalf) for o in qurban.options] == [
+        ("One sheep or goat", 150, 1, True),
+        ("One seventh of a cow", 70, 1, True),
+    ]
+    assert qurban.designations == "general,sadaqah"
+    assert "zakat" in campaign("earthquake-food-aid").designations
+    assert [o.units for o in campaign("ramadan-iftar").options] == [1, 5, 10]
+    assert campaign("water-wells-africa").unit_label == "wells"
+
+
+def test_the_seven_reports_are_published_with_figures_photos_and_campaigns(catalogue):
+    reports = {r.slug: r for r in db.session.scalars(select(ActivityReport))}
+
+    assert len(reports) == 7
+    assert all(r.published and r.body and r.place for r in reports.values())
+    al_bab = reports["al-bab-hot-meals-winter-clothes"]
+    assert al_bab.place == "al-Bab, Syria"
+    assert {f.label: f.value for f in al_bab.figures} == {
+        "families reached": 1200,
+        "children clothed": 650,
+    }
+    assert reports["kemal-karaca-complex-uganda"].campaigns == []
+    assert reports["kemal-karaca-complex-uganda"].place == "Uganda"
+    linked = Counter(c.slug for r in reports.values() for c in r.campaigns)
+    assert linked == {
+        "qurban": 2,
+        "ramadan-iftar": 2,
+        "water-wells-africa": 1,
+        "earthquake-food-aid": 1,
+    }
+    for report in reports.values():
+        assert 1 <= len(report.images) <= 2
+        for image in report.images:
+            assert len(image.alt) > 20
+            assert_is_picture(image.filename)
+
+
+def test_totals_match_the_ledger_after_loading(app_ctx, runner):
+    runner.invoke(args=["demo", "load"])
+
+    assert verify_totals(db.session) == []
+    result = runner.invoke(args=["totals", "verify"])
+    assert result.exit_code == 0
+    assert "Totals match the ledger." in result.output
+    for c in db.session.scalars(select(Campaign)):
+        paid = db.session.execute(
+            select(func.count(), func.sum(Donation.amount)).where(
+                Donation.campaign_id == c.id, Donation.status == DonationStatus.PAID
+            )
+        ).one()
+        assert (c.totals.donations, c.totals.raised) == tuple(paid)
+        assert 0 < c.totals.donors < c.totals.donations  # some donors give more than once
+
+
+def test_loading_twice_adds_nothing(app_ctx, runner):
+    runner.invoke(args=["demo", "load"])
+    folder = Path(app_ctx.config["UPLOAD_FOLDER"])
+    files_before = set(folder.iterdir())
+
+    result = runner.invoke(args=["demo", "load"])
+
+    assert result.exit_code == 0
+    assert "nothing added" in result.output
+    assert (count(Campaign), count(DonationOption), count(ActivityReport)) == (4, 7, 7)
+    assert (count(Donation), count(LedgerEntry), count(ReportImage)) == (300, 300, 10)
+    assert set(folder.iterdir()) == files_before
+    assert verify_totals(db.session) == []
+
+
+def test_if_empty_leaves_a_site_in_use_alone(make_campaign, runner):
+    make_campaign("winter-appeal")
+
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+
+    assert result.exit_code == 0
+    assert "not loaded" in result.output
+    assert db.session.scalars(select(Campaign.slug)).all() == ["winter-appeal"]
+    assert (count(ActivityReport), count(Donation)) == (0, 0)
+
+
+def test_if_empty_loads_a_new_site(app_ctx, runner):
+    result = runner.invoke(args=["demo", "load", "--if-empty", "--donations", "20"])
+
+    assert "Loaded 4 campaigns, 7 reports, 20 donations" in result.output
+    assert count(Donation) == 20
+
+
+def test_every_donation_is_a_paid_gift_within_its_currency_range(loaded):
+    donations = db.session.scalars(select(Donation)).all()
+
+    for d in donations:
+        cur = CURRENCIES[d.currency]
+        assert cur.minimum <= d.amount <= cur.maximum
+        assert d.currency == d.campaign.currency
+        assert d.status == DonationStatus.PAID and d.provider == "demo"
+        if d.option is None:
+            assert (d.quantity, d.units) == (1, 0)
+        else:
+            assert d.amount == d.option.unit_price * d.quantity
+            assert d.units == d.option.units * d.quantity
+        assert d.donor_email.endswith("@example.org") and d.donor_name
+    assert any(d.option is None for d in donations)  # custom amounts
+    assert any(d.anonymous for d in donations)
+    assert not all(d.anonymous for d in donations)
+
+
+def test_donations_spread_over_the_last_two_months(loaded):
+    now = datetime.now(UTC)
+    donations = db.session.scalars(select(Donation)).all()
+
+    for d in donations:
+        assert now - timedelta(days=61) < d.paid_at <= now
+        assert d.paid_at.date() >= d.campaign.starts_on
+        assert d.created_at < d.paid_at
+    assert min(d.paid_at for d in donations) < now - timedelta(days=50)
+    assert max(d.paid_at for d in donations) > now - timedelta(days=5)
+    entries = db.session.scalars(select(LedgerEntry).join(Donation)).all()
+    assert all(e.created_at == e.donation.paid_at for e in entries)
+
+
+def test_qurban_gifts_name_one_person_per_share(loaded):
+    shares = db.session.scalars(
+        select(Donation).join(DonationOption).where(DonationOption.needs_on_behalf.is_(True))
+    ).all()
+
+    assert len(shares) > 10
+    assert any(d.units > 1 for d in shares)
+    for d in shares:
+        assert len(d.on_behalf) == d.units
+        assert all(name.strip() for name in d.on_behalf)
+
+
+def test_stock_is_never_oversold_even_with_many_more_gifts(app_ctx):
+    load_demo(db.session, donations=600)
+    db.session.commit()
+
+    stocked = db.session.scalars(select(DonationOption).where(DonationOption.stock.is_not(None)))
+    reserved = {}
+    for option in stocked:
+        sold = db.session.scalar(
+            select(func.coalesce(func.sum(Donation.units), 0)).where(
+                Donation.option_id == option.id
+            )
+        )
+        assert option.reserved == sold <= option.stock
+        reserved[option.label] = (option.reserved, option.stock)
+    assert reserved["One sheep or goat"] == (150, 150)  # sold out: later donors gave amounts
+    assert verify_totals(db.session) == []
+
+
+def test_more_donations_later_adds_only_the_missing_ones(app_ctx):
+    assert load_demo(db.session, donations=50) == "Loaded 4 campaigns, 7 reports, 50 donations"
+    first = set(db.session.execute(select(Donation.provider_session_id, Donation.amount)))
+
+    assert load_demo(db.session, donations=80) == "Loaded 0 campaigns, 0 reports, 30 donations"
+
+    now = datetime.now(UTC)
+    assert plan_gifts(80, now) == plan_gifts(80, now)  # seeded: the same demo every time
+    planned = {(g.key, g.amount) for g in plan_gifts(80, now)}
+    stored = set(db.session.execute(select(Donation.provider_session_id, Donation.amount)))
+    assert first < stored == planned
+    assert verify_totals(db.session) == []
