@@ -26,6 +26,7 @@ class Currency:
 
     code: str
     exponent: int
+    narrow_symbol: str  # CLDR's narrow symbol, for locales that only know the ISO code
     minimum: int  # minor units; at least Stripe's own minimum charge
     maximum: int  # minor units; below Stripe's 8-digit ceiling
 
@@ -39,11 +40,11 @@ class Currency:
 CURRENCIES: dict[str, Currency] = {
     c.code: c
     for c in (
-        Currency("TRY", 2, minimum=20_00, maximum=500_000_00),
-        Currency("USD", 2, minimum=1_00, maximum=100_000_00),
-        Currency("EUR", 2, minimum=1_00, maximum=100_000_00),
-        Currency("GBP", 2, minimum=1_00, maximum=100_000_00),
-        Currency("JPY", 0, minimum=100, maximum=10_000_000),
+        Currency("TRY", 2, "₺", minimum=20_00, maximum=500_000_00),
+        Currency("USD", 2, "$", minimum=1_00, maximum=100_000_00),
+        Currency("EUR", 2, "€", minimum=1_00, maximum=100_000_00),
+        Currency("GBP", 2, "£", minimum=1_00, maximum=100_000_00),
+        Currency("JPY", 0, "¥", minimum=100, maximum=10_000_000),
     )
 }
 
@@ -134,14 +135,20 @@ def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> 
     """
     cur = currency(code)
     amount = cur.major(minor)
+    reader = Locale.parse(locale)
     if whole and minor % (10**cur.exponent) == 0:
         # The locale's own pattern without its decimals keeps the symbol where the reader
         # expects it ("1.250 €" in de, "₺1.250" in tr).
-        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
-        return format_currency(
-            amount, cur.code, locale=locale, format=pattern, currency_digits=False
+        pattern = reader.currency_formats["standard"].pattern.replace(".00", "")
+        text = format_currency(
+            amount, cur.code, locale=reader, format=pattern, currency_digits=False
         )
-    return format_currency(amount, cur.code, locale=locale)
+    else:
+        text = format_currency(amount, cur.code, locale=reader)
+    if reader.currency_symbols.get(cur.code, cur.code) == cur.code:
+        # English knows the lira only as "TRY"; donors read "₺746,500" more easily.
+        text = text.replace(cur.code, cur.narrow_symbol)
+    return text
 
 
 def format_plain(minor: int, code: str, locale: str) -> str:

@@ -28,7 +28,7 @@ from campaigns.models.campaign import CampaignStatus
 from campaigns.services.ledger import post_entry
 
 # fake_stripe: the project's own Stripe-compatible server (tests/fake_stripe/).
-pytest_plugins = ["tests.fake_stripe.fixtures"]
+pytest_plugins = ["tests.fake_stripe.fixtures", "tests.payments_fixtures"]
 
 
 @pytest.fixture(scope="session")
