@@ -45,6 +45,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
+    STAFF_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"  # failed sign-ins per address
+    STAFF_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"  # failed sign-ins per account
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 
     def __init__(self) -> None:

@@ -72,6 +72,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login.init_app(app)
+    login.login_view = "staff.login"
+    login.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     with app.app_context():
@@ -104,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from campaigns.demo_checkout import bp as demo_checkout_bp
     from campaigns.donations import bp as donations_bp
     from campaigns.public import bp as public_bp
+    from campaigns.staff import bp as staff_bp
     from campaigns.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
@@ -111,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(donations_bp)
     app.register_blueprint(demo_checkout_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(staff_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -24,6 +24,7 @@ from campaigns.models import Campaign, CampaignTotals, Donation, LedgerEntry, Pr
 from campaigns.payments.stripe_provider import StripeProvider
 from campaigns.services.donations import GiftForm, start_donation, validate_gift
 from tests.fake_stripe import FakeStripe, signed_headers
+from tests.markup import parse
 
 WEBHOOK_SECRET = "whsec_test_payments"
 BASE_URL = "http://localhost"
@@ -84,13 +85,26 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
             on_behalf=list(on_behalf),
         )
         gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(
-            db.session, stripe_provider, campaign, gift, thank_you_urls
-        )
+        donation, _url = start_donation(db.session, stripe_provider, campaign, gift, thank_you_urls)
         db.session.commit()
         return donation
 
     return start
+
+
+@pytest.fixture
+def qurban_option(make_campaign, make_option):
+    """Cow shares of a Qurban campaign: 70 in stock, a name for each share."""
+    campaign = make_campaign("qurban", title="Qurban 2026", unit_label="sacrifice shares")
+    return make_option(
+        campaign, "1/7 share of a cow", unit_price=1500_00, stock=70, needs_on_behalf=True
+    )
+
+
+def charge_of(fake: FakeStripe, session: dict) -> dict:
+    """The charge that paid a payment-mode session, as the fake holds it now."""
+    intent = fake.object(session["payment_intent"])
+    return fake.object(intent["latest_charge"])
 
 
 @dataclass
@@ -161,3 +175,12 @@ def reloaded(donation: Donation) -> Donation:
 def events_stored() -> list[ProviderEvent]:
     db.session.expire_all()
     return list(db.session.scalars(select(ProviderEvent).order_by(ProviderEvent.id)))
+
+
+def thanks_heading(response) -> str:
+    """The thank-you page's main heading, as the donor reads it."""
+    assert response.status_code == 200
+    [heading] = [
+        h for h in parse(response.data).find_all("h1") if h.attrs.get("id") == "thanks-title"
+    ]
+    return heading.text

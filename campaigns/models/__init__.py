@@ -1,16 +1,18 @@
 """Typed SQLAlchemy models. They hold invariants; services commit nothing and models neither."""
 
+from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
 from campaigns.models.provider_event import ProviderEvent
-from campaigns.models.receipt import Receipt
+from campaigns.models.receipt import Receipt, ReceiptCounter
 from campaigns.models.report import ActivityReport, ReportFigure, ReportImage
 from campaigns.models.staff import StaffUser
 
 __all__ = [
     "ActivityReport",
+    "AuditEntry",
     "Campaign",
     "CampaignDonor",
     "CampaignTotals",
@@ -22,6 +24,7 @@ __all__ = [
     "OutboxMessage",
     "ProviderEvent",
     "Receipt",
+    "ReceiptCounter",
     "ReportFigure",
     "ReportImage",
     "StaffUser",

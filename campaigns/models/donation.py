@@ -67,6 +67,8 @@ class Donation(db.Model):
     donor_name: Mapped[str] = mapped_column(String(200))
     donor_email: Mapped[str] = mapped_column(String(254), index=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
+    # The donor asked to hear when the charity reports on this campaign.
+    updates_opt_in: Mapped[bool] = mapped_column(default=False)
     dedication: Mapped[str] = mapped_column(String(300), default="")
     on_behalf: Mapped[list[str]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(10), default="en")

@@ -35,3 +35,14 @@ class Receipt(db.Model):
     replaces: Mapped[Receipt | None] = relationship(remote_side=[id])
 
     __table_args__ = (UniqueConstraint("year", "sequence"),)
+
+
+class ReceiptCounter(db.Model):
+    """The last receipt number used in a year. Taking the next one is a single
+    UPDATE ... RETURNING in the issuing transaction: concurrent issuers queue on the row,
+    and a rolled-back transaction gives its number back, so numbers have no gaps."""
+
+    __tablename__ = "receipt_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)

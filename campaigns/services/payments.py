@@ -234,7 +234,10 @@ def post_refund(session: Session, donation: Donation, reference: str, amount: in
         .execution_options(synchronize_session=False)
     )
     session.refresh(donation)
-    advance(session, donation, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
+    # An open dispute keeps deciding the status (a refund that overtook it must not end
+    # it); when won, the donation returns to partially_refunded by its refunded_amount.
+    if donation.status != S.DISPUTED:
+        advance(session, donation, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
     if full:
         release_stock(session, donation)
     return True

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:50:35.127665
+Create Date: 2026-11-26 06:02:04.962767
 
 """
 from alembic import op
@@ -92,27 +92,6 @@ def upgrade():
     with op.batch_alter_table('demo_refund', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_demo_refund_payment_id'), ['payment_id'], unique=False)
 
-    op.create_table('outbox_message',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('to', sa.String(length=254), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('body_text', sa.Text(), nullable=False),
-    sa.Column('body_html', sa.Text(), nullable=True),
-    sa.Column('attachment_name', sa.String(length=255), nullable=True),
-    sa.Column('attachment', sa.LargeBinary(), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
-    sa.UniqueConstraint('key', name=op.f('uq_outbox_message_key'))
-    )
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_message_next_attempt_at'), ['next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_message_sent_at'), ['sent_at'], unique=False)
-
     op.create_table('provider_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('provider', sa.String(length=20), nullable=False),
@@ -124,6 +103,11 @@ def upgrade():
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_event')),
     sa.UniqueConstraint('event_id', name=op.f('uq_provider_event_event_id'))
+    )
+    op.create_table('receipt_counter',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_receipt_counter'))
     )
     op.create_table('staff_user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -137,6 +121,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_user_email'))
     )
+    op.create_table('audit_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('staff_user_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=80), nullable=False),
+    sa.Column('entity_type', sa.String(length=40), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=True),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('address', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['staff_user_id'], ['staff_user.id'], name=op.f('fk_audit_entry_staff_user_id_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
+    )
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entry_staff_user_id'), ['staff_user_id'], unique=False)
+
     op.create_table('campaign_donor',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('donor_key', sa.String(length=64), nullable=False),
@@ -220,6 +221,7 @@ def upgrade():
     sa.Column('donor_name', sa.String(length=200), nullable=False),
     sa.Column('donor_email', sa.String(length=254), nullable=False),
     sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('updates_opt_in', sa.Boolean(), nullable=False),
     sa.Column('dedication', sa.String(length=300), nullable=False),
     sa.Column('on_behalf', sa.JSON(), nullable=False),
     sa.Column('locale', sa.String(length=10), nullable=False),
@@ -275,6 +277,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_entry_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entry_donation_id'), ['donation_id'], unique=False)
 
+    op.create_table('outbox_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('donation_id', sa.Integer(), nullable=True),
+    sa.Column('to', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('attachment_name', sa.String(length=255), nullable=True),
+    sa.Column('attachment', sa.LargeBinary(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['donation_id'], ['donation.id'], name=op.f('fk_outbox_message_donation_id_donation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_message_key'))
+    )
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_message_donation_id'), ['donation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_next_attempt_at'), ['next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_message_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('receipt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
@@ -308,6 +334,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_receipt_donation_id'))
 
     op.drop_table('receipt')
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_message_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_message_donation_id'))
+
+    op.drop_table('outbox_message')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_entry_donation_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entry_created_at'))
@@ -338,13 +370,14 @@ def downgrade():
     op.drop_table('donation_option')
     op.drop_table('campaign_totals')
     op.drop_table('campaign_donor')
-    op.drop_table('staff_user')
-    op.drop_table('provider_event')
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_message_sent_at'))
-        batch_op.drop_index(batch_op.f('ix_outbox_message_next_attempt_at'))
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_entry_staff_user_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
 
-    op.drop_table('outbox_message')
+    op.drop_table('audit_entry')
+    op.drop_table('staff_user')
+    op.drop_table('receipt_counter')
+    op.drop_table('provider_event')
     with op.batch_alter_table('demo_refund', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_demo_refund_payment_id'))
 

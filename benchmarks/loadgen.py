@@ -1,0 +1,123 @@
+"""Load generators: wrk when installed, else a Python one (processes of keep-alive
+http.client connections). Both answer requests per second for one URL."""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import re
+import shutil
+import subprocess
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How hard to push: ``threads`` load threads (wrk) or processes (Python) sharing
+    ``connections`` keep-alive connections for ``duration`` seconds."""
+
+    duration: float = 10
+    threads: int = 2
+    connections: int = 16
+    tool: str = "auto"  # auto, wrk or python
+
+    @property
+    def chosen_tool(self) -> str:
+        if self.tool != "auto":
+            return self.tool
+        return "wrk" if shutil.which("wrk") else "python"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests_per_second: float
+    requests: int
+    errors: int  # answers other than 2xx/3xx, and socket errors
+
+
+def generate_load(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
+    """GET ``path`` as fast as the options allow; return what got through."""
+    if options.chosen_tool == "wrk":
+        return _wrk(f"http://{host}:{port}{path}", options)
+    return _python(host, port, path, options)
+
+
+def _wrk(url: str, options: LoadOptions) -> LoadResult:
+    output = subprocess.run(
+        [
+            "wrk",
+            f"-t{options.threads}",
+            f"-c{options.connections}",
+            f"-d{max(round(options.duration), 1)}s",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> LoadResult:
+    """The figures from wrk's report."""
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    if not (rate and total):
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors[1]))
+    return LoadResult(float(rate[1]), int(total[1]), errors)
+
+
+def _python(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
+    processes = max(options.threads, 1)
+    per_process = max(options.connections // processes, 1)
+    # spawn: a fresh interpreter per load process, nothing inherited from the harness.
+    context = multiprocessing.get_context("spawn")
+    # Every process starts at the same moment, once all have been spawned.
+    start_at = time.time() + 2
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        futures = [
+            pool.submit(_python_process, host, port, path, per_process, start_at, options.duration)
+            for _ in range(processes)
+        ]
+        counts = [future.result() for future in futures]
+    requests = sum(ok for ok, _ in counts)
+    return LoadResult(requests / options.duration, requests, sum(bad for _, bad in counts))
+
+
+def _python_process(
+    host: str, port: int, path: str, connections: int, start_at: float, duration: float
+) -> tuple[int, int]:
+    """One load process: ``connections`` threads, each looping on its own keep-alive
+    connection from ``start_at`` (a time.time()) for ``duration`` seconds.
+    Returns (good answers, errors)."""
+    time.sleep(max(start_at - time.time(), 0))
+    deadline = time.monotonic() + duration
+    counts = [[0, 0] for _ in range(connections)]
+
+    def loop(count: list[int]) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        while time.monotonic() < deadline:
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                count[1] += 1
+                conn.close()
+                continue
+            count[0 if response.status < 400 else 1] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=loop, args=(count,)) for count in counts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)

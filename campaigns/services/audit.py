@@ -1,0 +1,32 @@
+"""The audit log: every change made on the staff side, who made it and what it was."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from campaigns.models import AuditEntry, StaffUser
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: StaffUser | None,
+    action: str,
+    entity_type: str,
+    entity_id: object = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    address: str | None = None,
+) -> AuditEntry:
+    """Append one entry (same transaction as the change it describes)."""
+    entry = AuditEntry(
+        staff_user_id=actor.id if actor else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=before,
+        after=after,
+        address=address,
+    )
+    session.add(entry)
+    return entry
