@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	OUTBOX_BACKGROUND=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check .

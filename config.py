@@ -11,6 +11,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - a marker that production refuses
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -59,9 +60,26 @@ class Config:
         self.STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = env("STRIPE_API_BASE")
         self.MAIL_URL = env("MAIL_URL")
+        self.MAIL_FROM = env("MAIL_FROM", "Example Relief Association <donations@example.org>")
+        # Where links in e-mails point: e-mails are written outside requests, and a link
+        # must never follow a request's Host header (a forged one would leak sign-in links).
+        self.SITE_URL = (env("SITE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+        # Send due e-mail from a thread inside the web process (`make run` sets it).
+        self.OUTBOX_BACKGROUND = env("OUTBOX_BACKGROUND", "0") == "1"
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
+        # Card-testing defence: donation attempts per client address (Flask-Limiter syntax).
+        self.DONATE_RATE_LIMIT = env("DONATE_RATE_LIMIT", "10 per minute; 50 per hour")
+        # Off only for load tests: RATELIMIT_ENABLED=false.
+        self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() not in FALSE_WORDS
         self.CHARITY_NAME = env("CHARITY_NAME", "Example Relief Association")
+        # Printed on every receipt: the charity's legal identity and the tax statement.
+        self.CHARITY_ADDRESS = env("CHARITY_ADDRESS", "1 Example Street, 34000 Istanbul, Türkiye")
+        self.CHARITY_REGISTRATION = env("CHARITY_REGISTRATION", "00-000-000")
+        self.RECEIPT_PREFIX = env("RECEIPT_PREFIX", "RCPT")
+        self.RECEIPT_STATEMENT = env(
+            "RECEIPT_STATEMENT", "No goods or services were provided in return for this gift."
+        )
         # Cover and report photos; file names in the database are random, never the user's.
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
@@ -84,6 +102,8 @@ class TestingConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url("TEST_DATABASE_URL", "sqlite://")
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_URL = None
+        self.SITE_URL = "http://campaigns.test"
+        self.OUTBOX_BACKGROUND = False
 
 
 class ProductionConfig(Config):

@@ -159,12 +159,14 @@ def _http_scenario(
 
 def measure_all(items: list[Scenario], rounds: int, load: LoadOptions, warmup: float) -> None:
     """Warm each scenario up, then run ``rounds`` rounds, each scenario once per round, so
-    a noisy neighbour on this shared machine hurts all of them alike."""
+    a noisy neighbour on this shared machine hurts all of them alike. Each round starts one
+    scenario later than the one before, so no scenario always runs first or last."""
     for scenario in items:
         print(f"  warming up {scenario.label} ({warmup:.0f} s)", flush=True)
         scenario.measure(warmup)
     for number in range(1, rounds + 1):
-        for scenario in items:
+        shift = (number - 1) % len(items)
+        for scenario in items[shift:] + items[:shift]:
             result = scenario.measure(load.duration)
             scenario.results.append(result)
             errors = f", {result.errors} errors" if result.errors else ""
@@ -276,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends the run like Ctrl-C does: through the finally blocks that stop the
     # servers and drop the database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     load = LoadOptions(args.duration, args.threads, args.connections, args.load_generator)
     servers = ServerOptions(args.workers, args.worker_class, args.worker_threads)
     OUTPUT_DIR.mkdir(exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, has_request_context, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns.extensions import babel, csrf, db, limiter, login, migrate
@@ -60,6 +60,10 @@ def create_app(config: object | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     app.after_request(set_security_headers)
+    if app.config.get("OUTBOX_BACKGROUND"):
+        from campaigns.services.outbox import start_background_sender
+
+        start_background_sender(app)
     return app
 
 
@@ -96,8 +100,11 @@ def configure_sqlite(engine) -> None:
         cursor.close()
 
 
-def select_locale() -> str:
-    """The reader's language from Accept-Language, among those the site speaks."""
+def select_locale() -> str | None:
+    """The reader's language from Accept-Language, among those the site speaks; outside a
+    request (a `flask` command) None, which means BABEL_DEFAULT_LOCALE."""
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 
@@ -105,13 +112,17 @@ def register_blueprints(app: Flask) -> None:
     from campaigns.api import bp as api_bp
     from campaigns.demo_checkout import bp as demo_checkout_bp
     from campaigns.donations import bp as donations_bp
+    from campaigns.donor import bp as donor_bp
     from campaigns.public import bp as public_bp
+    from campaigns.receipts import bp as receipts_bp
     from campaigns.staff import bp as staff_bp
     from campaigns.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(donations_bp)
+    app.register_blueprint(donor_bp)
+    app.register_blueprint(receipts_bp)
     app.register_blueprint(demo_checkout_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(staff_bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -14,6 +15,8 @@ from campaigns.extensions import db
 totals_cli = AppGroup("totals", help="Campaign totals kept beside the ledger.")
 demo_cli = AppGroup("demo", help="Demo campaigns, reports and donations.")
 stripe_cli = AppGroup("stripe", help="Payments with Stripe.")
+staff_cli = AppGroup("staff", help="Staff accounts.")
+outbox_cli = AppGroup("outbox", help="E-mail waiting to be sent.")
 
 
 @totals_cli.command("verify")
@@ -69,7 +72,47 @@ def reconcile_command(since: str) -> None:
     click.echo(f"{repaired} checkout(s) repaired.")
 
 
+@outbox_cli.command("send")
+@click.option("--limit", default=1000, show_default=True, help="At most this many messages.")
+def outbox_send_command(limit: int) -> None:
+    """Send the e-mail that is due (SMTP at MAIL_URL, else the log); safe on several hosts."""
+    from campaigns.services.outbox import mailer_from_config, send_pending
+
+    report = send_pending(db.session, mailer_from_config(current_app.config), batch=limit)
+    click.echo(
+        f"{report.sent} sent, {report.failed} failed (retried later), {report.given_up} given up."
+    )
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role", type=click.Choice(["admin", "editor", "viewer"]), default="viewer", show_default=True
+)
+@click.option("--name", default="", help="The person's name, shown to other staff.")
+def staff_create_command(email: str, role: str, name: str) -> None:
+    """Create a staff account. The password is asked for twice, hidden; when stdin is not
+    a terminal (a script, a pipe) its first line is the password."""
+    from campaigns.models.staff import Role
+    from campaigns.services.staff import StaffError, add_staff_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = add_staff_user(
+            db.session, None, email=email, name=name, role=Role(role), password=password
+        )
+    except StaffError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(totals_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(stripe_cli)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(outbox_cli)

@@ -62,10 +62,21 @@ def currency(code: str) -> Currency:
 
 
 def parse_amount(text: str, code: str, locale: str) -> int:
-    """Read an amount typed in ``locale`` ("1.250,50" in tr) as minor units of ``code``.
+    """Read a gift typed in ``locale`` ("1.250,50" in tr) as minor units of ``code``.
+
+    As ``read_amount``, and refuses zero and amounts outside the currency's gift range.
+    """
+    minor = read_amount(text, code, locale)
+    check_range(minor, code, locale)
+    return minor
+
+
+def read_amount(text: str, code: str, locale: str) -> int:
+    """Read an amount typed in ``locale`` as minor units of ``code``, whatever its size
+    (a campaign goal, a bank transfer): may be zero; callers bound it.
 
     Refuses anything but digits with the locale's grouping and decimal marks: no signs,
-    exponents, zero, more decimals than the currency has, or amounts outside its range.
+    exponents, or more decimals than the currency has.
     """
     cur = currency(code)
     cleaned = re.sub(r"\s", "", str(text or ""))
@@ -104,9 +115,7 @@ def parse_amount(text: str, code: str, locale: str) -> int:
     value = Decimal(whole.replace(group_mark, "") if group_mark else whole)
     if fraction:
         value += Decimal("0." + fraction)
-    minor = cur.minor(value)
-    check_range(minor, cur.code, locale)
-    return minor
+    return cur.minor(value)
 
 
 def check_range(minor: int, code: str, locale: str) -> None:

@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from campaigns import create_app
-from campaigns.extensions import db
+from campaigns.extensions import db, limiter
 from campaigns.models import (
     ActivityReport,
     Campaign,
@@ -28,7 +28,12 @@ from campaigns.models.campaign import CampaignStatus
 from campaigns.services.ledger import post_entry
 
 # fake_stripe: the project's own Stripe-compatible server (tests/fake_stripe/).
-pytest_plugins = ["tests.fake_stripe.fixtures", "tests.payments_fixtures"]
+pytest_plugins = [
+    "tests.fake_stripe.fixtures",
+    "tests.payments_fixtures",
+    "tests.mail_fixtures",
+    "tests.staff_fixtures",
+]
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +66,7 @@ def _clean_database(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    limiter.reset()  # rate-limit counts (memory storage) must not leak into the next test
     with app.app_context():
         db.session.remove()
         # DELETE beats TRUNCATE by far on the few rows a test leaves behind.

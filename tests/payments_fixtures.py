@@ -180,7 +180,9 @@ def events_stored() -> list[ProviderEvent]:
 def thanks_heading(response) -> str:
     """The thank-you page's main heading, as the donor reads it."""
     assert response.status_code == 200
-    [heading] = [
-        h for h in parse(response.data).find_all("h1") if h.attrs.get("id") == "thanks-title"
-    ]
+    return heading_in(response.data)
+
+
+def heading_in(html: bytes) -> str:
+    [heading] = [h for h in parse(html).find_all("h1") if h.attrs.get("id") == "thanks-title"]
     return heading.text

@@ -96,8 +96,8 @@ def test_duplicate_event_id_is_acknowledged_without_effect(paid_session, deliver
     assert totals_of(donation.campaign)["donations"] == 1
 
 
-def test_unknown_event_type_is_acknowledged_and_stored(paid_session, fake_stripe, deliver):
-    donation, session = paid_session
+def test_unknown_event_type_is_acknowledged_and_stored(paid_session, deliver):
+    donation, _session = paid_session
     customer = {"id": "cus_test_1", "object": "customer", "email": "donor@example.org"}
 
     answer = deliver("customer.created", customer)

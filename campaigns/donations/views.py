@@ -3,17 +3,78 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from campaigns.donations import bp
-from campaigns.extensions import db
-from campaigns.models import DonationStatus
+from campaigns.donations.forms import gift_form, is_bot
+from campaigns.extensions import db, limiter
+from campaigns.models import Campaign, DonationStatus
 from campaigns.payments import ProviderError
-from campaigns.services import payments
-from campaigns.services.donations import donation_by_token
+from campaigns.public.filters import local_today
+from campaigns.services import catalog, payments
+from campaigns.services.donations import (
+    GiftForm,
+    GiftInvalid,
+    donation_by_token,
+    start_donation,
+    validate_gift,
+)
 
 log = logging.getLogger(__name__)
+
+
+def donate_rate_limit() -> str:
+    """Read per request, so tests and operators can change it without a restart."""
+    return current_app.config["DONATE_RATE_LIMIT"]
+
+
+def return_urls(campaign: Campaign) -> Callable[[str], tuple[str, str]]:
+    """Where the provider sends the donor back: the thank-you page (with the session id
+    the provider fills in) after paying, the campaign's form after cancelling."""
+
+    def urls(token: str) -> tuple[str, str]:
+        thanks = url_for("donations.thanks", token=token, _external=True)
+        back = url_for("public.campaign", slug=campaign.slug, _anchor="give", _external=True)
+        return thanks + "?session_id={CHECKOUT_SESSION_ID}", back
+
+    return urls
+
+
+def refused(campaign: Campaign, gift: GiftForm, errors: dict[str, str]):
+    """The campaign page again, the form keeping what the donor typed, with the errors."""
+    page = catalog.campaign_page(db.session, campaign, current_app.config["REPORTS_PER_PAGE"])
+    context = page._asdict() | {"gift": gift, "errors": errors}
+    return render_template("public/campaign.html", **context), 422
+
+
+@bp.post("/campaigns/<slug>/donate")
+@limiter.limit(donate_rate_limit)
+def donate(slug: str):
+    """Validate the gift, store it pending with its stock held, send the donor to the
+    provider's checkout. CSRF is checked before this runs (CSRFProtect)."""
+    campaign = catalog.public_campaign(db.session, slug)
+    if campaign is None:
+        abort(404)
+    gift = gift_form(request.form)
+    if is_bot(request.form):
+        return refused(campaign, gift, {"": _("Sorry, we could not take this gift.")})
+    provider = current_app.extensions["payment_provider"]
+    try:
+        valid = validate_gift(
+            db.session, campaign, gift, locale=str(get_locale() or "en"), today=local_today()
+        )
+        _donation, checkout_url = start_donation(
+            db.session, provider, campaign, valid, return_urls(campaign)
+        )
+    except GiftInvalid as invalid:
+        db.session.rollback()  # the pending donation and any stock it held
+        return refused(campaign, gift, invalid.errors)
+    db.session.commit()
+    return redirect(checkout_url, 303)
 
 
 @bp.get("/donations/<token>/thanks")

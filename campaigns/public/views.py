@@ -53,15 +53,10 @@ def index():
 
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
-    campaign = get_campaign_or_404(slug)
-    return render_template(
-        "public/campaign.html",
-        campaign=campaign,
-        options=catalog.offered_options(db.session, campaign),
-        reports=catalog.campaign_reports(
-            db.session, campaign, current_app.config["REPORTS_PER_PAGE"]
-        ),
+    page = catalog.campaign_page(
+        db.session, get_campaign_or_404(slug), current_app.config["REPORTS_PER_PAGE"]
     )
+    return render_template("public/campaign.html", **page._asdict())
 
 
 @bp.get("/reports")

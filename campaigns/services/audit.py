@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
 
 from campaigns.models import AuditEntry, StaffUser
 
@@ -30,3 +31,18 @@ def record_change(
     )
     session.add(entry)
     return entry
+
+
+def audit_query() -> Select:
+    """Every entry, newest first, with the staff member who made it."""
+    return (
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.staff_user))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+
+
+def changed_fields(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """(field, before, after) for every field the entry names, in a stable order."""
+    before, after = entry.before or {}, entry.after or {}
+    return [(name, before.get(name), after.get(name)) for name in sorted(before | after)]

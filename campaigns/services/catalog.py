@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -99,6 +100,40 @@ def campaign_reports(session: Session, campaign: Campaign, limit: int) -> list[A
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+class CampaignPage(NamedTuple):
+    """What a campaign page shows: the campaign, its offered options and latest reports.
+
+    ``_asdict()`` gives the page template's context (shallow: the objects themselves).
+    """
+
+    campaign: Campaign
+    options: list[DonationOption]
+    reports: list[ActivityReport]
+
+
+def campaign_page(session: Session, campaign: Campaign, reports_limit: int) -> CampaignPage:
+    """Everything the campaign page needs, for the page itself and for the donation form
+    shown again with its errors."""
+    return CampaignPage(
+        campaign=campaign,
+        options=offered_options(session, campaign),
+        reports=campaign_reports(session, campaign, reports_limit),
+    )
+
+
+def reports_of_campaigns(
+    session: Session, campaign_ids: list[int], limit: int
+) -> list[ActivityReport]:
+    """The ``limit`` most recent published reports linked to any of these campaigns, each
+    once (a donor's page: what the campaigns they funded did)."""
+    linked = select(report_campaign.c.report_id).where(
+        report_campaign.c.campaign_id.in_(campaign_ids)
+    )
+    return list(
+        session.scalars(_published_reports().where(ActivityReport.id.in_(linked)).limit(limit))
+    )
 
 
 @dataclass(frozen=True)

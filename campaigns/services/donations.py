@@ -82,6 +82,12 @@ def accepts_gifts(campaign: Campaign, today: date) -> bool:
     )
 
 
+def allows_monthly(option: DonationOption | None) -> bool:
+    """A limited stock or a name per share belongs to one gift; repeating it every month
+    would oversell the stock or offer the same names again."""
+    return option is None or (option.stock is None and not option.needs_on_behalf)
+
+
 def _choose_option(session: Session, campaign: Campaign, form: GiftForm, errors: dict):
     if not form.option.strip():
         return None
@@ -163,11 +169,7 @@ def validate_gift(
     except ValueError:
         errors["frequency"] = _("Please choose once or monthly.")
         frequency = Frequency.ONCE
-    if (
-        frequency == Frequency.MONTHLY
-        and option
-        and (option.stock is not None or option.needs_on_behalf)
-    ):
+    if frequency == Frequency.MONTHLY and not allows_monthly(option):
         errors["frequency"] = _("This gift can only be given once.")
     if form.designation not in campaign.designations.split(","):
         errors["designation"] = _("Please choose how your gift should be used.")

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +24,14 @@ from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
 from campaigns.payments import Checkout, Invoice, PaymentProvider
 from campaigns.services.ledger import post_entry
+from campaigns.services.notifications import queue_thank_you
+from campaigns.services.receipts import (
+    ReceiptSettings,
+    issue_receipt,
+    receipt_settings,
+    revise_after_refund,
+    void_donation_receipt,
+)
 
 log = logging.getLogger(__name__)
 S = DonationStatus
@@ -89,6 +98,11 @@ def _matches(donation: Donation, amount: int, currency: str) -> bool:
     return False
 
 
+def _receipt_settings() -> ReceiptSettings:
+    # Payments are settled by views, webhooks and commands alike, all in an app context.
+    return receipt_settings(current_app.config)
+
+
 def mark_paid(
     session: Session,
     donation: Donation,
@@ -96,7 +110,9 @@ def mark_paid(
     payment_id: str,
     subscription_id: str | None = None,
 ) -> Outcome:
-    """Record a confirmed payment: status paid and one ledger entry, exactly once."""
+    """Record a confirmed payment: status paid, one ledger entry, the receipt and the
+    thank-you e-mail carrying it, exactly once and in one transaction (a one-off gift, a
+    monthly gift's first payment, each instalment)."""
     if donation.status != S.PENDING:
         return Outcome.ALREADY
     if not advance(
@@ -118,6 +134,8 @@ def mark_paid(
         donation_id=donation.id,
         donor_email=donation.donor_email,
     )
+    receipt = issue_receipt(session, donation, _receipt_settings())
+    queue_thank_you(session, donation, receipt)
     return Outcome.PAID
 
 
@@ -210,7 +228,8 @@ def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -
 
 def post_refund(session: Session, donation: Donation, reference: str, amount: int) -> bool:
     """Take a refund off the totals once (by its reference); a refund that empties the
-    donation also takes back its units and releases any stock it held."""
+    donation also takes back its units and releases any stock it held. Its receipt is
+    voided, or replaced by one for the amount kept after a partial refund."""
     amount = min(amount, donation.amount - donation.refunded_amount)
     if amount <= 0:
         return False
@@ -240,6 +259,7 @@ def post_refund(session: Session, donation: Donation, reference: str, amount: in
         advance(session, donation, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
     if full:
         release_stock(session, donation)
+    revise_after_refund(session, donation, _receipt_settings())
     return True
 
 
@@ -284,6 +304,8 @@ def _settle_dispute(
         return Outcome.PAID
     if status == "lost":
         advance(session, donation, S.LOST)
+        if donation.status == S.LOST:
+            void_donation_receipt(session, donation, _receipt_settings())
         return Outcome.FAILED
     return Outcome.PROCESSING
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -10,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from campaigns.models import StaffUser
 from campaigns.models.base import new_token
 from campaigns.models.staff import Role
+from campaigns.services.audit import record_change
 
 MIN_PASSWORD = 12
 # Checked against when the account does not exist, so unknown e-mails cost the same time.
@@ -24,12 +26,12 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise StaffError("Please enter a valid e-mail address.") from error
+        raise StaffError(_("Please enter a valid e-mail address.")) from error
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise StaffError(f"Passwords need at least {MIN_PASSWORD} characters.")
+        raise StaffError(_("Passwords need at least %(count)d characters.", count=MIN_PASSWORD))
 
 
 def user_by_email(session: Session, email: str) -> StaffUser | None:
@@ -45,7 +47,7 @@ def create_staff_user(
     email = normalise_email(email)
     check_password_strength(password)
     if user_by_email(session, email) is not None:
-        raise StaffError("A staff account with that e-mail already exists.")
+        raise StaffError(_("A staff account with that e-mail already exists."))
     user = StaffUser(
         email=email,
         name=name.strip(),
@@ -74,7 +76,7 @@ def end_sessions(user: StaffUser) -> None:
 
 def change_password(user: StaffUser, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise StaffError("Your current password is not right.")
+        raise StaffError(_("Your current password is not right."))
     set_password(user, new)
 
 
@@ -82,3 +84,93 @@ def set_password(user: StaffUser, new: str) -> None:
     check_password_strength(new)
     user.password_hash = generate_password_hash(new, method="scrypt")
     end_sessions(user)
+
+
+def _would_leave_no_admin(session: Session, user: StaffUser) -> bool:
+    """Whether taking ``user`` out of the active admins leaves none. The active admins'
+    rows are locked (PostgreSQL) so two admins demoting each other at once cannot both
+    pass this check."""
+    if user.role != Role.ADMIN or not user.active:
+        return False
+    admins = session.scalars(
+        select(StaffUser.id).where(StaffUser.role == Role.ADMIN, StaffUser.active).with_for_update()
+    ).all()
+    return set(admins) <= {user.id}
+
+
+def add_staff_user(
+    session: Session,
+    actor: StaffUser | None,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    address: str | None = None,
+) -> StaffUser:
+    """Create an account (see ``create_staff_user``) and write it to the audit log;
+    ``actor`` None means the command line."""
+    user = create_staff_user(session, email, password, role, name)
+    record_change(
+        session,
+        actor=actor,
+        action="staff_user.create",
+        entity_type="staff_user",
+        entity_id=user.id,
+        after={"email": user.email, "name": user.name, "role": user.role.value, "active": True},
+        address=address,
+    )
+    return user
+
+
+def change_role(
+    session: Session, actor: StaffUser, user: StaffUser, role: Role, address: str | None = None
+) -> None:
+    """Give ``user`` another role; the last active admin keeps theirs."""
+    if role == user.role:
+        return
+    if role != Role.ADMIN and _would_leave_no_admin(session, user):
+        raise StaffError(_("The last active admin cannot be given another role."))
+    before = user.role
+    user.role = role
+    record_change(
+        session,
+        actor=actor,
+        action="staff_user.role",
+        entity_type="staff_user",
+        entity_id=user.id,
+        before={"role": before.value},
+        after={"role": role.value},
+        address=address,
+    )
+
+
+def set_active(
+    session: Session, actor: StaffUser, user: StaffUser, active: bool, address: str | None = None
+) -> None:
+    """Deactivate (ending every session of the user at once) or reactivate an account;
+    the last active admin cannot be deactivated."""
+    if active == user.active:
+        return
+    if not active and _would_leave_no_admin(session, user):
+        raise StaffError(_("The last active admin cannot be deactivated."))
+    user.active = active
+    # A new token either way: reactivating must not bring old sessions back to life.
+    end_sessions(user)
+    record_change(
+        session,
+        actor=actor,
+        action="staff_user.activate" if active else "staff_user.deactivate",
+        entity_type="staff_user",
+        entity_id=user.id,
+        before={"active": not active},
+        after={"active": active},
+        address=address,
+    )
+
+
+def staff_users(session: Session) -> list[StaffUser]:
+    """Every account: active ones first, then by e-mail."""
+    return list(
+        session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email))
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import ProviderEvent
 from campaigns.models.base import utcnow
 from campaigns.payments import Event, PaymentProvider
-from campaigns.services import payments
+from campaigns.services import notifications, payments
 from campaigns.services.sql import insert_ignoring_duplicates
 
 Handler = Callable[[Session, PaymentProvider, str], object]
@@ -25,6 +25,7 @@ HANDLERS: dict[str, Handler] = {
     "charge.dispute.created": payments.open_dispute,
     "charge.dispute.closed": payments.open_dispute,
     "invoice.paid": payments.record_invoice,
+    "invoice.payment_failed": notifications.notify_failed_instalment,
     "customer.subscription.deleted": lambda session, _provider, sub_id: payments.end_subscription(
         session, sub_id
     ),

@@ -7,8 +7,11 @@ Changing anything needs at least the editor role; money and users need admin.
 from __future__ import annotations
 
 from functools import wraps
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from campaigns.models.staff import Role
@@ -55,4 +58,48 @@ def requires(role: Role):
     return decorator
 
 
-from campaigns.staff import auth  # noqa: E402,F401
+def staff_timezone() -> ZoneInfo:
+    """The site's time zone for day boundaries. Babel hands out a pytz zone, which
+    ``datetime.combine`` would give its 1880 local mean time offset (+01:56 in Istanbul)."""
+    return ZoneInfo(str(get_timezone()))
+
+
+ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.EDITOR: _l("Editor"), Role.VIEWER: _l("Viewer")}
+# The staff menu: (endpoint, label, least role). Areas whose module is not registered
+# yet are left out, so each area's module adds itself by defining its endpoint.
+NAV = (
+    ("staff.dashboard", _l("Dashboard"), Role.VIEWER),
+    ("staff.donations", _l("Donations"), Role.VIEWER),
+    ("staff.campaigns", _l("Campaigns"), Role.VIEWER),
+    ("staff.reports", _l("Reports"), Role.VIEWER),
+    ("staff.users", _l("Staff users"), Role.ADMIN),
+    ("staff.audit_log", _l("Audit log"), Role.ADMIN),
+)
+
+
+@bp.context_processor
+def staff_layout():
+    """What staff/base.html needs: the menu this user may see, and role names."""
+    if not current_user.is_authenticated:
+        return {"staff_nav": [], "role_labels": ROLE_LABELS}
+    nav = []
+    for endpoint, label, role in NAV:
+        if endpoint in current_app.view_functions and RANK[current_user.role] >= RANK[role]:
+            url = url_for(endpoint)
+            # An area's pages live under its list's path (/staff/donations/5, ...csv).
+            current = request.path == url or (url != "/staff/" and request.path.startswith(url))
+            nav.append({"endpoint": endpoint, "url": url, "label": label, "current": current})
+    return {"staff_nav": nav, "role_labels": ROLE_LABELS}
+
+
+# Each area registers its views on ``bp`` when imported.
+from campaigns.staff import audit as audit_views  # noqa: E402,F401
+from campaigns.staff import (  # noqa: E402,F401
+    auth,
+    campaigns,
+    dashboard,
+    donations,
+    gifts,
+    reports,
+    users,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -12,19 +13,52 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
 from campaigns.services.audit import record_change
-from campaigns.services.staff import StaffError, authenticate, change_password, end_sessions
+from campaigns.services.staff import (
+    MIN_PASSWORD,
+    StaffError,
+    authenticate,
+    change_password,
+    end_sessions,
+)
 from campaigns.staff import bp
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_("E-mail"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_("Current password"), validators=[DataRequired()])
-    new = PasswordField(_("New password"), validators=[DataRequired(), Length(min=12, max=200)])
-    confirm = PasswordField(_("New password again"), validators=[DataRequired(), EqualTo("new")])
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=_l("Passwords need at least %(count)d characters.", count=MIN_PASSWORD),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 def login_account_key() -> str:
@@ -82,6 +116,14 @@ def logout():
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("staff.dashboard"))
     end_sessions(current_user)
+    record_change(
+        db.session,
+        actor=current_user,
+        action="staff.sign_out",
+        entity_type="staff_user",
+        entity_id=current_user.id,
+        address=request.remote_addr,
+    )
     db.session.commit()
     logout_user()
     session.clear()
@@ -103,10 +145,11 @@ def password():
                 action="staff.password_change",
                 entity_type="staff_user",
                 entity_id=current_user.id,
+                address=request.remote_addr,
             )
             db.session.commit()
             logout_user()
             session.clear()
             flash(_("Password changed. Please sign in with your new password."), "info")
             return redirect(url_for("staff.login"), 303)
-    return render_template("staff/password.html", form=form)
+    return render_template("staff/password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,195 @@
+"""Thin views over services.donors. Every response is private: never cached, never
+named in a Referer header (the URL is the donor's key for an hour)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, to_user_timezone
+from flask_babel import gettext as _
+
+from campaigns.donor import bp
+from campaigns.donor.forms import SignInForm
+from campaigns.extensions import db, limiter
+from campaigns.forms import EmptyForm
+from campaigns.payments import ProviderError
+from campaigns.services import donors
+from campaigns.services.receipts import receipt_settings, render_statement
+
+# Each sign-in link is an e-mail sent on someone's request: few per address and per mailbox.
+LINKS_PER_CLIENT = "10 per hour"
+LINKS_PER_EMAIL = "3 per hour"
+LONGEST_STATEMENT = 10 * 366  # days
+
+
+@bp.after_request
+def keep_private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.errorhandler(429)
+def too_many_links(_error):
+    return notice(
+        429,
+        _("Too many links requested"),
+        _(
+            "We have sent several links already. Please look for them in your inbox "
+            "(and spam folder), or try again in an hour."
+        ),
+    )
+
+
+def notice(
+    status: int, title: str, message: str, *, new_link: bool = False, back: str | None = None
+):
+    """A short page explaining why we cannot go on, offering a new link or a way back."""
+    form = SignInForm() if new_link else None
+    page = render_template("donor/notice.html", title=title, message=message, form=form, back=back)
+    return make_response(page, status)
+
+
+def _mailbox() -> str:
+    """The rate-limit key of the address typed, hashed: storage never holds it in clear."""
+    email = request.form.get("email", "").strip().lower()
+    return "donor-link:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+@bp.route("", methods=["GET", "POST"])
+@limiter.limit(LINKS_PER_CLIENT, methods=["POST"])
+@limiter.limit(LINKS_PER_EMAIL, methods=["POST"], key_func=_mailbox)
+def start():
+    """Ask for an e-mail address; answer the same whether or not it has given."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        donors.request_sign_in_link(
+            db.session,
+            current_app.config["SECRET_KEY"],
+            form.email.data.strip(),
+            str(get_locale() or "en"),
+        )
+        db.session.commit()
+        return redirect(url_for("donor.start", sent=1), 303)
+    status = 400 if form.errors else 200
+    return render_template("donor/start.html", form=form, sent="sent" in request.args), status
+
+
+def signed_in_donor(token: str) -> str:
+    """The e-mail a sign-in link stands for, or a page saying why it cannot be used."""
+    try:
+        return donors.donor_email(db.session, current_app.config["SECRET_KEY"], token)
+    except donors.LinkExpired:
+        abort(
+            notice(
+                410,
+                _("This link has expired"),
+                _("Links to your gifts work for one hour. We can send you a new one."),
+                new_link=True,
+            )
+        )
+    except donors.LinkInvalid:
+        abort(
+            notice(
+                400,
+                _("This link does not work"),
+                _(
+                    "It may have been cut short when it was copied. Please open the link "
+                    "from the e-mail again, or ask for a new one."
+                ),
+                new_link=True,
+            )
+        )
+
+
+def last_calendar_year() -> tuple[date, date]:
+    year = to_user_timezone(datetime.now(UTC)).year - 1
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+@bp.get("/<token>")
+def gifts(token: str):
+    email = signed_in_donor(token)
+    gifts = donors.gifts(db.session, email)
+    start, end = last_calendar_year()
+    return render_template(
+        "donor/gifts.html",
+        token=token,
+        email=email,
+        gifts=gifts,
+        receipts=donors.current_receipts(db.session, gifts),
+        monthly=donors.monthly_gifts(gifts),
+        reports=donors.funded_reports(db.session, gifts),
+        statement_start=start,
+        statement_end=end,
+        cancel_form=EmptyForm(),
+    )
+
+
+@bp.post("/<token>/monthly/<donation_token>/cancel")
+def cancel_monthly(token: str, donation_token: str):
+    email = signed_in_donor(token)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    provider = current_app.extensions["payment_provider"]
+    try:
+        gift = donors.cancel_monthly_gift(db.session, provider, email, donation_token)
+    except ProviderError:
+        db.session.rollback()
+        flash(_("We could not reach our payment provider. Please try again in a minute."))
+        return redirect(url_for("donor.gifts", token=token), 303)
+    if gift is None:
+        abort(404)
+    db.session.commit()
+    flash(
+        _(
+            "Your monthly gift to %(campaign)s is cancelled: nothing more will be taken.",
+            campaign=gift.campaign.title,
+        )
+    )
+    return redirect(url_for("donor.gifts", token=token), 303)
+
+
+def statement_range(token: str) -> tuple[date, date]:
+    """The ``start`` and ``end`` query dates, or a 400 page saying what is wrong."""
+    problem = None
+    try:
+        start = date.fromisoformat(request.args.get("start", ""))
+        end = date.fromisoformat(request.args.get("end", ""))
+    except ValueError:
+        problem = _("Please give a start and an end date, such as 2025-01-01 and 2025-12-31.")
+    else:
+        if end < start:
+            problem = _("The end date is before the start date.")
+        elif (end - start).days > LONGEST_STATEMENT:
+            problem = _("A statement covers at most ten years; please choose a shorter period.")
+    if problem:
+        back = url_for("donor.gifts", token=token)
+        abort(notice(400, _("Please check the dates"), problem, back=back))
+    return start, end
+
+
+@bp.get("/<token>/statement.pdf")
+def statement(token: str):
+    email = signed_in_donor(token)
+    start, end = statement_range(token)
+    locale = str(get_locale() or "en")
+    settings = receipt_settings(current_app.config)
+    pdf = render_statement(db.session, email, start, end, locale, settings)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statement-{start.isoformat()}-{end.isoformat()}.pdf"'
+    )
+    return response

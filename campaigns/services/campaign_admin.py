@@ -1,0 +1,421 @@
+"""Staff editing of campaigns and their donation options: the rules, and the audit entry
+written with every change.
+
+Each save reads the form as typed, collects a message per field and changes nothing when
+any value is wrong. Money is typed as a person would ("1.250.000" in Turkish) and parsed
+in the staff member's locale. Two rules protect what donors were already shown: a
+campaign's currency is fixed once money has come in, and an option that was given is
+retired, never deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry, StaffUser
+from campaigns.models.campaign import CampaignStatus, Designation
+from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount, read_amount
+from campaigns.services.audit import record_change
+from campaigns.services.uploads import UploadRefused, clean_image, save_image
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_COUNT = 1_000_000_000
+# Far above any real goal or transfer; beyond it a typo (an extra digit or three) is likelier.
+MONEY_CEILING = 1000
+
+
+class FormInvalid(ValueError):
+    """Staff input that cannot be saved. ``errors`` maps a form field (or "" for the whole
+    form) to the message to show beside it; nothing was changed."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+# -- reading what staff typed (shared by the staff editing services) ----------------------
+
+
+def read_text(text: str, name: str, limit: int, errors: dict, *, required: bool = False) -> str:
+    """``text`` with surrounding space removed; an error when missing or too long."""
+    value = (text or "").strip()
+    if required and not value:
+        errors[name] = _("Please fill this in.")
+    elif len(value) > limit:
+        errors[name] = _("Please shorten this to %(n)d characters.", n=limit)
+    return value
+
+
+def read_slug(text: str, name: str, limit: int, errors: dict) -> str:
+    """A web address part: lower-case letters, digits and single hyphens."""
+    slug = (text or "").strip().lower()
+    if not slug:
+        errors[name] = _("Please fill this in.")
+    elif len(slug) > limit or not SLUG.fullmatch(slug):
+        errors[name] = _(
+            "Use lower-case letters, digits and hyphens only (at most %(n)d), "
+            "like earthquake-food-aid.",
+            n=limit,
+        )
+    return slug
+
+
+def read_date(text: str, name: str, errors: dict, *, required: bool = False) -> date | None:
+    """A date as a date input sends it (2026-03-01); blank is None unless required."""
+    text = (text or "").strip()
+    if not text:
+        if required:
+            errors[name] = _("Please enter a date.")
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = _("Please enter a date like 2026-03-01.")
+        return None
+
+
+def read_count(text: str, name: str, errors: dict, *, minimum: int = 1) -> int | None:
+    """A whole number of at least ``minimum``; blank is None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdecimal() or not minimum <= int(text) <= MAX_COUNT:
+        errors[name] = _("Please enter a whole number of at least %(n)d.", n=minimum)
+        return None
+    return int(text)
+
+
+def read_money(text: str, code: str, locale: str) -> int:
+    """An amount of any size above zero (a goal, a bank transfer) in minor units, or
+    AmountError. The online gift range does not apply; a sanity ceiling does."""
+    minor = read_amount(text, code, locale)
+    if minor <= 0:
+        raise AmountError(_("Please enter an amount above zero."))
+    if minor > CURRENCIES[code].maximum * MONEY_CEILING:
+        raise AmountError(_("This amount is too large; please check it."))
+    return minor
+
+
+# -- campaigns ----------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignForm:
+    """The campaign form as submitted: raw strings."""
+
+    slug: str = ""
+    title: str = ""
+    summary: str = ""
+    story: str = ""
+    cover_alt: str = ""
+    remove_cover: bool = False
+    currency: str = "TRY"
+    goal: str = ""
+    units_goal: str = ""
+    unit_label: str = ""
+    starts_on: str = ""
+    ends_on: str = ""
+    status: str = CampaignStatus.DRAFT.value
+    designations: list[str] = field(default_factory=lambda: [Designation.GENERAL.value])
+
+
+def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
+    """The form filled with ``campaign`` as it is, money written as ``locale`` types it."""
+    return CampaignForm(
+        slug=campaign.slug,
+        title=campaign.title,
+        summary=campaign.summary,
+        story=campaign.story,
+        cover_alt=campaign.cover_alt,
+        currency=campaign.currency,
+        goal=format_plain(campaign.goal_amount, campaign.currency, locale),
+        units_goal=str(campaign.units_goal or ""),
+        unit_label=campaign.unit_label or "",
+        starts_on=campaign.starts_on.isoformat() if campaign.starts_on else "",
+        ends_on=campaign.ends_on.isoformat() if campaign.ends_on else "",
+        status=campaign.status.value,
+        designations=campaign.designations.split(","),
+    )
+
+
+def campaign_snapshot(campaign: Campaign) -> dict:
+    """What the audit log keeps of a campaign, before and after a change."""
+    return {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "summary": campaign.summary,
+        "story": campaign.story,
+        "cover_image": campaign.cover_image,
+        "cover_alt": campaign.cover_alt,
+        "currency": campaign.currency,
+        "goal_amount": campaign.goal_amount,
+        "units_goal": campaign.units_goal,
+        "unit_label": campaign.unit_label,
+        "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else None,
+        "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
+        "status": campaign.status.value,
+        "designations": campaign.designations,
+    }
+
+
+def has_money(session: Session, campaign: Campaign) -> bool:
+    """Whether any donation (even one still at checkout) or ledger entry names the campaign."""
+    if campaign.id is None:
+        return False
+    return bool(
+        session.scalar(select(exists().where(Donation.campaign_id == campaign.id)))
+        or session.scalar(select(exists().where(LedgerEntry.campaign_id == campaign.id)))
+    )
+
+
+def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
+    query = select(Campaign.id).where(Campaign.slug == slug)
+    if campaign is not None and campaign.id is not None:
+        query = query.where(Campaign.id != campaign.id)
+    return session.scalar(query) is not None
+
+
+def _campaign_values(
+    session: Session, form: CampaignForm, locale: str, campaign: Campaign | None
+) -> tuple[dict, dict[str, str]]:
+    errors: dict[str, str] = {}
+    values = {
+        "slug": read_slug(form.slug, "slug", 80, errors),
+        "title": read_text(form.title, "title", 200, errors, required=True),
+        "summary": read_text(form.summary, "summary", 500, errors),
+        "story": read_text(form.story, "story", 50_000, errors),
+        "cover_alt": read_text(form.cover_alt, "cover_alt", 300, errors),
+        "unit_label": read_text(form.unit_label, "unit_label", 80, errors) or None,
+        "units_goal": read_count(form.units_goal, "units_goal", errors),
+        "starts_on": read_date(form.starts_on, "starts_on", errors),
+        "ends_on": read_date(form.ends_on, "ends_on", errors),
+    }
+    if "slug" not in errors and _slug_taken(session, values["slug"], campaign):
+        errors["slug"] = _("Another campaign already uses this address.")
+    if values["units_goal"] and not values["unit_label"]:
+        errors["unit_label"] = _("Please say what the units are, e.g. food parcels.")
+    if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
+        errors["ends_on"] = _("The end date cannot come before the start date.")
+    code = form.currency.strip().upper()
+    if code not in CURRENCIES:
+        errors["currency"] = _("Please choose one of the currencies listed.")
+    elif campaign is not None and code != campaign.currency and has_money(session, campaign):
+        errors["currency"] = _(
+            "The currency cannot change: this campaign has donations in %(code)s.",
+            code=campaign.currency,
+        )
+    else:
+        values["currency"] = code
+        try:
+            values["goal_amount"] = read_money(form.goal, code, locale)
+        except AmountError as error:
+            errors["goal"] = str(error)
+    try:
+        values["status"] = CampaignStatus(form.status)
+    except ValueError:
+        errors["status"] = _("Please choose a status.")
+    chosen = set(form.designations)
+    if not chosen or not chosen <= {d.value for d in Designation}:
+        errors["designations"] = _("Please offer at least one of the designations listed.")
+    # Stored in one fixed order, so the donation form lists them the same way every time.
+    values["designations"] = ",".join(d.value for d in Designation if d.value in chosen)
+    return values, errors
+
+
+def save_campaign(
+    session: Session,
+    form: CampaignForm,
+    *,
+    locale: str,
+    actor: StaffUser,
+    address: str | None = None,
+    folder: str,
+    cover: IO[bytes] | None = None,
+    campaign: Campaign | None = None,
+) -> tuple[Campaign, list[str]]:
+    """Create a campaign (``campaign`` None) or change one, with an optional new cover
+    photo; raise FormInvalid with a message per field, changing nothing.
+
+    Returns the campaign and the stored files it no longer uses (a replaced cover), for
+    the caller to discard once the change is committed.
+    """
+    values, errors = _campaign_values(session, form, locale, campaign)
+    clean = None
+    if cover is not None:
+        try:
+            clean = clean_image(cover)
+        except UploadRefused as error:
+            errors["cover"] = str(error)
+    had_cover = campaign is not None and campaign.cover_image is not None
+    keeps_cover = clean is not None or (had_cover and not form.remove_cover)
+    if keeps_cover and not values["cover_alt"]:
+        errors["cover_alt"] = _("Please describe the cover photo for people who cannot see it.")
+    if errors:
+        raise FormInvalid(errors)
+    before = campaign_snapshot(campaign) if campaign is not None else None
+    unused = []
+    if campaign is not None and campaign.cover_image and (clean or form.remove_cover):
+        unused.append(campaign.cover_image)
+        values["cover_image"] = None
+    if clean is not None:
+        values["cover_image"] = save_image(clean, folder)
+    if campaign is None:
+        campaign = Campaign(**values)
+        session.add(campaign)
+    else:
+        for name, value in values.items():
+            setattr(campaign, name, value)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action="campaign.create" if before is None else "campaign.update",
+        entity_type="campaign",
+        entity_id=campaign.id,
+        before=before,
+        after=campaign_snapshot(campaign),
+    )
+    return campaign, unused
+
+
+# -- donation options ---------------------------------------------------------------------
+
+
+@dataclass
+class OptionForm:
+    """The donation option form as submitted: raw strings and checkboxes."""
+
+    label: str = ""
+    description: str = ""
+    price: str = ""
+    units: str = "1"
+    stock: str = ""
+    needs_on_behalf: bool = False
+    position: str = "0"
+    active: bool = True
+
+
+def option_form(option: DonationOption, locale: str) -> OptionForm:
+    """The form filled with ``option`` as it is."""
+    return OptionForm(
+        label=option.label,
+        description=option.description,
+        price=format_plain(option.unit_price, option.campaign.currency, locale),
+        units=str(option.units),
+        stock="" if option.stock is None else str(option.stock),
+        needs_on_behalf=option.needs_on_behalf,
+        position=str(option.position),
+        active=option.active,
+    )
+
+
+def option_snapshot(option: DonationOption) -> dict:
+    """What the audit log keeps of a donation option."""
+    return {
+        "campaign_id": option.campaign_id,
+        "label": option.label,
+        "description": option.description,
+        "unit_price": option.unit_price,
+        "units": option.units,
+        "stock": option.stock,
+        "needs_on_behalf": option.needs_on_behalf,
+        "position": option.position,
+        "active": option.active,
+    }
+
+
+def has_donations(session: Session, option: DonationOption) -> bool:
+    """Whether any donation (of any status) chose this option."""
+    return bool(session.scalar(select(exists().where(Donation.option_id == option.id))))
+
+
+def save_option(
+    session: Session,
+    campaign: Campaign,
+    form: OptionForm,
+    *,
+    locale: str,
+    actor: StaffUser,
+    address: str | None = None,
+    option: DonationOption | None = None,
+) -> DonationOption:
+    """Add a donation option to ``campaign`` or change ``option``; raise FormInvalid with
+    a message per field, changing nothing. Stock never drops below the units already
+    held or sold."""
+    errors: dict[str, str] = {}
+    values = {
+        "label": read_text(form.label, "label", 200, errors, required=True),
+        "description": read_text(form.description, "description", 500, errors),
+        "units": read_count(form.units, "units", errors) or 1,
+        "stock": read_count(form.stock, "stock", errors, minimum=0),
+        "position": read_count(form.position, "position", errors, minimum=0) or 0,
+        "needs_on_behalf": form.needs_on_behalf,
+        "active": form.active,
+    }
+    try:
+        values["unit_price"] = parse_amount(form.price, campaign.currency, locale)
+    except AmountError as error:
+        errors["price"] = str(error)
+    reserved = option.reserved if option is not None else 0
+    if values["stock"] is not None and values["stock"] < reserved:
+        errors["stock"] = _(
+            "%(n)d units are already given or held at checkout; stock cannot be lower.",
+            n=reserved,
+        )
+    if errors:
+        raise FormInvalid(errors)
+    before = option_snapshot(option) if option is not None else None
+    if option is None:
+        option = DonationOption(campaign=campaign, **values)
+        session.add(option)
+    else:
+        for name, value in values.items():
+            setattr(option, name, value)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action="option.create" if before is None else "option.update",
+        entity_type="donation_option",
+        entity_id=option.id,
+        before=before,
+        after=option_snapshot(option),
+    )
+    return option
+
+
+def remove_option(
+    session: Session, option: DonationOption, *, actor: StaffUser, address: str | None = None
+) -> bool:
+    """Delete an option nobody chose; retire (hide) one that was given, keeping it for the
+    donations that name it. Returns True when deleted, False when retired."""
+    before, option_id = option_snapshot(option), option.id
+    if has_donations(session, option):
+        option.active = False
+        after = option_snapshot(option)
+        action = "option.retire"
+    else:
+        session.delete(option)
+        after = None
+        action = "option.delete"
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action=action,
+        entity_type="donation_option",
+        entity_id=option_id,
+        before=before,
+        after=after,
+    )
+    return after is None

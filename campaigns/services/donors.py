@@ -1,0 +1,134 @@
+"""Donor self-service: a signed, expiring sign-in link by e-mail, then the donor's gifts,
+receipts, monthly gifts (which they may cancel) and the reports of campaigns they funded.
+
+A donor is an e-mail address, compared without regard to case. The sign-in link names
+one of the donor's donations by id, signed and timestamped: it reveals no e-mail address
+to anyone who sees the URL (logs, browser history), and is refused after an hour.
+"""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from campaigns.models import ActivityReport, Donation, DonationStatus, Receipt
+from campaigns.models.donation import Frequency
+from campaigns.payments import PaymentProvider
+from campaigns.services import catalog, payments
+from campaigns.services.notifications import queue_donor_link
+
+LINK_MAX_AGE = 3600  # seconds
+# A different salt for every purpose: a token signed for anything else is refused here.
+LINK_SALT = "donor-sign-in"
+REPORTS_SHOWN = 6
+
+S = DonationStatus
+# Donations that are gifts (money arrived, whatever happened since); not pending,
+# failed or expired checkouts.
+GIFT_STATUSES = (S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED, S.LOST)
+
+
+class LinkInvalid(ValueError):
+    """A sign-in link that was altered, signed for something else, or names no donor."""
+
+
+class LinkExpired(LinkInvalid):
+    """A genuine sign-in link, older than LINK_MAX_AGE."""
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
+
+
+def _gifts_of(email: str):
+    return select(Donation).where(
+        func.lower(Donation.donor_email) == email.lower(), Donation.status.in_(GIFT_STATUSES)
+    )
+
+
+def request_sign_in_link(session: Session, secret_key: str, email: str, locale: str) -> bool:
+    """Queue a sign-in link to ``email`` if it has given; True if it has. The caller
+    answers the same either way, so the page reveals nobody's giving."""
+    latest = session.scalars(_gifts_of(email).order_by(Donation.id.desc()).limit(1)).first()
+    if latest is None:
+        return False
+    token = _serializer(secret_key).dumps(latest.id)
+    queue_donor_link(session, email=latest.donor_email, link_token=token, locale=locale)
+    return True
+
+
+def donor_email(session: Session, secret_key: str, token: str, max_age: int = LINK_MAX_AGE) -> str:
+    """The donor a sign-in link stands for; raises LinkExpired or LinkInvalid."""
+    try:
+        donation_id = _serializer(secret_key).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise LinkExpired(token) from error
+    except BadSignature as error:
+        raise LinkInvalid(token) from error
+    donation = session.get(Donation, donation_id) if isinstance(donation_id, int) else None
+    if donation is None:
+        raise LinkInvalid(token)
+    return donation.donor_email
+
+
+def gifts(session: Session, email: str) -> list[Donation]:
+    """The donor's gifts, newest first, with their campaigns."""
+    query = (
+        _gifts_of(email)
+        .options(selectinload(Donation.campaign))
+        .order_by(Donation.created_at.desc(), Donation.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def current_receipts(session: Session, donations: list[Donation]) -> dict[int, Receipt]:
+    """Each donation's receipt in force (the latest one not voided), by donation id."""
+    ids = [d.id for d in donations]
+    rows = session.scalars(
+        select(Receipt)
+        .where(Receipt.donation_id.in_(ids), Receipt.voided_at.is_(None))
+        .order_by(Receipt.id)
+    )
+    return {receipt.donation_id: receipt for receipt in rows}
+
+
+def monthly_gifts(donations: list[Donation]) -> list[Donation]:
+    """The subscriptions among the donor's gifts (each one's first donation)."""
+    return [
+        d
+        for d in donations
+        if d.frequency == Frequency.MONTHLY and d.parent_id is None and d.provider_subscription_id
+    ]
+
+
+def funded_reports(session: Session, donations: list[Donation]) -> list[ActivityReport]:
+    """Published reports of the campaigns the donor gave to, newest first."""
+    campaign_ids = sorted({d.campaign_id for d in donations})
+    return catalog.reports_of_campaigns(session, campaign_ids, REPORTS_SHOWN)
+
+
+def cancel_monthly_gift(
+    session: Session, provider: PaymentProvider, email: str, donation_token: str
+) -> Donation | None:
+    """Stop the donor's monthly gift with the provider, then record that it ended.
+
+    Returns the gift, or None when ``donation_token`` names no running monthly gift of
+    this donor (another donor's gift is treated as unknown). Raises ProviderError when the
+    provider cannot be reached; nothing is recorded then.
+    """
+    donation = session.scalars(
+        _gifts_of(email).where(
+            Donation.token == donation_token,
+            Donation.frequency == Frequency.MONTHLY,
+            Donation.parent_id.is_(None),
+            Donation.provider_subscription_id.is_not(None),
+            Donation.subscription_ended_at.is_(None),
+        )
+    ).first()
+    if donation is None:
+        return None
+    provider.cancel_subscription(donation.provider_subscription_id)
+    payments.end_subscription(session, donation.provider_subscription_id)
+    session.refresh(donation)
+    return donation

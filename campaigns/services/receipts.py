@@ -1,0 +1,339 @@
+"""Receipts: issued in the transaction that marks a donation paid, numbered without gaps
+per calendar year, rendered to PDF once and stored, voided or replaced after refunds and
+lost disputes; and a donor's statement of gifts for any period.
+
+Stored bytes are what every download returns. The rule for voiding: the VOID-stamped
+copy is rendered once, when the receipt is voided, and replaces the stored bytes (and
+their sha256), so ``Receipt.sha256`` always names ``Receipt.pdf`` and downloads before
+the void return the original, after it the VOID copy, each time the same bytes.
+
+Rendering needs an app context (templates); callers are views, webhooks and commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from babel.dates import format_date
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from campaigns.models import Donation, DonationStatus, Receipt, ReceiptCounter
+from campaigns.models.base import utcnow
+from campaigns.models.campaign import Designation
+from campaigns.money import format_money
+from campaigns.money_words import amount_in_words
+from campaigns.pdf import render_pdf
+from campaigns.services.sql import insert_ignoring_duplicates
+
+S = DonationStatus
+# A donation that was paid and still holds money (a dispute is open, not yet lost).
+RECEIPTABLE = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.DISPUTED})
+# What a statement lists: gifts the charity keeps, whole or in part.
+STATEMENT_STATUSES = (S.PAID, S.PARTIALLY_REFUNDED)
+
+DESIGNATIONS = {
+    Designation.GENERAL: _l("General"),
+    Designation.SADAQAH: _l("Sadaqah"),
+    Designation.ZAKAT: _l("Zakat"),
+}
+# Donation.provider -> how the donor paid. Offline gifts name their own method.
+PAYMENT_METHODS = {
+    "stripe": _l("Card via Stripe"),
+    "demo": _l("Demo checkout (TEST)"),
+    "cash": _l("Cash"),
+    "bank_transfer": _l("Bank transfer"),
+}
+
+
+class ReceiptError(ValueError):
+    """A receipt that must not be issued (the donation holds no money)."""
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """What a receipt says about the charity, and where its verification link points."""
+
+    prefix: str
+    charity_name: str
+    charity_address: str
+    charity_registration: str
+    statement: str
+    timezone: str  # receipt dates and the numbering year are the charity's local ones
+    base_url: str  # the public site, e.g. https://give.example.org
+
+    def verification_url(self, number: str) -> str:
+        """The public page that confirms receipt ``number`` is genuine."""
+        return f"{self.base_url.rstrip('/')}/receipts/verify/{number}"
+
+
+def receipt_settings(config: Mapping[str, Any]) -> ReceiptSettings:
+    """ReceiptSettings from the app's config (``current_app.config``)."""
+    return ReceiptSettings(
+        prefix=config["RECEIPT_PREFIX"],
+        charity_name=config["CHARITY_NAME"],
+        charity_address=config["CHARITY_ADDRESS"],
+        charity_registration=config["CHARITY_REGISTRATION"],
+        statement=config["RECEIPT_STATEMENT"],
+        timezone=config["BABEL_DEFAULT_TIMEZONE"],
+        base_url=config["SITE_URL"],
+    )
+
+
+def receipt_by_token(session: Session, token: str) -> Receipt | None:
+    """A receipt by its public download token."""
+    return session.scalars(select(Receipt).where(Receipt.token == token)).first()
+
+
+def receipt_by_number(session: Session, number: str) -> Receipt | None:
+    """A receipt by its printed number (for the public verification page)."""
+    return session.scalars(select(Receipt).where(Receipt.number == number)).first()
+
+
+def live_receipt(session: Session, donation: Donation) -> Receipt | None:
+    """The donation's receipt that is not void, if it has one."""
+    return session.scalars(
+        select(Receipt).where(Receipt.donation_id == donation.id, Receipt.voided_at.is_(None))
+    ).first()
+
+
+def replacement_of(session: Session, receipt: Receipt) -> Receipt | None:
+    """The receipt issued in place of ``receipt`` (after a partial refund), if any."""
+    return session.scalars(select(Receipt).where(Receipt.replaces_id == receipt.id)).first()
+
+
+def issue_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> Receipt:
+    """The donation's receipt: the live one if it has one, else a new one for what the
+    charity holds (amount less refunds), numbered, rendered and stored. Flushes only;
+    the caller's commit makes the number final, a rollback gives it back."""
+    _lock(session, donation)
+    return live_receipt(session, donation) or _issue(session, donation, settings)
+
+
+def void_receipt(
+    session: Session,
+    receipt: Receipt,
+    settings: ReceiptSettings,
+    *,
+    replaced_by: Receipt | None = None,
+) -> None:
+    """Mark ``receipt`` void and store its VOID-stamped copy in place of the original
+    (see the module docstring). Voiding a void receipt changes nothing."""
+    if receipt.voided_at is not None:
+        return
+    receipt.voided_at = utcnow()
+    _store_pdf(receipt, _render_receipt(receipt, settings, replaced_by=replaced_by))
+    session.flush()
+
+
+def revise_after_refund(session: Session, donation: Donation, settings: ReceiptSettings) -> None:
+    """After a refund: a fully refunded donation's receipt is voided; a partly refunded
+    one is replaced by a receipt for the amount kept, which names the one it replaces."""
+    _lock(session, donation)
+    old = live_receipt(session, donation)
+    if old is None:
+        return
+    if donation.refunded_amount >= donation.amount:
+        void_receipt(session, old, settings)
+        return
+    new = _issue(session, donation, settings, replaces=old)
+    void_receipt(session, old, settings, replaced_by=new)
+
+
+def void_donation_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> None:
+    """Void the donation's live receipt, if any (a lost dispute: the money went back)."""
+    old = live_receipt(session, donation)
+    if old is not None:
+        void_receipt(session, old, settings)
+
+
+def next_sequence(session: Session, year: int) -> int:
+    """Take the next receipt number of ``year``. The UPDATE locks the year's counter row
+    until the caller's transaction ends: concurrent issuers queue behind it and each
+    reads the number the last one committed, so numbers never repeat; a rolled-back
+    transaction undoes its increment, so they never skip."""
+    insert_ignoring_duplicates(session, ReceiptCounter, {"year": year, "last": 0})
+    return session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.year == year)
+        .values(last=ReceiptCounter.last + 1)
+        .returning(ReceiptCounter.last)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def receipt_number(prefix: str, year: int, sequence: int) -> str:
+    """``RCPT-2026-000123``; the sequence keeps six digits until it outgrows them."""
+    return f"{prefix}-{year}-{sequence:06d}"
+
+
+def _lock(session: Session, donation: Donation) -> None:
+    # Two issuers for one donation (a retried offline gift, a refund racing a payment)
+    # take turns here, so a donation never gets two live receipts. SQLite locks the whole
+    # database for writes anyway and ignores FOR UPDATE.
+    session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
+
+
+def _issue(
+    session: Session,
+    donation: Donation,
+    settings: ReceiptSettings,
+    *,
+    replaces: Receipt | None = None,
+) -> Receipt:
+    if donation.status not in RECEIPTABLE or donation.paid_at is None:
+        raise ReceiptError(f"donation {donation.id} is {donation.status}: no receipt")
+    year = _local(donation.paid_at, settings).year
+    sequence = next_sequence(session, year)
+    receipt = Receipt(
+        number=receipt_number(settings.prefix, year, sequence),
+        year=year,
+        sequence=sequence,
+        donation=donation,
+        amount=donation.amount - donation.refunded_amount,
+        currency=donation.currency,
+        issued_at=utcnow(),
+        replaces=replaces,
+    )
+    session.add(receipt)
+    _store_pdf(receipt, _render_receipt(receipt, settings))
+    session.flush()
+    return receipt
+
+
+def _store_pdf(receipt: Receipt, pdf: bytes) -> None:
+    receipt.pdf = pdf
+    receipt.sha256 = hashlib.sha256(pdf).hexdigest()
+
+
+def _local(moment: datetime, settings: ReceiptSettings) -> datetime:
+    return moment.astimezone(ZoneInfo(settings.timezone))
+
+
+def _long_date(moment: datetime | date, settings: ReceiptSettings, locale: str) -> str:
+    day = _local(moment, settings).date() if isinstance(moment, datetime) else moment
+    return format_date(day, format="long", locale=locale)
+
+
+def qr_code(url: str) -> str:
+    """A QR code of ``url`` as an SVG data: URI (inline, so the PDF fetches nothing)."""
+    return segno.make_qr(url, error="m").svg_data_uri(border=0)
+
+
+def _render_receipt(
+    receipt: Receipt, settings: ReceiptSettings, *, replaced_by: Receipt | None = None
+) -> bytes:
+    donation = receipt.donation
+    locale = donation.locale
+
+    def money(minor: int) -> str:
+        return format_money(minor, receipt.currency, locale)
+
+    verify_url = settings.verification_url(receipt.number)
+    option = donation.option
+    with force_locale(locale):
+        html = render_template(
+            "receipts/receipt.html",
+            settings=settings,
+            receipt=receipt,
+            donation=donation,
+            replaced_by=replaced_by,
+            issued_on=_long_date(receipt.issued_at, settings, locale),
+            given_on=_long_date(donation.paid_at, settings, locale),
+            voided_on=receipt.voided_at and _long_date(receipt.voided_at, settings, locale),
+            amount=money(receipt.amount),
+            amount_in_words=amount_in_words(receipt.amount, receipt.currency, locale),
+            gift_amount=money(donation.amount),
+            # The amount refunded before this receipt was issued, not since: a VOID copy
+            # rendered later must print what the original printed.
+            refunded=money(donation.amount - receipt.amount),
+            option_label=option.label if option else None,
+            unit_price=money(option.unit_price) if option else None,
+            designation=DESIGNATIONS[donation.designation],
+            payment_method=PAYMENT_METHODS.get(donation.provider, donation.provider),
+            verify_url=verify_url,
+            qr_code=qr_code(verify_url),
+        )
+    return render_pdf(html, settings.base_url)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One gift on a statement, formatted for the reader."""
+
+    given_on: str
+    campaign: str
+    designation: str
+    amount: str
+    receipt_number: str | None
+
+
+def render_statement(
+    session: Session,
+    email: str,
+    start: date,
+    end: date,
+    locale: str,
+    settings: ReceiptSettings,
+) -> bytes:
+    """One PDF listing every gift from ``email`` paid between ``start`` and ``end``
+    (inclusive, in the charity's time zone) that the charity keeps in whole or part,
+    each with its amount kept and receipt number, and a total per currency (amounts in
+    different currencies are never added up). Rendered on demand, never stored."""
+    zone = ZoneInfo(settings.timezone)
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    donations = session.scalars(
+        select(Donation)
+        .where(
+            func.lower(Donation.donor_email) == email.strip().lower(),
+            Donation.status.in_(STATEMENT_STATUSES),
+            Donation.paid_at >= since,
+            Donation.paid_at < until,
+        )
+        .order_by(Donation.paid_at, Donation.id)
+    ).all()
+    numbers = dict(
+        session.execute(
+            select(Receipt.donation_id, Receipt.number).where(
+                Receipt.donation_id.in_([d.id for d in donations]), Receipt.voided_at.is_(None)
+            )
+        ).all()
+    )
+    totals: dict[str, int] = defaultdict(int)
+    for donation in donations:
+        totals[donation.currency] += donation.amount - donation.refunded_amount
+    with force_locale(locale):
+        lines = [
+            StatementLine(
+                given_on=_long_date(d.paid_at, settings, locale),
+                campaign=d.campaign.title,
+                designation=str(DESIGNATIONS[d.designation]),
+                amount=format_money(d.amount - d.refunded_amount, d.currency, locale),
+                receipt_number=numbers.get(d.id),
+            )
+            for d in donations
+        ]
+        html = render_template(
+            "receipts/statement.html",
+            settings=settings,
+            # As the donor last gave it, not as typed to ask for the statement.
+            email=donations[-1].donor_email if donations else email,
+            donor_name=donations[-1].donor_name if donations else None,
+            period_start=_long_date(start, settings, locale),
+            period_end=_long_date(end, settings, locale),
+            issued_on=_long_date(utcnow(), settings, locale),
+            lines=lines,
+            totals=[format_money(totals[code], code, locale) for code in sorted(totals)],
+        )
+    return render_pdf(html, settings.base_url)

@@ -1,0 +1,332 @@
+"""Staff editing of activity reports: text, figures, photos, linked campaigns, publishing.
+
+A draft may hold photos still waiting for their description; a published report may not,
+so publishing (and saving a published report) refuses any photo without alt text. On
+publishing, every donor who asked for news of a linked campaign gets one e-mail through
+the outbox, keyed by report and donor, so publishing again never sends it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO
+
+from babel.numbers import NumberFormatError, parse_number
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import (
+    ActivityReport,
+    Campaign,
+    Donation,
+    DonationStatus,
+    ReportFigure,
+    ReportImage,
+    StaffUser,
+)
+from campaigns.services.audit import record_change
+from campaigns.services.campaign_admin import (
+    MAX_COUNT,
+    FormInvalid,
+    read_date,
+    read_slug,
+    read_text,
+)
+from campaigns.services.ledger import donor_key
+from campaigns.services.notifications import absolute_url
+from campaigns.services.outbox import queue_message
+from campaigns.services.uploads import CleanImage, UploadRefused, clean_image, save_image
+
+# Donors whose gift went through (a partly refunded gift still went through).
+GAVE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
+
+
+@dataclass
+class NewPhoto:
+    """An uploaded file and the description typed beside it."""
+
+    file: IO[bytes] | None
+    alt: str = ""
+
+
+@dataclass
+class ReportForm:
+    """The report form as submitted: raw strings, rows of figures, photo changes."""
+
+    title: str = ""
+    slug: str = ""
+    summary: str = ""
+    body: str = ""
+    place: str = ""
+    happened_on: str = ""
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (label, number) rows
+    campaign_ids: list[str] = field(default_factory=list)
+    image_alts: dict[int, str] = field(default_factory=dict)  # existing photo id -> alt
+    remove_images: set[int] = field(default_factory=set)
+    new_photos: list[NewPhoto] = field(default_factory=list)
+
+
+def report_form(report: ActivityReport) -> ReportForm:
+    """The form filled with ``report`` as it is."""
+    return ReportForm(
+        title=report.title,
+        slug=report.slug,
+        summary=report.summary,
+        body=report.body,
+        place=report.place,
+        happened_on=report.happened_on.isoformat(),
+        figures=[(f.label, str(f.value)) for f in report.figures],
+        campaign_ids=[str(c.id) for c in report.campaigns],
+        image_alts={i.id: i.alt for i in report.images},
+    )
+
+
+def report_snapshot(report: ActivityReport) -> dict:
+    """What the audit log keeps of a report, before and after a change."""
+    return {
+        "slug": report.slug,
+        "title": report.title,
+        "summary": report.summary,
+        "body": report.body,
+        "place": report.place,
+        "happened_on": report.happened_on.isoformat(),
+        "published": report.published,
+        "figures": [[f.label, f.value] for f in report.figures],
+        "images": [[i.filename, i.alt] for i in report.images],
+        "campaigns": sorted(c.slug for c in report.campaigns),
+    }
+
+
+def photos_missing_alt(report: ActivityReport) -> list[ReportImage]:
+    """The report's photos that nobody has described yet."""
+    return [image for image in report.images if not image.alt.strip()]
+
+
+def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[ReportFigure]:
+    figures = []
+    for index, (label, number) in enumerate(rows):
+        label, number = (label or "").strip(), (number or "").strip()
+        if not label and not number:
+            continue  # one of the blank rows the form offers
+        name = f"figures-{index}"
+        if not label or not number:
+            errors[name] = _("Each figure needs a label and a number.")
+        elif len(label) > 120:
+            errors[name] = _("Please shorten the label to %(n)d characters.", n=120)
+        else:
+            try:
+                value = parse_number(number, locale=locale)
+            except NumberFormatError:
+                value = -1
+            if not 0 <= value <= MAX_COUNT:
+                errors[name] = _("Please enter the figure as a whole number, like 1,200.")
+            else:
+                figures.append(ReportFigure(label=label, value=value, position=len(figures)))
+    return figures
+
+
+def _campaigns(session: Session, ids: list[str], errors: dict) -> list[Campaign]:
+    wanted = {int(i) for i in ids if i.isdecimal()}
+    found = list(session.scalars(select(Campaign).where(Campaign.id.in_(wanted))))
+    if len(found) != len(set(ids)):
+        errors["campaigns"] = _("Please choose among the campaigns listed.")
+    return found
+
+
+def _new_photos(photos: list[NewPhoto], errors: dict) -> list[tuple[CleanImage, str]]:
+    cleaned = []
+    for index, photo in enumerate(photos):
+        name = f"photos-{index}"
+        alt = read_text(photo.alt, name, 300, errors)
+        if photo.file is None:
+            if alt:
+                errors[name] = _("Please choose the photo this description belongs to.")
+            continue
+        try:
+            cleaned.append((clean_image(photo.file), alt))
+        except UploadRefused as error:
+            errors[name] = str(error)
+    return cleaned
+
+
+def _apply_photos(
+    report: ActivityReport, form: ReportForm, new: list[tuple[CleanImage, str]], folder: str
+) -> list[str]:
+    """Update, remove and add photos; returns the files no longer used."""
+    unused = []
+    for image in list(report.images):
+        if image.id in form.remove_images:
+            report.images.remove(image)
+            unused.append(image.filename)
+        elif image.id in form.image_alts:
+            image.alt = form.image_alts[image.id].strip()
+    position = max((i.position for i in report.images), default=-1) + 1
+    for offset, (clean, alt) in enumerate(new):
+        name = save_image(clean, folder)
+        report.images.append(ReportImage(filename=name, alt=alt, position=position + offset))
+    return unused
+
+
+def save_report(
+    session: Session,
+    form: ReportForm,
+    *,
+    locale: str,
+    actor: StaffUser,
+    address: str | None = None,
+    folder: str,
+    report: ActivityReport | None = None,
+) -> tuple[ActivityReport, list[str]]:
+    """Create a report (a draft) or change one; raise FormInvalid with a message per field,
+    changing nothing. Returns the report and the stored files it no longer uses (removed
+    photos), for the caller to discard once the change is committed."""
+    errors: dict[str, str] = {}
+    values = {
+        "title": read_text(form.title, "title", 200, errors, required=True),
+        "slug": read_slug(form.slug, "slug", 120, errors),
+        "summary": read_text(form.summary, "summary", 500, errors),
+        "body": read_text(form.body, "body", 50_000, errors),
+        "place": read_text(form.place, "place", 200, errors),
+        "happened_on": read_date(form.happened_on, "happened_on", errors, required=True),
+    }
+    taken = select(ActivityReport.id).where(ActivityReport.slug == values["slug"])
+    if report is not None:
+        taken = taken.where(ActivityReport.id != report.id)
+    if "slug" not in errors and session.scalar(taken) is not None:
+        errors["slug"] = _("Another report already uses this address.")
+    for image_id, alt in form.image_alts.items():
+        read_text(alt, f"image-{image_id}", 300, errors)
+    figures = _figures(form.figures, locale, errors)
+    campaigns = _campaigns(session, form.campaign_ids, errors)
+    new_photos = _new_photos(form.new_photos, errors)
+    if report is not None and report.published:
+        alts = [
+            form.image_alts.get(image.id, image.alt)
+            for image in report.images
+            if image.id not in form.remove_images
+        ] + [alt for _clean, alt in new_photos]
+        if not all(alt.strip() for alt in alts):
+            errors[""] = _("A published report needs a description (alt text) for every photo.")
+    if errors:
+        raise FormInvalid(errors)
+    before = report_snapshot(report) if report is not None else None
+    if report is None:
+        report = ActivityReport(published=False, **values)
+        session.add(report)
+    else:
+        for name, value in values.items():
+            setattr(report, name, value)
+    report.figures = figures
+    report.campaigns = campaigns
+    unused = _apply_photos(report, form, new_photos, folder)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action="report.create" if before is None else "report.update",
+        entity_type="activity_report",
+        entity_id=report.id,
+        before=before,
+        after=report_snapshot(report),
+    )
+    return report, unused
+
+
+def publish_report(
+    session: Session, report: ActivityReport, *, actor: StaffUser, address: str | None = None
+) -> int:
+    """Publish ``report`` and e-mail the opted-in donors of its campaigns; returns how many
+    e-mails were queued (none to anyone who already had this report's)."""
+    missing = photos_missing_alt(report)
+    if missing:
+        raise FormInvalid(
+            {
+                "": _(
+                    "Please describe every photo (alt text) before publishing: "
+                    "%(n)d still have none.",
+                    n=len(missing),
+                )
+            }
+        )
+    before = report_snapshot(report)
+    report.published = True
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action="report.publish",
+        entity_type="activity_report",
+        entity_id=report.id,
+        before=before,
+        after=report_snapshot(report),
+    )
+    return _notify_donors(session, report)
+
+
+def unpublish_report(
+    session: Session, report: ActivityReport, *, actor: StaffUser, address: str | None = None
+) -> None:
+    """Take ``report`` off the public site (it stays as a draft)."""
+    before = report_snapshot(report)
+    report.published = False
+    record_change(
+        session,
+        actor=actor,
+        address=address,
+        action="report.unpublish",
+        entity_type="activity_report",
+        entity_id=report.id,
+        before=before,
+        after=report_snapshot(report),
+    )
+
+
+def _subscribers(session: Session, report: ActivityReport) -> dict[str, tuple[str, str]]:
+    """Donor key -> (e-mail, language) of each donor who asked for news of one of the
+    report's campaigns, with the e-mail and language of their latest gift."""
+    campaign_ids = [c.id for c in report.campaigns]
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(Donation.donor_email, Donation.locale)
+        .where(
+            Donation.campaign_id.in_(campaign_ids),
+            Donation.updates_opt_in,
+            Donation.status.in_(GAVE),
+            Donation.donor_email != "",
+        )
+        .order_by(Donation.created_at.desc(), Donation.id.desc())
+    )
+    donors: dict[str, tuple[str, str]] = {}
+    for email, locale in rows:
+        donors.setdefault(donor_key(email), (email, locale))
+    return donors
+
+
+def _notify_donors(session: Session, report: ActivityReport) -> int:
+    queued = 0
+    rendered: dict[str, tuple[str, str, str]] = {}  # one rendering per language
+    context = {"report": report, "report_url": absolute_url("public.report", slug=report.slug)}
+    for key, (email, locale) in _subscribers(session, report).items():
+        if locale not in rendered:
+            with force_locale(locale):
+                rendered[locale] = (
+                    _("New from the field: %(title)s", title=report.title),
+                    render_template("email/report_published.txt", **context),
+                    render_template("email/report_published.html", **context),
+                )
+        subject, text, html = rendered[locale]
+        message = queue_message(
+            session,
+            key=f"report:{report.id}:{key}",
+            to=email,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+        )
+        queued += message is not None
+    return queued

@@ -1,0 +1,286 @@
+"""Campaigns and their donation options: list, create, edit (editors and admins)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+
+from campaigns.extensions import db
+from campaigns.forms import EmptyForm
+from campaigns.markdown import render_markdown
+from campaigns.models import Campaign, DonationOption
+from campaigns.models.campaign import CampaignStatus, Designation
+from campaigns.money import CURRENCIES
+from campaigns.services import campaign_admin
+from campaigns.services.campaign_admin import CampaignForm, FormInvalid, OptionForm
+from campaigns.services.uploads import discard_images
+from campaigns.staff import bp
+
+STATUS_LABELS = {
+    CampaignStatus.DRAFT: _l("Draft (not shown)"),
+    CampaignStatus.ACTIVE: _l("Active (taking gifts)"),
+    CampaignStatus.CLOSED: _l("Closed (shown, not taking gifts)"),
+}
+DESIGNATION_LABELS = {
+    Designation.GENERAL: _l("General"),
+    Designation.SADAQAH: _l("Sadaqah"),
+    Designation.ZAKAT: _l("Zakat"),
+}
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    """Select options from an enum's labels."""
+    return [SelectChoice(member.value, label) for member, label in labels.items()]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (no script needed). The service checks the values,
+    with its own message, as for every select on these forms (validate_choice=False)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CampaignEditForm(FlaskForm):
+    title = StringField(_l("Title"))
+    slug = StringField(
+        _l("Web address"), description=_l("Lower-case letters, digits and hyphens: /campaigns/…")
+    )
+    summary = TextAreaField(_l("Summary"), description=_l("One or two sentences for the card."))
+    story = TextAreaField(
+        _l("Story"),
+        description=_l("Markdown: **bold**, _italic_, [links](https://…), lists, headings."),
+        render_kw={"rows": 14},
+    )
+    cover = FileField(
+        _l("Cover photo"),
+        description=_l("JPEG, PNG or WebP, at most 8 MB. Choose it again after a preview."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    cover_alt = StringField(
+        _l("Cover photo description"), description=_l("What the photo shows, for screen readers.")
+    )
+    remove_cover = BooleanField(_l("Remove the cover photo"))
+    currency = SelectField(
+        _l("Currency"), choices=[SelectChoice(code) for code in CURRENCIES], validate_choice=False
+    )
+    goal = StringField(_l("Goal"), description=_l("In the campaign's currency, e.g. 250,000."))
+    units_goal = StringField(_l("Goal in units"), description=_l("Optional, e.g. 500."))
+    unit_label = StringField(_l("Unit name"), description=_l("e.g. food parcels, wells."))
+    starts_on = StringField(_l("Starts on"), widget=widgets.DateInput())
+    ends_on = StringField(_l("Ends on"), widget=widgets.DateInput())
+    status = SelectField(_l("Status"), choices=choices(STATUS_LABELS), validate_choice=False)
+    designations = CheckboxesField(
+        _l("Designations offered"),
+        choices=choices(DESIGNATION_LABELS),
+    )
+
+
+class OptionEditForm(FlaskForm):
+    label = StringField(_l("Label"), description=_l("e.g. One sheep, Food parcel for a family."))
+    description = StringField(_l("Description"))
+    price = StringField(_l("Price"))
+    units = StringField(_l("Units it funds"))
+    stock = StringField(_l("Stock"), description=_l("Leave empty for no limit."))
+    needs_on_behalf = BooleanField(_l("Each unit needs an “on behalf of” name"))
+    position = StringField(_l("Position"), description=_l("Lower numbers come first."))
+    active = BooleanField(_l("Offered on the donation form"))
+
+
+def staff_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def option_or_404(campaign: Campaign, option_id: int) -> DonationOption:
+    option = db.session.get(DonationOption, option_id)
+    if option is None or option.campaign_id != campaign.id:
+        abort(404)
+    return option
+
+
+def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
+    """Put a service's messages beside the fields they concern ("" above the form)."""
+    for name, message in errors.items():
+        field = form._fields.get(name)
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*field.errors, message]
+
+
+def form_values(form: FlaskForm, target: type):
+    """The service's form dataclass from the submitted fields of the same names."""
+    return target(
+        **{f.name: form[f.name].data for f in fields(target) if form[f.name].data is not None}
+    )
+
+
+@bp.get("/campaigns")
+def campaigns():
+    listed = db.session.scalars(
+        select(Campaign).options(selectinload(Campaign.totals)).order_by(Campaign.title)
+    )
+    return render_template(
+        "staff/campaigns/list.html", campaigns=list(listed), status_labels=STATUS_LABELS
+    )
+
+
+def edit_page(form: CampaignEditForm, campaign: Campaign | None, status: int = 200, preview=None):
+    if campaign is not None and campaign_admin.has_money(db.session, campaign):
+        form.currency.description = _(
+            "Fixed: this campaign already has donations in %(code)s.", code=campaign.currency
+        )
+    return render_template(
+        "staff/campaigns/edit.html", form=form, campaign=campaign, preview=preview
+    ), status
+
+
+def submit_campaign(form: CampaignEditForm, campaign: Campaign | None):
+    """Preview the story, or save the campaign; the same page again with the messages
+    when anything is wrong."""
+    if not form.validate_on_submit():
+        return edit_page(form, campaign, 400)
+    if request.form.get("action") == "preview":
+        return edit_page(form, campaign, preview=render_markdown(form.story.data))
+    upload = form.cover.data
+    try:
+        saved, unused = campaign_admin.save_campaign(
+            db.session,
+            form_values(form, CampaignForm),
+            locale=staff_locale(),
+            actor=current_user,
+            folder=current_app.config["UPLOAD_FOLDER"],
+            cover=upload.stream if upload else None,
+            campaign=campaign,
+            address=request.remote_addr,
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        show_errors(form, invalid.errors)
+        return edit_page(form, campaign, 422)
+    db.session.commit()
+    discard_images(unused, current_app.config["UPLOAD_FOLDER"])
+    flash(_("Saved “%(title)s”.", title=saved.title), "info")
+    return redirect(url_for("staff.edit_campaign", campaign_id=saved.id), 303)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def new_campaign():
+    form = CampaignEditForm()
+    if request.method == "GET":
+        form.process(data=vars(CampaignForm()))
+        return edit_page(form, None)
+    return submit_campaign(form, None)
+
+
+@bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
+def edit_campaign(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    form = CampaignEditForm()
+    if request.method == "GET":
+        form.process(data=vars(campaign_admin.campaign_form(campaign, staff_locale())))
+        return edit_page(form, campaign)
+    return submit_campaign(form, campaign)
+
+
+def option_page(form: OptionEditForm, campaign: Campaign, option, status: int = 200):
+    return render_template(
+        "staff/campaigns/option.html", form=form, campaign=campaign, option=option
+    ), status
+
+
+def submit_option(form: OptionEditForm, campaign: Campaign, option: DonationOption | None):
+    if not form.validate_on_submit():
+        return option_page(form, campaign, option, 400)
+    try:
+        campaign_admin.save_option(
+            db.session,
+            campaign,
+            form_values(form, OptionForm),
+            locale=staff_locale(),
+            actor=current_user,
+            option=option,
+            address=request.remote_addr,
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        show_errors(form, invalid.errors)
+        return option_page(form, campaign, option, 422)
+    db.session.commit()
+    flash(_("Saved the option “%(label)s”.", label=form.label.data.strip()), "info")
+    return redirect(url_for("staff.edit_campaign", campaign_id=campaign.id, _anchor="options"), 303)
+
+
+@bp.route("/campaigns/<int:campaign_id>/options/new", methods=["GET", "POST"])
+def new_option(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    form = OptionEditForm()
+    if request.method == "GET":
+        position = max((o.position for o in campaign.options), default=-1) + 1
+        form.process(data=vars(OptionForm(position=str(position))))
+        return option_page(form, campaign, None)
+    return submit_option(form, campaign, None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/options/<int:option_id>", methods=["GET", "POST"])
+def edit_option(campaign_id: int, option_id: int):
+    campaign = campaign_or_404(campaign_id)
+    option = option_or_404(campaign, option_id)
+    form = OptionEditForm()
+    if request.method == "GET":
+        form.process(data=vars(campaign_admin.option_form(option, staff_locale())))
+        return option_page(form, campaign, option)
+    return submit_option(form, campaign, option)
+
+
+@bp.post("/campaigns/<int:campaign_id>/options/<int:option_id>/remove")
+def remove_option(campaign_id: int, option_id: int):
+    campaign = campaign_or_404(campaign_id)
+    option = option_or_404(campaign, option_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    label = option.label
+    deleted = campaign_admin.remove_option(
+        db.session, option, actor=current_user, address=request.remote_addr
+    )
+    db.session.commit()
+    if deleted:
+        flash(_("Deleted the option “%(label)s”.", label=label), "info")
+    else:
+        flash(
+            _(
+                "“%(label)s” has donations, so it was retired: hidden from the form, "
+                "kept for the donations that chose it.",
+                label=label,
+            ),
+            "info",
+        )
+    return redirect(url_for("staff.edit_campaign", campaign_id=campaign.id, _anchor="options"), 303)

@@ -1,0 +1,160 @@
+"""Money on the staff side (admins only): offline gifts, refunds and their reversal.
+
+The refund form lives on a donation's page (``staff/donations/_actions.html``, included
+there); this module gives that template what it needs and takes the form's POST.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
+
+from campaigns.extensions import db
+from campaigns.models import Donation, DonationOption
+from campaigns.models.staff import Role
+from campaigns.money import format_plain
+from campaigns.public.filters import local_today
+from campaigns.services import offline
+from campaigns.services.campaign_admin import FormInvalid
+from campaigns.services.offline import OfflineGiftForm, PaymentMethod, RefundForm
+from campaigns.staff import bp, requires
+from campaigns.staff.campaigns import (
+    DESIGNATION_LABELS,
+    campaign_or_404,
+    choices,
+    form_values,
+    show_errors,
+    staff_locale,
+)
+
+METHOD_LABELS = {PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash")}
+
+
+class OfflineGiftEditForm(FlaskForm):
+    method = RadioField(_l("Paid by"), choices=choices(METHOD_LABELS), validate_choice=False)
+    amount = StringField(
+        _l("Amount"), description=_l("Leave empty to take the option's price × quantity.")
+    )
+    option = SelectField(_l("Donation option"), validate_choice=False)
+    quantity = StringField(_l("Quantity"))
+    designation = SelectField(_l("Designation"), validate_choice=False)
+    donor_name = StringField(_l("Donor name"))
+    donor_email = StringField(
+        _l("Donor e-mail"), description=_l("Optional. With it, the donor gets a receipt.")
+    )
+    received_on = StringField(_l("Received on"), widget=widgets.DateInput())
+    note = TextAreaField(_l("Note"), description=_l("e.g. the bank reference. Staff only."))
+
+
+class RefundEditForm(FlaskForm):
+    amount = StringField(_l("Amount to refund"))
+    seen_refunded = HiddenField()
+
+
+def gift_page(form: OfflineGiftEditForm, campaign, status: int = 200):
+    return render_template("staff/gifts/new.html", form=form, campaign=campaign), status
+
+
+@bp.route("/campaigns/<int:campaign_id>/gifts/new", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def new_offline_gift(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    form = OfflineGiftEditForm(
+        data={}
+        if request.method == "POST"
+        else vars(OfflineGiftForm(received_on=str(local_today())))
+    )
+    options = db.session.scalars(
+        select(DonationOption)
+        .where(DonationOption.campaign_id == campaign.id, DonationOption.active)
+        .order_by(DonationOption.position)
+    )
+    form.option.choices = [SelectChoice("", _("None: an amount of the donor's choice"))] + [
+        SelectChoice(str(o.id), o.label) for o in options
+    ]
+    form.designation.choices = [
+        SelectChoice(d.value, DESIGNATION_LABELS[d]) for d in campaign.designation_list
+    ]
+    if request.method == "GET":
+        return gift_page(form, campaign)
+    if not form.validate_on_submit():
+        return gift_page(form, campaign, 400)
+    try:
+        donation = offline.record_offline_gift(
+            db.session,
+            campaign,
+            form_values(form, OfflineGiftForm),
+            locale=staff_locale(),
+            today=local_today(),
+            actor=current_user,
+            address=request.remote_addr,
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        show_errors(form, invalid.errors)
+        return gift_page(form, campaign, 422)
+    db.session.commit()
+    flash(_("Recorded the gift of %(name)s.", name=donation.donor_name), "info")
+    return redirect(url_for("staff.donation", donation_id=donation.id), 303)
+
+
+def refund_form(donation: Donation) -> RefundEditForm:
+    """The refund form for a donation's page, offering what is left."""
+    left = offline.refundable(donation)
+    return RefundEditForm(
+        formdata=None,
+        data={
+            "amount": format_plain(left, donation.currency, staff_locale()) if left else "",
+            "seen_refunded": str(donation.refunded_amount),
+        },
+    )
+
+
+@bp.context_processor
+def refund_helpers() -> dict:
+    """For ``staff/donations/_actions.html`` on the donation page."""
+    return {
+        "refund_form": refund_form,
+        "refundable": offline.refundable,
+        "is_offline": offline.is_offline,
+    }
+
+
+@bp.post("/donations/<int:donation_id>/refund")
+@requires(Role.ADMIN)
+def refund_donation(donation_id: int):
+    donation = db.session.get(Donation, donation_id)
+    if donation is None:
+        abort(404)
+    form = RefundEditForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        settled = offline.refund_donation(
+            db.session,
+            current_app.extensions["payment_provider"],
+            donation,
+            form_values(form, RefundForm),
+            locale=staff_locale(),
+            actor=current_user,
+            address=request.remote_addr,
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        for message in invalid.errors.values():
+            flash(message, "error")
+        return redirect(url_for("staff.donation", donation_id=donation.id), 303)
+    db.session.commit()
+    if offline.is_offline(donation):
+        flash(_("Reversed: the gift is taken off the totals."), "info")
+    elif settled:
+        flash(_("Refunded: the totals are updated."), "info")
+    else:
+        flash(_("Refund requested; the totals change when Stripe confirms."), "info")
+    return redirect(url_for("staff.donation", donation_id=donation.id), 303)

@@ -1,0 +1,210 @@
+"""Activity reports: list, create, edit, publish and unpublish (editors and admins).
+
+No script is needed: the form offers blank figure rows and photo slots, and a Preview
+button that renders the body on the server.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
+
+from campaigns.extensions import db
+from campaigns.forms import EmptyForm
+from campaigns.markdown import render_markdown
+from campaigns.models import ActivityReport, Campaign
+from campaigns.services import report_admin
+from campaigns.services.campaign_admin import FormInvalid
+from campaigns.services.report_admin import NewPhoto, ReportForm
+from campaigns.services.uploads import discard_images
+from campaigns.staff import bp
+from campaigns.staff.campaigns import CheckboxesField, show_errors, staff_locale
+
+BLANK_FIGURE_ROWS = 5
+PHOTO_SLOTS = 3
+
+
+class ReportEditForm(FlaskForm):
+    title = StringField(_l("Title"))
+    slug = StringField(_l("Web address"), description=_l("/reports/…, e.g. winter-tents-hatay"))
+    happened_on = StringField(_l("Date"), widget=widgets.DateInput())
+    place = StringField(_l("Place"))
+    summary = TextAreaField(_l("Summary"), description=_l("One or two sentences for the card."))
+    body = TextAreaField(
+        _l("Report"),
+        description=_l("Markdown: **bold**, _italic_, [links](https://…), lists, headings."),
+        render_kw={"rows": 14},
+    )
+    campaigns = CheckboxesField(_l("Campaigns it reports on"))
+
+
+def report_or_404(report_id: int) -> ActivityReport:
+    report = db.session.get(ActivityReport, report_id)
+    if report is None:
+        abort(404)
+    return report
+
+
+def new_form(values: ReportForm | None = None) -> ReportEditForm:
+    """The form with its campaign choices; filled from ``values`` (GET) or the request."""
+    if values is None:
+        form = ReportEditForm()
+    else:
+        form = ReportEditForm(
+            formdata=None,
+            data=vars(values) | {"campaigns": values.campaign_ids},
+        )
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.title))
+    form.campaigns.choices = [SelectChoice(str(c.id), c.title) for c in campaigns]
+    return form
+
+
+def submitted(form: ReportEditForm, report: ActivityReport | None) -> ReportForm:
+    """What was sent: the fields, the figure rows, the photos' descriptions and files."""
+    images = report.images if report is not None else []
+    photos = []
+    for slot in range(PHOTO_SLOTS):
+        upload = request.files.get(f"photo_{slot}")
+        file = upload.stream if upload is not None and upload.filename else None
+        photos.append(NewPhoto(file=file, alt=request.form.get(f"photo_alt_{slot}", "")))
+    return ReportForm(
+        title=form.title.data or "",
+        slug=form.slug.data or "",
+        summary=form.summary.data or "",
+        body=form.body.data or "",
+        place=form.place.data or "",
+        happened_on=form.happened_on.data or "",
+        figures=list(
+            zip(
+                request.form.getlist("figure_label"),
+                request.form.getlist("figure_value"),
+                strict=False,
+            )
+        ),
+        campaign_ids=form.campaigns.data or [],
+        image_alts={i.id: request.form.get(f"image_alt_{i.id}", i.alt) for i in images},
+        remove_images={i.id for i in images if request.form.get(f"image_remove_{i.id}")},
+        new_photos=photos,
+    )
+
+
+def edit_page(
+    form: ReportEditForm,
+    report: ActivityReport | None,
+    values: ReportForm,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    preview=None,
+):
+    rows = [row for row in values.figures if any(cell.strip() for cell in row)]
+    return render_template(
+        "staff/reports/edit.html",
+        form=form,
+        report=report,
+        figure_rows=rows + [("", "")] * BLANK_FIGURE_ROWS,
+        image_alts=values.image_alts,
+        removed=values.remove_images,
+        photo_slots=range(PHOTO_SLOTS),
+        errors=errors or {},
+        preview=preview,
+    ), status
+
+
+@bp.get("/reports")
+def reports():
+    listed = db.session.scalars(
+        select(ActivityReport).order_by(ActivityReport.happened_on.desc(), ActivityReport.id.desc())
+    )
+    return render_template("staff/reports/list.html", reports=list(listed))
+
+
+def submit_report(report: ActivityReport | None):
+    form = new_form()
+    values = submitted(form, report)
+    if not form.validate_on_submit():
+        return edit_page(form, report, values, status=400)
+    if request.form.get("action") == "preview":
+        return edit_page(form, report, values, preview=render_markdown(values.body))
+    try:
+        saved, unused = report_admin.save_report(
+            db.session,
+            values,
+            locale=staff_locale(),
+            actor=current_user,
+            folder=current_app.config["UPLOAD_FOLDER"],
+            report=report,
+            address=request.remote_addr,
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        show_errors(form, invalid.errors)
+        return edit_page(form, report, values, status=422, errors=invalid.errors)
+    db.session.commit()
+    discard_images(unused, current_app.config["UPLOAD_FOLDER"])
+    flash(_("Saved “%(title)s”.", title=saved.title), "info")
+    return redirect(url_for("staff.edit_report", report_id=saved.id), 303)
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+def new_report():
+    if request.method == "POST":
+        return submit_report(None)
+    values = ReportForm()
+    return edit_page(new_form(values), None, values)
+
+
+@bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
+def edit_report(report_id: int):
+    report = report_or_404(report_id)
+    if request.method == "POST":
+        return submit_report(report)
+    values = report_admin.report_form(report)
+    return edit_page(new_form(values), report, values)
+
+
+@bp.post("/reports/<int:report_id>/publish")
+def publish_report(report_id: int):
+    report = report_or_404(report_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        queued = report_admin.publish_report(
+            db.session, report, actor=current_user, address=request.remote_addr
+        )
+    except FormInvalid as invalid:
+        db.session.rollback()
+        for message in invalid.errors.values():
+            flash(message, "error")
+        return redirect(url_for("staff.edit_report", report_id=report.id), 303)
+    db.session.commit()
+    if queued:
+        message = ngettext(
+            "Published. %(num)d donor who asked for news will get an e-mail.",
+            "Published. %(num)d donors who asked for news will get an e-mail.",
+            queued,
+        )
+    else:
+        message = _("Published; no e-mails to send.")
+    flash(message, "info")
+    return redirect(url_for("staff.edit_report", report_id=report.id), 303)
+
+
+@bp.post("/reports/<int:report_id>/unpublish")
+def unpublish_report(report_id: int):
+    report = report_or_404(report_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    report_admin.unpublish_report(
+        db.session, report, actor=current_user, address=request.remote_addr
+    )
+    db.session.commit()
+    flash(_("Taken off the site; it is a draft again."), "info")
+    return redirect(url_for("staff.edit_report", report_id=report.id), 303)
