@@ -41,6 +41,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
     LANGUAGES = ("en",)
     REPORTS_PER_PAGE = 12
+    # Rendered campaign pages are kept this long per worker; gifts and staff edits show at
+    # once whatever this is (see campaigns/public/page_cache.py). 0 turns the cache off.
+    PAGE_CACHE_SECONDS = 300
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

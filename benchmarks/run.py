@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -151,7 +152,7 @@ def _http_scenario(
     key: str, label: str, server: Server, path: str, body: bytes, bench: Bench
 ) -> Scenario:
     def measure(seconds: float) -> LoadResult:
-        options = LoadOptions(seconds, bench.load.threads, bench.load.connections, bench.load.tool)
+        options = dataclasses.replace(bench.load, duration=seconds)
         return generate_load(server.host, server.port, path, options)
 
     return Scenario(key, label, "requests/s", measure, {"path": path, "page_bytes": len(body)})

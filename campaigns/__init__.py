@@ -147,7 +147,7 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from campaigns.public.filters import register as register_filters
+    from campaigns.filters import register as register_filters
 
     register_filters(app)
 

@@ -67,6 +67,7 @@ def _clean_database(request):
         return
     app = request.getfixturevalue("app")
     limiter.reset()  # rate-limit counts (memory storage) must not leak into the next test
+    app.extensions["page_cache"].clear()
     with app.app_context():
         db.session.remove()
         # DELETE beats TRUNCATE by far on the few rows a test leaves behind.

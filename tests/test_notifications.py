@@ -140,3 +140,20 @@ def test_a_failed_invoice_paid_since_sends_nothing(pending_donation, fake_stripe
     assert deliver("invoice.payment_failed", paid).status_code == 200
 
     assert not [m for m in outbox() if m.key.startswith("invoice-failed:")]
+
+
+def test_the_thank_you_names_those_the_gift_was_offered_for(
+    pending_donation, qurban_option, fake_stripe, deliver
+):
+    donation = pending_donation(
+        option=qurban_option, quantity=2, on_behalf=("Fatma Yılmaz", "محمد علي")
+    )
+    deliver(
+        "checkout.session.completed", fake_stripe.complete_session(donation.provider_session_id)
+    )
+
+    [message] = outbox()
+    lines = message.body_text.splitlines()
+    assert "Thank you for your gift of ₺3,000.00 to Qurban 2026." in lines
+    assert "Offered on behalf of: Fatma Yılmaz, محمد علي" in lines
+    assert "Fatma Yılmaz, محمد علي" in message.body_html

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Campaign
 from campaigns.models.campaign import CampaignStatus
-from campaigns.public.filters import local_today
 from tests.markup import parse
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 
 from campaigns.donations import bp
+from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationOption
 from campaigns.money import Currency, currency
-from campaigns.public.filters import local_today
 from campaigns.services.donations import (
     MAX_QUANTITY,
     GiftForm,

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from campaigns.donations import bp
 from campaigns.donations.forms import gift_form, is_bot
 from campaigns.extensions import db, limiter
+from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationStatus
 from campaigns.payments import ProviderError
-from campaigns.public.filters import local_today
 from campaigns.services import catalog, payments
 from campaigns.services.donations import (
     GiftForm,
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def donate_rate_limit() -> str:
-    """Read per request, so tests and operators can change it without a restart."""
+    """The DONATE_RATE_LIMIT setting, read per request so each app (and test) has its own."""
     return current_app.config["DONATE_RATE_LIMIT"]
 
 

@@ -121,16 +121,16 @@ def last_calendar_year() -> tuple[date, date]:
 @bp.get("/<token>")
 def gifts(token: str):
     email = signed_in_donor(token)
-    gifts = donors.gifts(db.session, email)
+    given = donors.gifts(db.session, email)
     start, end = last_calendar_year()
     return render_template(
         "donor/gifts.html",
         token=token,
         email=email,
-        gifts=gifts,
-        receipts=donors.current_receipts(db.session, gifts),
-        monthly=donors.monthly_gifts(gifts),
-        reports=donors.funded_reports(db.session, gifts),
+        gifts=given,
+        receipts=donors.current_receipts(db.session, given),
+        monthly=donors.monthly_gifts(given),
+        reports=donors.funded_reports(db.session, given),
         statement_start=start,
         statement_end=end,
         cancel_form=EmptyForm(),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, render_template, request, send_from_directory
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
 from campaigns.services import catalog
@@ -53,6 +56,23 @@ def index():
 
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if not seconds:
+        return render_campaign(slug)
+    version = catalog.campaign_version(db.session, slug)
+    if version is None:
+        abort(404)
+    key = (slug, str(get_locale()), local_today(), version)
+    token = generate_csrf()
+    cache = current_app.extensions["page_cache"]
+    html = cache.get(key, token)
+    if html is None:
+        html = render_campaign(slug)
+        cache.put(key, html, token, seconds)
+    return html
+
+
+def render_campaign(slug: str) -> str:
     page = catalog.campaign_page(
         db.session, get_campaign_or_404(slug), current_app.config["REPORTS_PER_PAGE"]
     )

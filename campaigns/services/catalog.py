@@ -16,7 +16,13 @@ from typing import NamedTuple
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from campaigns.models import ActivityReport, Campaign, DonationOption
+from campaigns.models import (
+    ActivityReport,
+    AuditEntry,
+    Campaign,
+    CampaignTotals,
+    DonationOption,
+)
 from campaigns.models.campaign import CampaignStatus
 from campaigns.models.report import report_campaign
 
@@ -111,6 +117,26 @@ class CampaignPage(NamedTuple):
     campaign: Campaign
     options: list[DonationOption]
     reports: list[ActivityReport]
+
+
+def campaign_version(session: Session, slug: str) -> tuple | None:
+    """Everything that can change a campaign page, as one cheap query: its totals' last
+    update, the stock held by open checkouts, and the newest audit entry (every staff edit
+    writes one). None for no such public campaign."""
+    if not SLUG.fullmatch(slug):
+        return None
+    held = (
+        select(func.coalesce(func.sum(DonationOption.reserved), 0))
+        .where(DonationOption.campaign_id == Campaign.id)
+        .scalar_subquery()
+    )
+    last_edit = select(func.max(AuditEntry.id)).scalar_subquery()
+    row = session.execute(
+        select(Campaign.id, CampaignTotals.updated_at, held, last_edit)
+        .join(CampaignTotals, CampaignTotals.campaign_id == Campaign.id)
+        .where(Campaign.slug == slug, IS_PUBLIC)
+    ).first()
+    return None if row is None else tuple(row)
 
 
 def campaign_page(session: Session, campaign: Campaign, reports_limit: int) -> CampaignPage:

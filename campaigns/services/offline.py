@@ -160,8 +160,9 @@ def record_offline_gift(
     actor: StaffUser,
     address: str | None = None,
 ) -> Donation:
-    """Record a cash or bank-transfer gift as a paid donation and post it to the ledger;
-    raise FormInvalid with a message per field, changing nothing."""
+    """Record a cash or bank-transfer gift as a paid donation and post it to the ledger,
+    with a receipt and the thank-you e-mail when the donor gave an e-mail address. Raises
+    FormInvalid with a message per field; the caller then rolls back, changing nothing."""
     values = _gift_values(session, campaign, form, locale, today)
     token = new_token()
     reference = f"offline:{token}"

@@ -115,7 +115,10 @@ def replacement_of(session: Session, receipt: Receipt) -> Receipt | None:
 def issue_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> Receipt:
     """The donation's receipt: the live one if it has one, else a new one for what the
     charity holds (amount less refunds), numbered, rendered and stored. Flushes only;
-    the caller's commit makes the number final, a rollback gives it back."""
+    the caller's commit makes the number final, a rollback gives it back.
+
+    Call it late in a transaction: the year's counter row stays locked
+    until commit (see next_sequence), so whatever follows it waits with every issuer."""
     _lock(session, donation)
     return live_receipt(session, donation) or _issue(session, donation, settings)
 

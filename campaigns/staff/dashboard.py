@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import format_date
 
 from campaigns.extensions import db
-from campaigns.public.filters import local_today, money
+from campaigns.filters import local_today, money
 from campaigns.services.reporting import dashboard as dashboard_figures
 from campaigns.staff import bp, staff_timezone
 

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import DonationStatus
 from campaigns.models.campaign import Designation
 from campaigns.models.donation import Frequency
-from campaigns.public.filters import local_today
 from campaigns.services.reporting import (
     campaign_choices,
     donation_query,

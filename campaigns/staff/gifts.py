@@ -16,10 +16,10 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Donation, DonationOption
 from campaigns.models.staff import Role
 from campaigns.money import format_plain
-from campaigns.public.filters import local_today
 from campaigns.services import offline
 from campaigns.services.campaign_admin import FormInvalid
 from campaigns.services.offline import OfflineGiftForm, PaymentMethod, RefundForm
@@ -65,11 +65,8 @@ def gift_page(form: OfflineGiftEditForm, campaign, status: int = 200):
 @requires(Role.ADMIN)
 def new_offline_gift(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    form = OfflineGiftEditForm(
-        data={}
-        if request.method == "POST"
-        else vars(OfflineGiftForm(received_on=str(local_today())))
-    )
+    # Submitted values win over these defaults (what a new form offers).
+    form = OfflineGiftEditForm(data=vars(OfflineGiftForm(received_on=str(local_today()))))
     options = db.session.scalars(
         select(DonationOption)
         .where(DonationOption.campaign_id == campaign.id, DonationOption.active)

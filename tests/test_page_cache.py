@@ -1,0 +1,68 @@
+"""The campaign page cache: gifts, stock and staff edits show at once; tokens never leak."""
+
+from __future__ import annotations
+
+import re
+
+from campaigns.extensions import db
+from campaigns.models import Campaign, LedgerKind
+from campaigns.models.campaign import CampaignStatus
+from campaigns.services.audit import record_change
+from campaigns.services.ledger import post_entry
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_a_gift_shows_at_once_on_a_cached_page(client, make_campaign):
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    assert "$0" in client.get("/campaigns/wells").get_data(as_text=True)
+    post_entry(
+        db.session,
+        campaign=campaign,
+        kind=LedgerKind.PAYMENT,
+        amount=250_00,
+        currency="USD",
+        reference="pi_1",
+        donor_email="a@example.org",
+    )
+    db.session.commit()
+    assert "$250" in client.get("/campaigns/wells").get_data(as_text=True)
+
+
+def test_a_staff_edit_shows_at_once(client, make_campaign):
+    campaign = make_campaign("wells", title="Old title")
+    assert "Old title" in client.get("/campaigns/wells").get_data(as_text=True)
+    campaign.title = "New title"
+    record_change(db.session, actor=None, action="campaign.update", entity_type="campaign")
+    db.session.commit()
+    assert "New title" in client.get("/campaigns/wells").get_data(as_text=True)
+
+
+def test_each_visitor_gets_their_own_csrf_token_from_a_cached_page(app):
+    # No app context held open here: each request gets its own, as in a real server.
+    with app.app_context():
+        db.session.add(
+            Campaign(
+                slug="wells",
+                title="Wells",
+                currency="USD",
+                goal_amount=1000_00,
+                status=CampaignStatus.ACTIVE,
+            )
+        )
+        db.session.commit()
+    first, second = app.test_client(), app.test_client()
+    token_one = TOKEN.search(first.get("/campaigns/wells").get_data(as_text=True)).group(1)
+    html_two = second.get("/campaigns/wells").get_data(as_text=True)
+    token_two = TOKEN.search(html_two).group(1)
+    assert token_one != token_two
+    assert token_one not in html_two
+    assert "\x00" not in html_two
+
+
+def test_a_campaign_made_draft_is_gone_from_the_cache(client, make_campaign):
+    campaign = make_campaign("wells")
+    assert client.get("/campaigns/wells").status_code == 200
+    campaign.status = "draft"
+    db.session.commit()
+    assert client.get("/campaigns/wells").status_code == 404
