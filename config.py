@@ -123,6 +123,10 @@ class ProductionConfig(Config):
             problems.append("PAYMENT_PROVIDER must be 'stripe' in production")
         if not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
             problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
+        if not self.MAIL_URL:
+            problems.append("MAIL_URL must be set (receipts and sign-in links go by e-mail)")
+        if len(self.SECRET_KEY) < 32:
+            problems.append("SECRET_KEY must be at least 32 characters")
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
 

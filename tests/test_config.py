@@ -21,10 +21,11 @@ SETTINGS = (
 POSTGRES_URL = "postgresql+psycopg://charity@127.0.0.1:5432/campaigns"
 PRODUCTION = {
     "DATABASE_URL": POSTGRES_URL,
-    "SECRET_KEY": "a-long-random-production-secret",
+    "SECRET_KEY": "a-long-random-production-secret-of-40-chars",
     "PAYMENT_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "MAIL_URL": "smtp://mail.example.org:25",
 }
 
 
@@ -65,6 +66,8 @@ def test_production_defaults_to_stripe(environ):
         ({"PAYMENT_PROVIDER": "demo"}, "PAYMENT_PROVIDER must be 'stripe'"),
         ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set"),
         ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"),
+        ({"MAIL_URL": ""}, "MAIL_URL must be set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
     ],
 )
 def test_production_refuses_to_start_naming_what_is_missing(environ, changes, problem):
