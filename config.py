@@ -39,7 +39,10 @@ class Config:
     DEBUG = False
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
-    LANGUAGES = ("en",)
+    # The languages the site speaks; English is the source, the others are catalogs in
+    # BABEL_TRANSLATION_DIRECTORIES (built by `make translations`).
+    LANGUAGES = ("en", "tr", "ar")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "campaigns" / "translations")
     REPORTS_PER_PAGE = 12
     # Rendered campaign pages are kept this long per worker; gifts and staff edits show at
     # once whatever this is (see campaigns/public/page_cache.py). 0 turns the cache off.

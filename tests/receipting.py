@@ -7,11 +7,13 @@ import io
 import itertools
 from datetime import datetime
 
+from flask import current_app
 from pypdf import PdfReader
 
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus
 from campaigns.services import payments
+from campaigns.services.receipts import receipt_pdf, receipt_settings
 
 # The families static/css/fonts.css gives the shipped files (BaseFont names in a PDF):
 # seeing only these proves no system font was used.
@@ -56,6 +58,13 @@ def unreceipted_donation(campaign: Campaign, paid_at: datetime, **fields) -> Don
     db.session.add(donation)
     db.session.commit()
     return donation
+
+
+def pdf_of(receipt: Receipt) -> bytes:
+    """The receipt's PDF, rendered now if nothing has asked for it yet (as a download would)."""
+    pdf = receipt_pdf(db.session, receipt, receipt_settings(current_app.config))
+    db.session.commit()
+    return pdf
 
 
 def pdf_text(pdf: bytes) -> str:

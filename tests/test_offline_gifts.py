@@ -74,7 +74,7 @@ def test_admin_records_a_bank_transfer_with_a_receipt(client, staff_login, campa
     [receipt] = db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id))
     assert receipt.amount == 2500_00 and receipt.number.startswith("RCPT-2026-")
     [mail] = db.session.scalars(select(OutboxMessage))
-    assert mail.to == "mehmet@example.org" and mail.attachment == receipt.pdf
+    assert mail.to == "mehmet@example.org" and mail.receipt_id == receipt.id
     [entry] = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "donation.offline_gift")
     )

@@ -19,6 +19,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"), index=True)
+    # A receipt to attach: its PDF is rendered when the message is sent, not when queued.
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipt.id"))
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import abort, make_response, render_template
+from flask import abort, current_app, make_response, render_template
 
 from campaigns.extensions import db
 from campaigns.receipts import bp
@@ -17,9 +17,13 @@ def download(token: str):
     same lookup and the same 404, so a guess learns nothing from the answer or its time."""
     receipt = receipts.receipt_by_token(db.session, token)
     known = receipt is not None and hmac.compare_digest(receipt.token, token)
-    if not known or receipt.pdf is None:
+    if not known:
         abort(404)
-    response = make_response(receipt.pdf)
+    pdf = receipts.receipt_pdf(
+        db.session, receipt, receipts.receipt_settings(current_app.config)
+    )
+    db.session.commit()
+    response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'

@@ -36,8 +36,8 @@ def _queue(
     template: str,
     subject,
     donation_id: int | None = None,
-    attachment: bytes | None = None,
     attachment_name: str | None = None,
+    receipt_id: int | None = None,
     **context,
 ) -> OutboxMessage | None:
     with force_locale(locale):
@@ -48,9 +48,9 @@ def _queue(
             subject=str(subject),
             body_text=render_template(f"email/{template}.txt", **context),
             body_html=render_template(f"email/{template}.html", **context),
-            attachment=attachment,
             attachment_name=attachment_name,
             donation_id=donation_id,
+            receipt_id=receipt_id,
         )
 
 
@@ -65,7 +65,7 @@ def queue_thank_you(session: Session, donation: Donation, receipt: Receipt) -> O
         template="thanks",
         subject=_l("Thank you for your gift to %(campaign)s", campaign=donation.campaign.title),
         donation_id=donation.id,
-        attachment=receipt.pdf,
+        receipt_id=receipt.id,
         attachment_name=f"receipt-{receipt.number}.pdf",
         donation=donation,
         receipt=receipt,

@@ -25,11 +25,13 @@ from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import OutboxMessage
+from campaigns.models import OutboxMessage, Receipt
 from campaigns.models.base import utcnow
+from campaigns.services.receipts import receipt_pdf, receipt_settings
 from campaigns.services.sql import insert_ignoring_duplicates
 
 log = logging.getLogger("campaigns.mail")
@@ -51,6 +53,7 @@ def queue_message(
     attachment: bytes | None = None,
     attachment_name: str | None = None,
     donation_id: int | None = None,
+    receipt_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue a message once per ``key`` in the caller's transaction; returns it, or None
     when a message with that key already exists (a repeated or concurrent call)."""
@@ -64,6 +67,7 @@ def queue_message(
         "attachment": attachment,
         "attachment_name": attachment_name,
         "donation_id": donation_id,
+        "receipt_id": receipt_id,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -140,6 +144,7 @@ def send_pending(
         if message is None:
             break
         try:
+            attach_receipt(session, message)
             mailer.send(message)
         # Whatever goes wrong with one message must not stop the others.
         except Exception as error:
@@ -156,6 +161,15 @@ def send_pending(
         session.commit()
     session.commit()  # end the read transaction of the last, empty claim
     return report
+
+
+def attach_receipt(session: Session, message: OutboxMessage) -> None:
+    """Put the receipt's PDF on a message that names one; kept on the row, so a retry
+    sends the very same bytes."""
+    if message.receipt_id is None or message.attachment is not None:
+        return
+    receipt = session.get(Receipt, message.receipt_id)
+    message.attachment = receipt_pdf(session, receipt, receipt_settings(current_app.config))
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:

@@ -1,11 +1,13 @@
 """Receipts: issued in the transaction that marks a donation paid, numbered without gaps
-per calendar year, rendered to PDF once and stored, voided or replaced after refunds and
-lost disputes; and a donor's statement of gifts for any period.
+per calendar year, voided or replaced after refunds and lost disputes; and a donor's
+statement of gifts for any period.
 
-Stored bytes are what every download returns. The rule for voiding: the VOID-stamped
-copy is rendered once, when the receipt is voided, and replaces the stored bytes (and
-their sha256), so ``Receipt.sha256`` always names ``Receipt.pdf`` and downloads before
-the void return the original, after it the VOID copy, each time the same bytes.
+Issuing takes the number and writes the row, nothing slower: the year's counter row is
+locked until the paying transaction commits, so that transaction must stay short (a
+webhook, a thank-you page). The PDF is rendered once, on first demand (the download, or
+the outbox attaching it to the thank-you e-mail), under a row lock, and stored; every
+download returns those bytes and ``Receipt.sha256`` names them. Voiding clears the stored
+bytes, so the next demand renders the VOID-stamped copy once and stores it in their place.
 
 Rendering needs an app context (templates); callers are views, webhooks and commands.
 """
@@ -114,29 +116,42 @@ def replacement_of(session: Session, receipt: Receipt) -> Receipt | None:
 
 def issue_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> Receipt:
     """The donation's receipt: the live one if it has one, else a new one for what the
-    charity holds (amount less refunds), numbered, rendered and stored. Flushes only;
-    the caller's commit makes the number final, a rollback gives it back.
-
-    Call it late in a transaction: the year's counter row stays locked
+    charity holds (amount less refunds), numbered now and rendered on first demand
+    (receipt_pdf). Flushes only; the caller's commit makes the number final, a rollback
+    gives it back. Call it late in a transaction: the year's counter row stays locked
     until commit (see next_sequence), so whatever follows it waits with every issuer."""
     _lock(session, donation)
     return live_receipt(session, donation) or _issue(session, donation, settings)
 
 
-def void_receipt(
-    session: Session,
-    receipt: Receipt,
-    settings: ReceiptSettings,
-    *,
-    replaced_by: Receipt | None = None,
-) -> None:
-    """Mark ``receipt`` void and store its VOID-stamped copy in place of the original
-    (see the module docstring). Voiding a void receipt changes nothing."""
+def void_receipt(session: Session, receipt: Receipt) -> None:
+    """Mark ``receipt`` void; its VOID-stamped copy replaces the stored bytes on the next
+    download (see the module docstring). Voiding a void receipt changes nothing."""
     if receipt.voided_at is not None:
         return
     receipt.voided_at = utcnow()
-    _store_pdf(receipt, _render_receipt(receipt, settings, replaced_by=replaced_by))
+    receipt.pdf = None
+    receipt.sha256 = None
     session.flush()
+
+
+def receipt_pdf(session: Session, receipt: Receipt, settings: ReceiptSettings) -> bytes:
+    """The receipt's PDF, rendered and stored on first demand. Concurrent first demands
+    take turns on the row lock, so it is rendered once and every caller gets the same
+    bytes; the caller commits."""
+    if receipt.pdf is not None:
+        return receipt.pdf
+    session.execute(
+        select(Receipt)
+        .where(Receipt.id == receipt.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if receipt.pdf is None:
+        replaced_by = replacement_of(session, receipt) if receipt.voided_at else None
+        _store_pdf(receipt, _render_receipt(receipt, settings, replaced_by=replaced_by))
+        session.flush()
+    return receipt.pdf
 
 
 def revise_after_refund(session: Session, donation: Donation, settings: ReceiptSettings) -> None:
@@ -146,18 +161,16 @@ def revise_after_refund(session: Session, donation: Donation, settings: ReceiptS
     old = live_receipt(session, donation)
     if old is None:
         return
-    if donation.refunded_amount >= donation.amount:
-        void_receipt(session, old, settings)
-        return
-    new = _issue(session, donation, settings, replaces=old)
-    void_receipt(session, old, settings, replaced_by=new)
+    if donation.refunded_amount < donation.amount:
+        _issue(session, donation, settings, replaces=old)
+    void_receipt(session, old)
 
 
 def void_donation_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> None:
     """Void the donation's live receipt, if any (a lost dispute: the money went back)."""
     old = live_receipt(session, donation)
     if old is not None:
-        void_receipt(session, old, settings)
+        void_receipt(session, old)
 
 
 def next_sequence(session: Session, year: int) -> int:
@@ -209,7 +222,6 @@ def _issue(
         replaces=replaces,
     )
     session.add(receipt)
-    _store_pdf(receipt, _render_receipt(receipt, settings))
     session.flush()
     return receipt
 

@@ -1,0 +1,85 @@
+"""The reader's language: ``?lang=`` (shared links), then the choice remembered in a
+cookie, then the browser's Accept-Language, then the site default.
+
+Choosing a language needs no script: the switcher is a plain link to the same page with
+``?lang=xx``, and the response remembers that choice in the ``lang`` cookie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, has_request_context, request
+from flask_babel import get_locale
+
+LANGUAGE_COOKIE = "lang"
+ONE_YEAR = 365 * 24 * 3600
+# Each language named in itself, never translated: a reader who cannot read the current
+# page must still find their own language in the switcher.
+LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe", "ar": "العربية"}
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    """One entry of the language switcher."""
+
+    code: str
+    name: str
+    url: str
+    current: bool
+
+
+def requested_language() -> str | None:
+    """The language ``?lang=`` asks for, when the site speaks it; unknown codes are ignored."""
+    code = request.args.get("lang")
+    return code if code in current_app.config["LANGUAGES"] else None
+
+
+def select_locale() -> str | None:
+    """Flask-Babel's locale selector. Outside a request (a `flask` command, an e-mail or
+    receipt rendered under force_locale) None, which means BABEL_DEFAULT_LOCALE."""
+    if not has_request_context():
+        return None
+    languages = current_app.config["LANGUAGES"]
+    remembered = request.cookies.get(LANGUAGE_COOKIE)
+    return (
+        requested_language()
+        or (remembered if remembered in languages else None)
+        or request.accept_languages.best_match(languages)
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def remember_language(response: Response) -> Response:
+    """After each request: keep a ``?lang=`` choice in the cookie for a year, and tell
+    caches that pages differ by cookie and Accept-Language."""
+    code = requested_language()
+    if code and request.cookies.get(LANGUAGE_COOKIE) != code:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            httponly=True,
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
+
+
+def language_links() -> list[LanguageLink]:
+    """The switcher: this page (path and query kept) in each language the site speaks."""
+    current = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    links = []
+    for code in current_app.config["LANGUAGES"]:
+        args = request.args.copy()
+        args["lang"] = code
+        url = f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+        links.append(LanguageLink(code, LANGUAGE_NAMES[code], url, code == current))
+    return links
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(remember_language)
+    app.jinja_env.globals["language_links"] = language_links
