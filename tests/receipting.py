@@ -11,7 +11,7 @@ from flask import current_app
 from pypdf import PdfReader
 
 from campaigns.extensions import db
-from campaigns.models import Campaign, Donation, DonationStatus
+from campaigns.models import Campaign, Donation, DonationStatus, Receipt
 from campaigns.services import payments
 from campaigns.services.receipts import receipt_pdf, receipt_settings
 
