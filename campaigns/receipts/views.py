@@ -19,9 +19,7 @@ def download(token: str):
     known = receipt is not None and hmac.compare_digest(receipt.token, token)
     if not known:
         abort(404)
-    pdf = receipts.receipt_pdf(
-        db.session, receipt, receipts.receipt_settings(current_app.config)
-    )
+    pdf = receipts.receipt_pdf(db.session, receipt, receipts.receipt_settings(current_app.config))
     db.session.commit()
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
