@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from campaigns import languages
 from campaigns.extensions import babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
 
@@ -78,7 +79,8 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "staff.login"
     login.session_protection = "strong"
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=languages.select_locale)
+    languages.init_app(app)
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
@@ -98,14 +100,6 @@ def configure_sqlite(engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
-
-
-def select_locale() -> str | None:
-    """The reader's language from Accept-Language, among those the site speaks; outside a
-    request (a `flask` command) None, which means BABEL_DEFAULT_LOCALE."""
-    if not has_request_context():
-        return None
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 
 def register_blueprints(app: Flask) -> None:

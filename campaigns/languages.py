@@ -8,7 +8,7 @@ Choosing a language needs no script: the switcher is a plain link to the same pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
@@ -53,7 +53,7 @@ def select_locale() -> str | None:
 
 def remember_language(response: Response) -> Response:
     """After each request: keep a ``?lang=`` choice in the cookie for a year, and tell
-    caches that pages differ by cookie and Accept-Language."""
+    caches that pages differ by cookie and Accept-Language (files and JSON do not)."""
     code = requested_language()
     if code and request.cookies.get(LANGUAGE_COOKIE) != code:
         response.set_cookie(
@@ -64,20 +64,35 @@ def remember_language(response: Response) -> Response:
             httponly=True,
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         )
-    response.vary.update(("Cookie", "Accept-Language"))
+    if response.mimetype == "text/html":
+        response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 
 def language_links() -> list[LanguageLink]:
     """The switcher: this page (path and query kept) in each language the site speaks."""
     current = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    path, args = page_address()
     links = []
     for code in current_app.config["LANGUAGES"]:
-        args = request.args.copy()
-        args["lang"] = code
-        url = f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+        query = [(k, v) for k, v in args if k != "lang"] + [("lang", code)]
+        url = f"{path}?{urlencode(query)}"
         links.append(LanguageLink(code, LANGUAGE_NAMES[code], url, code == current))
     return links
+
+
+def page_address() -> tuple[str, list[tuple[str, str]]]:
+    """Where this page can be fetched again with GET: its own path and query; for the
+    answer to a form (a gift with errors, POST only) the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        return request.path, list(request.args.items(multi=True))
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    if adapter.test(request.path, method="GET"):
+        return request.path, []
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path, []
+    return "/", []
 
 
 def init_app(app: Flask) -> None:

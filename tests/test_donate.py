@@ -462,6 +462,11 @@ def test_paying_on_the_demo_checkout_moves_the_totals_by_exactly_the_gift(client
     assert page.find("h1").text == "Thank you, Ayşe Yılmaz!"
     assert "₺17,000.00" in page.find("section", "thanks").text
     assert "Ali Yılmaz, Zeynep Kaya" in page.find("section", "thanks").text
+    receipt_link = next(
+        a for a in page.find("section", "thanks").find_all("a") if "/receipts/" in a.attrs["href"]
+    )
+    receipt = isolated(client.get, receipt_link.attrs["href"])
+    assert receipt.status_code == 200 and receipt.data.startswith(b"%PDF")
     assert totals_of(campaign) == {
         "raised": before["raised"] + 17_000_00,
         "units_funded": before["units_funded"] + 2,

@@ -23,6 +23,7 @@ from campaigns.services.donations import (
     start_donation,
     validate_gift,
 )
+from campaigns.services.receipts import live_receipt
 
 log = logging.getLogger(__name__)
 
@@ -95,4 +96,9 @@ def thanks(token: str):
             db.session.rollback()
             log.warning("thank-you page could not reach the provider for %s", session_id)
         db.session.refresh(donation)
-    return render_template("donations/thanks.html", donation=donation, outcome=outcome)
+    return render_template(
+        "donations/thanks.html",
+        donation=donation,
+        outcome=outcome,
+        receipt=live_receipt(db.session, donation),
+    )

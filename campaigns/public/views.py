@@ -57,7 +57,8 @@ def index():
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str):
     seconds = current_app.config["PAGE_CACHE_SECONDS"]
-    if not seconds:
+    # The language links keep the page's query, so only the plain page is shared.
+    if not seconds or request.args.keys() - {"lang"}:
         return render_campaign(slug)
     version = catalog.campaign_version(db.session, slug)
     if version is None:
