@@ -108,9 +108,9 @@ def fresh_sqlite() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
 
 
-def bench_app(database_url: str) -> Flask:
-    """The real app, configured for ``database_url``."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+def bench_app(database_url: str, settings: dict[str, str] | None = None) -> Flask:
+    """The real app, configured for ``database_url`` (and ``settings``, if given)."""
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **(settings or {})})
 
 
 # --- building the data ---------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Load generators: wrk when installed, else a Python one (processes of keep-alive
-http.client connections). Both answer requests per second for one URL."""
+http.client connections). Both answer requests per second for one URL.
+
+``post_each`` is the other kind of load: a fixed batch of bodies, each POSTed once (webhook
+deliveries), with every request's latency.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -121,3 +126,91 @@ def _python_process(
     for thread in threads:
         thread.join()
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What ``post_each`` saw: the wall time from the first request to the last answer,
+    each request's latency in seconds, and the answers that were not 2xx (or never came)."""
+
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def succeeded(self) -> int:
+        return len(self.latencies) - self.failures
+
+    @property
+    def per_second(self) -> float:
+        return self.succeeded / self.seconds
+
+
+def post_each(
+    host: str,
+    port: int,
+    path: str,
+    bodies: list[str],
+    sign: Callable[[str], dict[str, str]],
+    options: LoadOptions,
+) -> BatchResult:
+    """POST every body once to ``path``, ``options.connections`` at a time on keep-alive
+    connections spread over ``options.threads`` processes. ``sign(body)`` (picklable) gives
+    each request's headers at the moment it is sent."""
+    lanes = [bodies[i :: options.connections] for i in range(options.connections)]
+    processes = max(min(options.threads, options.connections), 1)
+    groups = [lanes[i::processes] for i in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3  # every process spawned and its imports done
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        futures = [
+            pool.submit(_post_process, host, port, path, group, sign, start_at) for group in groups
+        ]
+        parts = [future.result() for future in futures]
+    # A process that started late (a busy machine) only stretches the measured window.
+    seconds = max(end for _, end, _, _ in parts) - min(start for start, _, _, _ in parts)
+    latencies = [latency for _, _, part, _ in parts for latency in part]
+    return BatchResult(seconds, latencies, sum(failures for *_, failures in parts))
+
+
+def _post_process(
+    host: str,
+    port: int,
+    path: str,
+    lanes: list[list[str]],
+    sign: Callable[[str], dict[str, str]],
+    start_at: float,
+) -> tuple[float, float, list[float], int]:
+    """One load process: a thread per lane, each POSTing its bodies in turn on its own
+    keep-alive connection from ``start_at`` (a time.time()).
+    Returns (start, end, latencies, failures), times as time.time()."""
+    time.sleep(max(start_at - time.time(), 0))
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+
+    def lane(bodies: list[str]) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        for body in bodies:
+            headers = sign(body)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body.encode(), headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = 200 <= response.status < 300
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                ok = False
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                failures[0] += not ok
+        conn.close()
+
+    started = time.time()
+    threads = [threading.Thread(target=lane, args=(bodies,)) for bodies in lanes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return started, time.time(), latencies, failures[0]

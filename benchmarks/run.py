@@ -7,9 +7,13 @@
    campaign page with no database, also under gunicorn, with the same worker settings.
 3. Each scenario loaded from a second process (wrk, or a Python load generator), in
    interleaved rounds; the median of each is reported, then the ratios against targets.
+4. Webhooks: K signed checkout.session.completed events for distinct pending donations
+   (started through the app's giving service against a fake Stripe), POSTed once each to
+   the app on the Stripe provider, after the rounds; events/s, latency, and the check
+   that every donation was paid exactly once.
 
-The table is printed and written to bench-output/latest.json. More scenarios (issue 3:
-webhook events processed per second) are added as Scenario objects in ``scenarios()``.
+The table is printed and written to bench-output/latest.json. More scenarios are added as
+Scenario objects in ``scenarios()``.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
+from benchmarks import webhooks
 from benchmarks.bare_app import make_template
 from benchmarks.dataset import Dataset, build, fresh_postgres, fresh_sqlite
-from benchmarks.loadgen import LoadOptions, LoadResult, generate_load
+from benchmarks.loadgen import LoadOptions, LoadResult, generate_load, post_each
 from benchmarks.servers import ROOT, Server, ServerOptions, gunicorn
+from tests.fake_stripe import FakeStripe
 
 OUTPUT_DIR = ROOT / "bench-output"
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -38,6 +44,13 @@ CPU_NOTE = (
     "Note: this machine has {cpus} CPU(s), shared by the load generator and the servers "
     "(and anything else running); absolute figures are lower and noisier than on a real "
     "server. The ratios are what the targets judge."
+)
+WEBHOOK_NOTE = (
+    "Each webhook event is handled as in production: signature verified, event stored, "
+    "the Checkout Session re-read from the (fake) Stripe API, one API round trip per event, "
+    "then the donation paid, its ledger entry posted, receipt number issued and thank-you "
+    "e-mail queued in one transaction (the receipt PDF is rendered when the e-mail is sent, "
+    "not here)."
 )
 
 
@@ -47,6 +60,8 @@ class Scenario:
 
     ``measure(seconds)`` pushes load for that long and returns what got through; it is
     called once to warm up, then once per round, interleaved with the other scenarios.
+    A ``once`` scenario's load is a fixed batch that changes the data (webhook events):
+    it is measured once, after the rounds, with no warm-up, and ignores ``seconds``.
     """
 
     key: str
@@ -54,6 +69,10 @@ class Scenario:
     unit: str
     measure: Callable[[float], LoadResult]
     detail: dict = field(default_factory=dict)  # shown in the JSON (path, page size, ...)
+    once: bool = False
+    notes: list[str] = field(default_factory=list)  # printed under the table
+    # label -> what is wrong (an empty list passes); printed PASS/FAIL, and FAIL exits 1
+    checks: dict[str, list[str]] = field(default_factory=dict)
     results: list[LoadResult] = field(default_factory=list)
 
     @property
@@ -85,11 +104,13 @@ class Bench:
     servers: ServerOptions
     stack: contextlib.ExitStack
     page: str  # the campaign page's path, "{slug}" standing for the campaign's slug
+    webhook_events: int = 0  # 0: no webhook scenario
+    webhook_load: LoadOptions = field(default_factory=LoadOptions)
 
 
 def scenarios(bench: Bench) -> list[Scenario]:
     """Every scenario of the run, in the order of each round. Add new ones here."""
-    return page_scenarios(bench)
+    return page_scenarios(bench) + webhook_scenarios(bench)
 
 
 def ratios(dataset: Dataset) -> list[Ratio]:
@@ -139,6 +160,59 @@ def page_scenarios(bench: Bench) -> list[Scenario]:
     ]
 
 
+def webhook_scenarios(bench: Bench) -> list[Scenario]:
+    """Signed checkout.session.completed events for K distinct pending donations of the
+    busy campaign, each POSTed once to the app on the Stripe provider (at a FakeStripe in
+    this process), from a second process; then every donation must be paid exactly once."""
+    count = bench.webhook_events
+    if not count:
+        return []
+    data = bench.dataset
+    fake = bench.stack.enter_context(FakeStripe())
+    print(f"Starting {count:,} pending donations through the giving service ...", flush=True)
+    started = time.perf_counter()
+    app = webhooks.stripe_app(data.database_url, fake)
+    batch = webhooks.prepare_events(app, fake, data.full_slug, count)
+    print(f"  {'prepared in':<22} {time.perf_counter() - started:8.1f} s", flush=True)
+    env = {
+        "DATABASE_URL": data.database_url,
+        "FLASK_CONFIG": "development",
+        "FLASK_DEBUG": "0",
+        **webhooks.stripe_settings(fake),
+    }
+    server = bench.stack.enter_context(
+        gunicorn("app-stripe", "wsgi:app", env, bench.servers, "/healthz", OUTPUT_DIR / "logs")
+    )
+    load = bench.webhook_load
+
+    def measure(_seconds: float) -> LoadResult:
+        sent = post_each(
+            server.host, server.port, webhooks.WEBHOOK_PATH, batch.payloads, webhooks.sign, load
+        )
+        latency = webhooks.latency_ms(sent.latencies)
+        scenario.detail |= {"seconds": round(sent.seconds, 1), "latency_ms": latency}
+        scenario.notes.append(
+            f"{scenario.label}: {count:,} events in {sent.seconds:.1f} s over "
+            f"{load.connections} connections; latency p50 {latency['p50']:.0f} ms, "
+            f"p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms; "
+            f"{sent.failures} non-2xx"
+        )
+        scenario.checks[
+            f"webhooks: {count:,} donations paid once, {count:,} ledger entries, totals verified"
+        ] = webhooks.payment_problems(app, batch)
+        return LoadResult(sent.per_second, sent.succeeded, sent.failures)
+
+    scenario = Scenario(
+        "webhooks",
+        "webhook checkout.session.completed",
+        "events/s",
+        measure,
+        {"path": webhooks.WEBHOOK_PATH, "events": count, "connections": load.connections},
+        once=True,
+    )
+    return [scenario]
+
+
 def _page(server: Server, path: str) -> bytes:
     status, body = server.get(path)
     if status != 200:
@@ -161,7 +235,10 @@ def _http_scenario(
 def measure_all(items: list[Scenario], rounds: int, load: LoadOptions, warmup: float) -> None:
     """Warm each scenario up, then run ``rounds`` rounds, each scenario once per round, so
     a noisy neighbour on this shared machine hurts all of them alike. Each round starts one
-    scenario later than the one before, so no scenario always runs first or last."""
+    scenario later than the one before, so no scenario always runs first or last.
+    ``once`` scenarios follow, one run each."""
+    once = [s for s in items if s.once]
+    items = [s for s in items if not s.once]
     for scenario in items:
         print(f"  warming up {scenario.label} ({warmup:.0f} s)", flush=True)
         scenario.measure(warmup)
@@ -176,6 +253,16 @@ def measure_all(items: list[Scenario], rounds: int, load: LoadOptions, warmup: f
                 f"{result.requests_per_second:10.1f} {scenario.unit}{errors}",
                 flush=True,
             )
+    for scenario in once:
+        print(f"  once: {scenario.label} ...", flush=True)
+        result = scenario.measure(load.duration)
+        scenario.results.append(result)
+        errors = f", {result.errors} errors" if result.errors else ""
+        print(
+            f"  once: {scenario.label:<40} {result.requests_per_second:10.1f} "
+            f"{scenario.unit}{errors}",
+            flush=True,
+        )
 
 
 def report(items: list[Scenario], targets: list[Ratio], setup: dict) -> dict:
@@ -186,6 +273,7 @@ def report(items: list[Scenario], targets: list[Ratio], setup: dict) -> dict:
         f"{setup['donations']:,} donations on {setup['database']}; gunicorn {setup['workers']} "
         f"{setup['worker_class']} workers; {setup['load_generator']}; "
         f"median of {setup['rounds']} interleaved rounds of {setup['duration']:.0f} s"
+        + ("; webhooks: one run after them" if any(s.once for s in items) else "")
     )
     print()
     print(f"  {'scenario':<44} {'median':>12}  {'unit':<12} rounds")
@@ -202,6 +290,26 @@ def report(items: list[Scenario], targets: list[Ratio], setup: dict) -> dict:
         ratio_rows.append({**asdict(ratio), "value": round(value, 3), "passed": passed})
         target = f">= {ratio.target:.2f}"
         print(f"  {ratio.label:<44} {value:12.2f}  {target:<12} {'PASS' if passed else 'FAIL'}")
+    check_rows = [
+        {"label": label, "passed": not problems, "problems": problems}
+        for s in items
+        for label, problems in s.checks.items()
+    ]
+    if check_rows:
+        print()
+        print(f"  {'check':<86} result")
+        for row in check_rows:
+            print(f"  {row['label']:<86} {'PASS' if row['passed'] else 'FAIL'}")
+            for problem in row["problems"]:
+                print(f"      {problem}")
+    notes = [note for s in items for note in s.notes]
+    if notes:
+        print()
+        for note in notes:
+            print(note)
+    if any(s.once for s in items):
+        notes.append(WEBHOOK_NOTE)
+        print(WEBHOOK_NOTE)
     print()
     print(CPU_NOTE.format(cpus=setup["cpus"]))
     return {
@@ -220,6 +328,8 @@ def report(items: list[Scenario], targets: list[Ratio], setup: dict) -> dict:
             for s in items
         ],
         "ratios": ratio_rows,
+        "checks": check_rows,
+        "notes": notes,
         "note": CPU_NOTE.format(cpus=setup["cpus"]),
     }
 
@@ -269,6 +379,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--page", default="/campaigns/{slug}", help="the campaign page's path")
     parser.add_argument(
+        "--webhook-events",
+        type=int,
+        default=2_000,
+        help="signed checkout.session.completed events to deliver, one per new donation "
+        "(default 2,000; 0 skips the webhook scenario)",
+    )
+    parser.add_argument(
+        "--webhook-connections",
+        type=int,
+        default=8,
+        help="concurrent keep-alive connections delivering them (default 8)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a ratio misses its target"
     )
     return parser.parse_args(argv)
@@ -296,7 +419,10 @@ def main(argv: list[str] | None = None) -> int:
             dataset = build(url, args.donations)
             print(f"  {'loaded in':<22} {time.perf_counter() - started:8.1f} s", flush=True)
 
-            bench = Bench(dataset, load, servers, stack, args.page)
+            webhook_load = dataclasses.replace(load, connections=args.webhook_connections)
+            bench = Bench(
+                dataset, load, servers, stack, args.page, args.webhook_events, webhook_load
+            )
             items = scenarios(bench)
             measure_all(items, args.rounds, load, args.warmup)
             setup = {
@@ -309,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
                 "load_generator": _describe(load),
                 "rounds": args.rounds,
                 "duration": args.duration,
+                "webhook_events": args.webhook_events,
                 "cpus": os.cpu_count(),
             }
             table = report(items, ratios(dataset), setup)
@@ -320,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Written to {path.relative_to(ROOT)}")
     if any(s["errors"] for s in table["scenarios"]):
         print("Some requests failed; the figures are not trustworthy.", file=sys.stderr)
+        return 1
+    if not all(c["passed"] for c in table["checks"]):
+        print("A correctness check failed.", file=sys.stderr)
         return 1
     if args.strict and not all(r["passed"] for r in table["ratios"]):
         return 1

@@ -60,6 +60,15 @@ def app(database_url, tmp_path_factory):
         db.engine.dispose()
 
 
+def empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        # DELETE beats TRUNCATE by far on the few rows a test leaves behind.
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request):
     yield
@@ -68,12 +77,10 @@ def _clean_database(request):
     app = request.getfixturevalue("app")
     limiter.reset()  # rate-limit counts (memory storage) must not leak into the next test
     app.extensions["page_cache"].clear()
-    with app.app_context():
-        db.session.remove()
-        # DELETE beats TRUNCATE by far on the few rows a test leaves behind.
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    # Modules marked shared_data share rows loaded once by a module fixture, which
+    # empties the tables itself when the module is done.
+    if request.node.get_closest_marker("shared_data") is None:
+        empty_tables(app)
 
 
 @pytest.fixture

@@ -101,10 +101,30 @@ def qurban_option(make_campaign, make_option):
     )
 
 
+@pytest.fixture
+def monthly_started(pending_donation, fake_stripe):
+    """A 100.00 TRY monthly gift whose subscription checkout the donor completed; the app
+    has heard nothing yet. Returns (donation, completed session)."""
+    donation = pending_donation(amount="100", frequency="monthly")
+    session = fake_stripe.complete_session(donation.provider_session_id)
+    return donation, session
+
+
 def charge_of(fake: FakeStripe, session: dict) -> dict:
     """The charge that paid a payment-mode session, as the fake holds it now."""
-    intent = fake.object(session["payment_intent"])
-    return fake.object(intent["latest_charge"])
+    return charge_of_payment(fake, session["payment_intent"])
+
+
+def charge_of_payment(fake: FakeStripe, intent_id: str) -> dict:
+    """The charge of a payment intent, as the fake holds it now."""
+    return fake.object(fake.object(intent_id)["latest_charge"])
+
+
+def invoice_payment_intent(fake: FakeStripe, invoice_id: str) -> str:
+    """The payment intent that paid an invoice (invoices stopped naming it in 2025)."""
+    payments = fake.client().v1.invoice_payments.list({"invoice": invoice_id})
+    [payment] = payments.data
+    return payment.payment.payment_intent
 
 
 @dataclass

@@ -1,9 +1,15 @@
 """The benchmark harness: its bulk loader leaves the schema the migrations made and totals
-that agree with the ledger; its bare page renders the captured HTML back unchanged."""
+that agree with the ledger; its bare page renders the captured HTML back unchanged; its
+webhook events pay each prepared donation once, and its batch loader sends each one once,
+freshly signed."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
+import stripe
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
@@ -11,10 +17,19 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.bare_app import create_bare_app, make_template
 from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
-from benchmarks.loadgen import parse_wrk
+from benchmarks.loadgen import LoadOptions, parse_wrk, post_each
+from benchmarks.webhooks import (
+    WEBHOOK_SECRET,
+    latency_ms,
+    payment_problems,
+    prepare_events,
+    sign,
+    stripe_app,
+)
 from campaigns.extensions import db
 from campaigns.models import Campaign, CampaignTotals, Donation, LedgerKind
 from campaigns.services.ledger import post_entry, verify_totals
+from tests.fake_stripe import FakeStripe
 
 
 @pytest.fixture
@@ -113,3 +128,79 @@ def test_wrk_report_is_read_with_its_errors():
     assert result.requests_per_second == 1141.06
     assert result.requests == 11422
     assert result.errors == 7
+
+
+def test_webhook_events_pay_each_prepared_donation_once(fresh_url):
+    dataset = build(fresh_url, 20, say=lambda _: None)
+    with FakeStripe() as fake:
+        app = stripe_app(fresh_url, fake)
+        batch = prepare_events(app, fake, dataset.full_slug, 4, say=lambda _: None)
+
+        assert payment_problems(app, batch) == [
+            "0 of 4 donations paid",
+            "0 ledger entries for 4 donations",
+        ]
+        client = app.test_client()
+        answers = [
+            client.post("/webhooks/stripe", data=payload, headers=sign(payload))
+            for payload in [*batch.payloads, batch.payloads[0]]
+        ]
+        assert [(a.status_code, a.json["result"]) for a in answers] == [(200, "processed")] * 4 + [
+            (200, "duplicate")
+        ]
+        assert payment_problems(app, batch) == []
+    with app.app_context():
+        assert totals_of(dataset.full_slug).donations == 24
+        db.session.remove()
+        db.engine.dispose()
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 204, or 500 to a body saying "refuse"; keeps what it was sent."""
+
+    protocol_version = "HTTP/1.1"
+    received: list[tuple[str, str, str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.received.append((self.path, body, self.headers["Stripe-Signature"]))
+        self.send_response(500 if body == "refuse" else 204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args) -> None:
+        """Quiet."""
+
+
+def test_batch_loader_posts_each_body_once_signed():
+    bodies = ["one", "two", "refuse", "four", "five"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = post_each(
+            "127.0.0.1",
+            server.server_address[1],
+            "/webhooks/stripe",
+            bodies,
+            sign,
+            LoadOptions(threads=1, connections=2),
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert sorted(body for _, body, _ in _Recorder.received) == sorted(bodies)
+    assert {path for path, _, _ in _Recorder.received} == {"/webhooks/stripe"}
+    for _, body, signature in _Recorder.received:
+        assert stripe.WebhookSignature.verify_header(body, signature, WEBHOOK_SECRET, 300)
+    assert (len(result.latencies), result.failures, result.succeeded) == (5, 1, 4)
+    assert result.per_second == 4 / result.seconds
+
+
+def test_latency_percentiles_in_milliseconds():
+    assert latency_ms([n / 1000 for n in range(100, 0, -1)]) == {
+        "p50": 50.5,
+        "p95": 95.1,
+        "max": 100.0,
+    }
+    assert latency_ms([0.0123]) == {"p50": 12.3, "p95": 12.3, "max": 12.3}

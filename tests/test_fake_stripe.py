@@ -257,6 +257,42 @@ def test_monthly_instalments_are_new_invoices(fake_stripe, sdk):
     assert [p.status for p in payments.data] == ["paid"]
 
 
+def test_invoice_payments_are_found_by_their_payment_intent(fake_stripe, sdk):
+    session = sdk.v1.checkout.sessions.create(subscription_params())
+    first = fake_stripe.complete_session(session.id)
+    second = fake_stripe.pay_next_invoice(first["subscription"])
+    (paid,) = sdk.v1.invoice_payments.list({"invoice": second["id"]}).data
+    by_intent = {"type": "payment_intent", "payment_intent": paid.payment.payment_intent}
+
+    found = sdk.v1.invoice_payments.list({"payment": by_intent})
+    every = sdk.v1.invoice_payments.list({"payment": {"type": "payment_intent"}})
+
+    assert [p.id for p in found.data] == [paid.id]
+    assert found.data[0].invoice == second["id"]
+    assert {p.invoice for p in every.data} == {first["invoice"], second["id"]}
+
+
+@pytest.mark.parametrize(
+    ("filters", "param"),
+    [
+        ({"payment": {"payment_intent": "pi_x"}}, "payment[type]"),
+        ({"payment": {"type": "payment_record"}}, "payment[type]"),
+        (
+            {"payment": {"type": "payment_intent", "payment_record": "pr_x"}},
+            "payment[payment_record]",
+        ),
+        ({"payment": "pi_x"}, "payment"),
+        ({"invoice": {"id": "in_x"}}, "invoice"),
+        ({"status": "paid"}, "status"),
+    ],
+)
+def test_invoice_payment_filters_the_fake_does_not_honour_are_refused(sdk, filters, param):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.invoice_payments.list(filters)
+
+    assert (refused.value.http_status, refused.value.param) == (400, param)
+
+
 def test_subscription_cancels_at_period_end_or_now(fake_stripe, sdk):
     session = sdk.v1.checkout.sessions.create(subscription_params())
     subscription_id = fake_stripe.complete_session(session.id)["subscription"]
@@ -324,6 +360,32 @@ def test_partial_refunds_then_the_rest_then_nothing_more(fake_stripe, sdk):
     listed = sdk.v1.refunds.list({"charge": charge_id})
     assert [r.id for r in listed.data] == [rest.id, partial.id]
     assert sdk.v1.refunds.retrieve(partial.id).amount == 50000
+
+
+def test_pending_refunds_succeed_or_fail_later(fake_stripe, sdk):
+    session = sdk.v1.checkout.sessions.create(payment_params())
+    intent_id = fake_stripe.complete_session(session.id)["payment_intent"]
+    charge_id = fake_stripe.object(intent_id)["latest_charge"]
+
+    first = fake_stripe.refund(payment_intent=intent_id, amount=100000, pending=True)
+    second = fake_stripe.refund(charge=charge_id, amount=50000, pending=True)
+    assert sdk.v1.refunds.retrieve(first["id"]).status == "pending"
+    assert sdk.v1.charges.retrieve(charge_id).amount_refunded == 150000
+
+    succeeded = fake_stripe.settle_refund(first["id"], succeeded=True)
+    failed = fake_stripe.settle_refund(second["id"], succeeded=False)
+
+    assert succeeded["status"] == "succeeded"
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "declined")
+    listed = sdk.v1.refunds.list({"charge": charge_id}).data
+    assert [(r.id, r.status) for r in listed] == [
+        (second["id"], "failed"),
+        (first["id"], "succeeded"),
+    ]
+    charge = sdk.v1.charges.retrieve(charge_id)
+    assert (charge.amount_refunded, charge.refunded) == (100000, False)
+    with pytest.raises(ValueError, match="succeeded, not pending"):
+        fake_stripe.settle_refund(first["id"], succeeded=False)
 
 
 def test_disputes_are_won_or_lost(fake_stripe, sdk):

@@ -14,6 +14,7 @@ from campaigns.models import Donation, DonationOption
 from tests.payments_fixtures import (
     charge_of,
     entries_of,
+    invoice_payment_intent,
     reloaded,
     thanks_heading,
     totals_of,
@@ -367,21 +368,6 @@ def test_dispute_closed_arriving_before_created(
 
 
 # -- monthly gifts ------------------------------------------------------------------------
-
-
-def invoice_payment_intent(fake_stripe, invoice_id: str) -> str:
-    """The payment intent that paid an invoice (invoices stopped naming it in 2025)."""
-    payments = fake_stripe.client().v1.invoice_payments.list({"invoice": invoice_id})
-    [payment] = payments.data
-    return payment.payment.payment_intent
-
-
-@pytest.fixture
-def monthly_started(pending_donation, fake_stripe):
-    """A 100.00 TRY monthly gift whose subscription checkout the donor completed."""
-    donation = pending_donation(amount="100", frequency="monthly")
-    session = fake_stripe.complete_session(donation.provider_session_id)
-    return donation, session
 
 
 def test_first_monthly_payment_is_the_first_invoice(monthly_started, fake_stripe, deliver):

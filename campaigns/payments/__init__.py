@@ -71,7 +71,11 @@ class Checkout:
 @dataclass(frozen=True)
 class Refund:
     id: str
-    payment_id: str
+    # The payment intent refunded and the charge that charge.refunded names (the demo's
+    # payments are their own charges); both None for a refund of no payment, such as one
+    # from a customer's cash balance. Refunds listed by charge always have both.
+    payment_id: str | None
+    charge_id: str | None
     amount: int
     currency: str
     status: str  # pending | succeeded | failed | canceled
@@ -127,7 +131,16 @@ class PaymentProvider(Protocol):
 
     def list_refunds(self, charge_id: str) -> list[Refund]: ...
 
-    def payment_reference(self, payment_id: str) -> str | None: ...
+    def retrieve_refund(self, refund_id: str) -> Refund: ...
+
+    def payment_reference(self, payment_id: str) -> str | None:
+        """The donation token the payment carries, if any (Stripe's monthly payments carry
+        none: ``payment_invoice`` leads to theirs)."""
+        ...
+
+    def payment_invoice(self, payment_id: str) -> str | None:
+        """The invoice the payment paid (a monthly gift's), or None."""
+        ...
 
     def retrieve_dispute(self, dispute_id: str) -> Dispute: ...
 

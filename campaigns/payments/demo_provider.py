@@ -89,6 +89,12 @@ def _checkout(row) -> Checkout:
     )
 
 
+def _refund(row) -> Refund:
+    # The demo has no separate charges: a payment id stands for its charge. Its refunds
+    # succeed at once.
+    return Refund(row.id, row.payment_id, row.payment_id, row.amount, row.currency, "succeeded")
+
+
 class DemoProvider:
     """Test payments without Stripe; refused by the production config."""
 
@@ -184,20 +190,30 @@ class DemoProvider:
                 created=datetime.now(UTC),
             )
         )
-        return Refund(refund_id, payment_id, amount, row.currency, "succeeded")
+        return self.retrieve_refund(refund_id)
 
     def list_refunds(self, charge_id: str) -> list[Refund]:
-        # The demo has no separate charges: a payment id stands for its charge.
         rows = self.session.execute(
             select(demo_refund).where(demo_refund.c.payment_id == charge_id)
         )
-        return [Refund(r.id, r.payment_id, r.amount, r.currency, "succeeded") for r in rows]
+        return [_refund(row) for row in rows]
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        row = self.session.execute(select(demo_refund).where(demo_refund.c.id == refund_id)).first()
+        if row is None:
+            raise ProviderError(f"No such demo refund: {refund_id}")
+        return _refund(row)
 
     def payment_reference(self, payment_id: str) -> str | None:
         row = self.session.execute(
             select(demo_checkout.c.reference).where(demo_checkout.c.payment_id == payment_id)
         ).first()
         return row.reference if row else None
+
+    def payment_invoice(self, payment_id: str) -> str | None:
+        return self.session.scalar(
+            select(demo_checkout.c.invoice_id).where(demo_checkout.c.payment_id == payment_id)
+        )
 
     def retrieve_dispute(self, dispute_id: str) -> Dispute:
         raise ProviderError("The demo checkout has no disputes")

@@ -55,6 +55,18 @@ def _checkout(data: dict) -> Checkout:
     )
 
 
+def _refund(data: dict) -> Refund:
+    charge_id = _id(data.get("charge"))
+    return Refund(
+        id=data["id"],
+        payment_id=_id(data.get("payment_intent")) or charge_id,
+        charge_id=charge_id,
+        amount=int(data["amount"]),
+        currency=data["currency"].upper(),
+        status=data.get("status") or "pending",
+    )
+
+
 class StripeProvider:
     """Checkout Sessions in ``payment`` mode (``submit_type=donate``) or, for monthly
     gifts, ``subscription`` mode; the donation token travels in metadata."""
@@ -124,30 +136,29 @@ class StripeProvider:
             {"payment_intent": payment_id, "amount": amount},
             {"idempotency_key": idempotency_key},
         )
-        return self._refund(refund, payment_id)
+        return _refund(refund)
 
     def list_refunds(self, charge_id: str) -> list[Refund]:
-        charge = self._call(self.client.v1.charges.retrieve, charge_id)
-        payment_id = _id(charge.get("payment_intent")) or charge_id
         try:
             page = self.client.v1.refunds.list({"charge": charge_id, "limit": 100})
-            return [self._refund(_plain(r), payment_id) for r in page.auto_paging_iter()]
+            return [_refund(_plain(r)) for r in page.auto_paging_iter()]
         except stripe.StripeError as error:
             raise ProviderError(str(error)) from error
+
+    def retrieve_refund(self, refund_id: str) -> Refund:
+        return _refund(self._call(self.client.v1.refunds.retrieve, refund_id))
 
     def payment_reference(self, payment_id: str) -> str | None:
         intent = self._call(self.client.v1.payment_intents.retrieve, payment_id)
         return (intent.get("metadata") or {}).get("donation")
 
-    @staticmethod
-    def _refund(data: dict, payment_id: str) -> Refund:
-        return Refund(
-            id=data["id"],
-            payment_id=payment_id,
-            amount=int(data["amount"]),
-            currency=data["currency"].upper(),
-            status=data.get("status") or "pending",
+    def payment_invoice(self, payment_id: str) -> str | None:
+        # Since 2025-03-31.basil only the invoice payment links a payment intent to its invoice.
+        page = self._call(
+            self.client.v1.invoice_payments.list,
+            {"payment": {"type": "payment_intent", "payment_intent": payment_id}, "limit": 1},
         )
+        return next((_id(p.get("invoice")) for p in page.get("data", [])), None)
 
     def retrieve_dispute(self, dispute_id: str) -> Dispute:
         data = self._call(self.client.v1.disputes.retrieve, dispute_id)

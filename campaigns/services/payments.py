@@ -200,13 +200,21 @@ def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str)
 
 
 def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str) -> Donation | None:
-    """The donation a payment belongs to, fulfilling it first if that payment's checkout was
-    never recorded (a refund or dispute event that overtook checkout.session.completed)."""
+    """The donation a payment belongs to, recording that payment first if it never was (a
+    refund or dispute event that overtook checkout.session.completed or invoice.paid)."""
     donation = _donation_by(session, provider_payment_id=payment_id)
     if donation is not None:
         return donation
     token = provider.payment_reference(payment_id)
-    donation = _donation_by(session, token=token) if token else None
+    if not token:
+        # A monthly payment names no donation; its invoice does (the first one, or an
+        # instalment that becomes a donation of its own).
+        invoice_id = provider.payment_invoice(payment_id)
+        if invoice_id is None:
+            return None
+        record_invoice(session, provider, invoice_id)
+        return _donation_by(session, provider_payment_id=payment_id)
+    donation = _donation_by(session, token=token)
     if donation is None or donation.status != S.PENDING or not donation.provider_session_id:
         return None
     fulfill_checkout(session, provider, donation.provider_session_id)
@@ -215,7 +223,8 @@ def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str)
 
 def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> int:
     """Post every succeeded refund of a charge once, each by its own id; returns how many
-    were new. Totals go down by exactly the refunded amounts."""
+    were new. Totals go down by exactly the refunded amounts; a refund still pending is
+    posted when it succeeds (``apply_refund_update``)."""
     posted = 0
     for refund in provider.list_refunds(charge_id):
         if refund.status != "succeeded":
@@ -224,6 +233,15 @@ def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -
         if donation is not None and post_refund(session, donation, refund.id, refund.amount):
             posted += 1
     return posted
+
+
+def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> int:
+    """A refund changed status (a pending one succeeded, say): re-read it and settle every
+    refund of its charge, as charge.refunded does; returns how many were new."""
+    refund = provider.retrieve_refund(refund_id)
+    if refund.charge_id is None:  # a customer's balance refunded, no gift of ours
+        return 0
+    return apply_refunds(session, provider, refund.charge_id)
 
 
 def post_refund(session: Session, donation: Donation, reference: str, amount: int) -> bool:

@@ -22,6 +22,10 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.expired": payments.fulfill_checkout,
     "checkout.session.async_payment_failed": payments.fail_checkout,
     "charge.refunded": payments.apply_refunds,
+    # A pending refund settling: since API 2024-10-28.acacia Stripe sends refund.updated
+    # for every refund; charge.refund.updated is the older name it still sends.
+    "refund.updated": payments.apply_refund_update,
+    "charge.refund.updated": payments.apply_refund_update,
     "charge.dispute.created": payments.open_dispute,
     "charge.dispute.closed": payments.open_dispute,
     "invoice.paid": payments.record_invoice,

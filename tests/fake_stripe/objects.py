@@ -442,7 +442,9 @@ def settle_payment(intent: dict, charge: dict, *, succeeded: bool) -> None:
     )
 
 
-def refund(*, charge: dict, amount: int, reason: str | None, metadata: dict, now: int) -> dict:
+def refund(
+    *, charge: dict, amount: int, reason: str | None, metadata: dict, status: str, now: int
+) -> dict:
     return {
         "id": new_id("re_"),
         "object": "refund",
@@ -465,7 +467,7 @@ def refund(*, charge: dict, amount: int, reason: str | None, metadata: dict, now
         "reason": reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
-        "status": "succeeded",
+        "status": status,
         "transfer_reversal": None,
     }
 

@@ -131,6 +131,25 @@ def metadata(value: object, param: str = "metadata") -> dict:
     return dict(value)
 
 
+def list_filter(name: str, value: object) -> str | dict:
+    """A list filter's value: a string, or for invoice payments the nested ``payment`` filter
+    (``payment[type]=payment_intent&payment[payment_intent]=pi_...``), whose ``type`` Stripe
+    requires. The fake's invoices are paid by payment intents only."""
+    if name != "payment":
+        return string(value, name)
+    payment = hash_param(value, name)
+    refuse_unknown(payment, {"payment_intent", "type"}, name)
+    kind = require(payment, "type", name)
+    if kind != "payment_intent":
+        raise StripeError(
+            f"Invalid payment[type]: {kind} (the fake knows payment_intent only)",
+            param="payment[type]",
+        )
+    if "payment_intent" in payment:
+        string(payment["payment_intent"], "payment[payment_intent]")
+    return payment
+
+
 def _url(value: object, param: str) -> str:
     url = string(value, param)
     if not _URL.fullmatch(url):

@@ -45,7 +45,7 @@ _COLLECTIONS = {
 # Listable collections and the fields they filter on.
 _LIST_FILTERS = {
     "checkout/sessions": {"customer", "payment_intent", "status", "subscription"},
-    "invoice_payments": {"invoice"},
+    "invoice_payments": {"invoice", "payment"},
     "refunds": {"charge", "payment_intent"},
 }
 _LATEST = 2**32  # the largest timestamp a ``created`` filter may name
@@ -242,9 +242,12 @@ class FakeStripe:
         amount: int | None = None,
         reason: str | None = None,
         metadata: dict | None = None,
+        pending: bool = False,
     ) -> dict:
         """Refund all or part of what is left of a succeeded charge (named directly or by
-        its payment intent), as ``POST /v1/refunds`` or the Dashboard does. Returns the refund."""
+        its payment intent), as ``POST /v1/refunds`` or the Dashboard does. With
+        ``pending=True`` the refund waits on the bank (``settle_refund`` decides later);
+        the charge counts it as refunded meanwhile, as Stripe's does. Returns the refund."""
         with self._lock:
             paid = self._refundable_charge(payment_intent, charge)
             remaining = paid["amount"] - paid["amount_refunded"]
@@ -267,11 +270,25 @@ class FakeStripe:
                     amount=amount,
                     reason=reason,
                     metadata=metadata or {},
+                    status="pending" if pending else "succeeded",
                     now=self._now(),
                 )
             )
-            paid["amount_refunded"] += amount
-            paid["refunded"] = paid["amount_refunded"] == paid["amount"]
+            self._add_refunded(paid, amount)
+            return copy.deepcopy(refund)
+
+    def settle_refund(self, refund_id: str, *, succeeded: bool) -> dict:
+        """A pending refund goes through, or fails and its amount returns to the charge
+        (``refund.updated`` and ``charge.refund.updated``). Returns the refund."""
+        with self._lock:
+            refund = self._get(refund_id, "refund")
+            if refund["status"] != "pending":
+                raise ValueError(f"{refund_id} is {refund['status']}, not pending")
+            if succeeded:
+                refund["status"] = "succeeded"
+            else:
+                refund.update(status="failed", failure_reason="declined")
+                self._add_refunded(self._objects[refund["charge"]], -refund["amount"])
             return copy.deepcopy(refund)
 
     def create_dispute(
@@ -451,6 +468,11 @@ class FakeStripe:
         amount = f"{price['unit_amount'] / 100:.2f} {price['currency'].upper()}"
         return f"{item['quantity']} × {name} (at {amount} / month)"
 
+    @staticmethod
+    def _add_refunded(charge: dict, amount: int) -> None:
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+
     def _refundable_charge(self, payment_intent: str | None, charge: str | None) -> dict:
         if (payment_intent is None) == (charge is None):
             raise StripeError("You must pass exactly one of `charge` or `payment_intent`.")
@@ -611,11 +633,12 @@ class FakeStripe:
         params.refuse_unknown(query, filters | {"created", "limit", "starting_after"})
         limit = params.integer(query.get("limit", "10"), "limit", maximum=100)
         low, high = _created_window(query.get("created"))
+        wanted = {name: params.list_filter(name, query[name]) for name in filters & query.keys()}
         candidates = [
             obj
             for obj in reversed(self._objects.values())
             if obj["object"] == _COLLECTIONS[collection]
-            and all(obj[name] == query[name] for name in filters & query.keys())
+            and all(_matches(obj[name], value) for name, value in wanted.items())
             and low <= obj["created"] <= high
         ]
         # Newest first, as Stripe lists; within one second, the later created first.
@@ -711,6 +734,14 @@ class FakeStripe:
 
 def _unrecognized(method: str, path: str) -> StripeError:
     return StripeError(f"Unrecognized request URL ({method}: {path}).", status=404)
+
+
+def _matches(value: object, wanted: str | dict) -> bool:
+    """Whether an object's field passes a list filter; a nested filter names some of the
+    nested fields (``payment[type]`` alone lists every payment of that type)."""
+    if isinstance(wanted, dict):
+        return isinstance(value, dict) and all(value.get(k) == v for k, v in wanted.items())
+    return value == wanted
 
 
 def _created_window(condition: object) -> tuple[int, int]:
