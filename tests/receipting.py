@@ -19,7 +19,7 @@ from campaigns.services.receipts import receipt_pdf, receipt_settings
 # seeing only these proves no system font was used.
 SHIPPED_FONTS = {
     f"Campaigns-{family}{weight}"
-    for family in ("Noto-Sans", "Noto-Sans-Latin-Ext", "Noto-Naskh-Arabic")
+    for family in ("Noto-Sans", "Noto-Sans-Latin-Ext", "IBM-Plex-Sans-Arabic")
     for weight in ("", "-Bold")
 }
 _payments = itertools.count(1)

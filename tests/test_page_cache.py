@@ -66,3 +66,28 @@ def test_a_campaign_made_draft_is_gone_from_the_cache(client, make_campaign):
     campaign.status = "draft"
     db.session.commit()
     assert client.get("/campaigns/wells").status_code == 404
+
+
+def test_a_worker_rereads_the_version_once_its_memo_expires(
+    app, client, make_campaign, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PAGE_VERSION_SECONDS", 1.0)
+    clock = [1000.0]
+    monkeypatch.setattr("campaigns.public.page_cache.time.monotonic", lambda: clock[0])
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    assert "$0" in client.get("/campaigns/wells").get_data(as_text=True)
+    post_entry(
+        db.session,
+        campaign=campaign,
+        kind=LedgerKind.PAYMENT,
+        amount=250_00,
+        currency="USD",
+        reference="pi_1",
+        donor_email="a@example.org",
+    )
+    db.session.commit()
+
+    clock[0] += 0.5  # within the memo: the stored page is served without asking
+    assert "$250" not in client.get("/campaigns/wells").get_data(as_text=True)
+    clock[0] += 1.0  # past it: one query finds the new totals
+    assert "$250" in client.get("/campaigns/wells").get_data(as_text=True)

@@ -130,7 +130,7 @@ def test_documents_embed_the_shipped_fonts(app_ctx):
         "Campaigns-Noto-Sans-Latin-Ext",
         "Campaigns-Noto-Sans-Latin-Ext-Bold",  # the bold lira sign
         "Campaigns-Noto-Sans-Bold",  # the bold digits
-        "Campaigns-Noto-Naskh-Arabic",
+        "Campaigns-IBM-Plex-Sans-Arabic",
     }
     assert all(fonts.values())
 

@@ -1,15 +1,17 @@
 """Rendered campaign pages, kept per worker process.
 
 A campaign page is the hottest page of the site and changes mostly when money arrives.
-Each request still asks the database one small question (the totals' version and the
-stock held), so a gift shows at once; staff edits to the story, options or reports show
-within ``PAGE_CACHE_SECONDS``. The per-visitor CSRF token is put back on every hit.
+Whether a stored page is still right is one small query (catalog.campaign_version: the
+totals' last update, the stock held, the newest staff edit), asked at most once per
+``PAGE_VERSION_SECONDS`` per worker: a gift or an edit shows within that (a second by
+default). The per-visitor CSRF token is put back into the page on every hit.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 
 # Stands in for the visitor's CSRF token in a stored page.
@@ -22,7 +24,22 @@ class PageCache:
     def __init__(self, max_entries: int = 256):
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self._versions: dict[str, tuple[float, tuple | None]] = {}
         self._lock = Lock()
+
+    def version(self, slug: str, read: Callable[[], tuple | None], seconds: float):
+        """The page's version, read with ``read()`` unless read less than ``seconds`` ago."""
+        now = time.monotonic()
+        known = self._versions.get(slug)
+        if known is not None and known[0] > now:
+            return known[1]
+        version = read()
+        if seconds:
+            with self._lock:
+                if len(self._versions) >= self.max_entries:
+                    self._versions.clear()
+                self._versions[slug] = (now + seconds, version)
+        return version
 
     def get(self, key: tuple, token: str) -> str | None:
         with self._lock:
@@ -43,3 +60,4 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._versions.clear()

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from campaigns.extensions import db
+from campaigns.extensions import db, limiter
 from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
@@ -55,17 +55,22 @@ def index():
 
 
 @bp.get("/campaigns/<slug>")
+@limiter.exempt
 def campaign(slug: str):
     seconds = current_app.config["PAGE_CACHE_SECONDS"]
     # The language links keep the page's query, so only the plain page is shared.
     if not seconds or request.args.keys() - {"lang"}:
         return render_campaign(slug)
-    version = catalog.campaign_version(db.session, slug)
+    cache = current_app.extensions["page_cache"]
+    version = cache.version(
+        slug,
+        lambda: catalog.campaign_version(db.session, slug),
+        current_app.config["PAGE_VERSION_SECONDS"],
+    )
     if version is None:
         abort(404)
     key = (slug, str(get_locale()), local_today(), version)
     token = generate_csrf()
-    cache = current_app.extensions["page_cache"]
     html = cache.get(key, token)
     if html is None:
         html = render_campaign(slug)
