@@ -116,10 +116,16 @@ def logout():
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("staff.dashboard"))
     end_sessions(current_user)
+    sign_out("staff.sign_out")
+    return redirect(url_for("staff.login"), 303)
+
+
+def sign_out(action: str) -> None:
+    """Audit ``action`` on the signed-in user, commit, and end this browser's session."""
     record_change(
         db.session,
         actor=current_user,
-        action="staff.sign_out",
+        action=action,
         entity_type="staff_user",
         entity_id=current_user.id,
         address=request.remote_addr,
@@ -127,7 +133,6 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    return redirect(url_for("staff.login"), 303)
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -139,17 +144,7 @@ def password():
         except StaffError as error:
             form.current.errors.append(str(error))
         else:
-            record_change(
-                db.session,
-                actor=current_user,
-                action="staff.password_change",
-                entity_type="staff_user",
-                entity_id=current_user.id,
-                address=request.remote_addr,
-            )
-            db.session.commit()
-            logout_user()
-            session.clear()
+            sign_out("staff.password_change")
             flash(_("Password changed. Please sign in with your new password."), "info")
             return redirect(url_for("staff.login"), 303)
     return render_template("staff/password.html", form=form), 400 if form.errors else 200
