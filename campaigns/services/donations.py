@@ -198,7 +198,7 @@ def validate_gift(
     )
 
 
-def _reserve_stock(session: Session, option: DonationOption, quantity: int) -> None:
+def reserve_stock(session: Session, option: DonationOption, quantity: int) -> None:
     """Hold units of a limited option while the checkout is open; one UPDATE decides, so
     two donors can never take the last share together."""
     if option.stock is None:
@@ -249,7 +249,7 @@ def start_donation(
     session.add(donation)
     session.flush()
     if gift.option is not None:
-        _reserve_stock(session, gift.option, gift.quantity)
+        reserve_stock(session, gift.option, gift.quantity)
     success_url, cancel_url = urls(donation.token)
     description = (
         f"{gift.option.label} × {gift.quantity} — {campaign.title}"

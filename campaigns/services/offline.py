@@ -43,7 +43,7 @@ from campaigns.services.campaign_admin import (
     read_money,
     read_text,
 )
-from campaigns.services.donations import GiftInvalid, _reserve_stock
+from campaigns.services.donations import GiftInvalid, reserve_stock
 from campaigns.services.ledger import post_entry
 from campaigns.services.notifications import queue_thank_you
 from campaigns.services.payments import apply_refunds, post_refund
@@ -179,7 +179,7 @@ def record_offline_gift(
     session.flush()
     if donation.option is not None:
         try:
-            _reserve_stock(session, donation.option, donation.quantity)
+            reserve_stock(session, donation.option, donation.quantity)
         except GiftInvalid as error:
             raise FormInvalid(error.errors) from None
     post_entry(
