@@ -291,3 +291,20 @@ def test_axe_reports_what_it_should(site, page):
     open_page(page, "/")
     page.evaluate("document.querySelector('main').append(document.createElement('img'))")
     assert any(line.startswith("image-alt ") for line in axe_violations(page))
+
+
+def test_motion_stops_for_readers_who_ask_for_less(site, page):
+    """Smooth scrolling (the skip link, the error summary's links) and any transition
+    only for those who have not asked their system for reduced motion."""
+    style = "getComputedStyle(document.documentElement).scrollBehavior"
+    page.emulate_media(reduced_motion="no-preference")
+    open_page(page, f"/campaigns/{CAMPAIGN}")
+    assert page.evaluate(style) == "smooth"
+
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate(style) == "auto"
+    durations = page.evaluate(
+        """[...document.querySelectorAll('a, button, input, .progress-bar')]
+             .map(e => parseFloat(getComputedStyle(e).transitionDuration))"""
+    )
+    assert durations and max(durations) <= 0.001
