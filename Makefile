@@ -53,7 +53,7 @@ lint: install
 test: lint translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install translations
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:

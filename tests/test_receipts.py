@@ -72,7 +72,7 @@ def test_a_paid_gift_has_a_receipt_with_everything_on_it(client, qurban):
     text = pdf_text(response.data)
     assert receipt.number.startswith("RCPT-") and receipt.number in text
     assert "₺3.000,00" in text  # in the donation's language: Turkish grouping
-    assert "three thousand Turkish lira" in text  # no Turkish speller yet: English
+    assert "üç bin Türk lirası" in text  # the amount in words, in Turkish too
     assert "Şükrü İğdeli" in text
     assert "sukru@example.org" in text
     assert "Kurban 2026: paylaşım" in text
