@@ -136,6 +136,7 @@ class ArabicNoun:
 
 ARABIC_UNITS: dict[str, tuple[ArabicNoun, ArabicNoun | None]] = {
     "TRY": (
+        # Unvocalised text writes no tanween on a ta marbuta: "many" reads as "one".
         ArabicNoun(True, "ليرة تركية", "ليرتان تركيتان", "ليرات تركية", "ليرة تركية"),
         ArabicNoun(False, "قرش", "قرشان", "قروش", "قرشًا"),
     ),
