@@ -35,3 +35,12 @@ csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=client_address)
+
+
+@limiter.request_filter
+def reads_are_not_limited() -> bool:
+    """Only writes are limited (giving, signing in, asking for a donor link): a page read
+    then skips the limiter's bookkeeping altogether."""
+    from flask import request
+
+    return request.method in ("GET", "HEAD", "OPTIONS")

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
-from campaigns.extensions import db, limiter
+from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
@@ -55,7 +55,6 @@ def index():
 
 
 @bp.get("/campaigns/<slug>")
-@limiter.exempt
 def campaign(slug: str):
     seconds = current_app.config["PAGE_CACHE_SECONDS"]
     # The language links keep the page's query, so only the plain page is shared.
