@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry, StaffUser
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount, read_amount
+from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change
 from campaigns.services.uploads import UploadRefused, clean_image, save_image
 
@@ -29,15 +30,6 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_COUNT = 1_000_000_000
 # Far above any real goal or transfer; beyond it a typo (an extra digit or three) is likelier.
 MONEY_CEILING = 1000
-
-
-class FormInvalid(ValueError):
-    """Staff input that cannot be saved. ``errors`` maps a form field (or "" for the whole
-    form) to the message to show beside it; nothing was changed."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 # -- reading what staff typed (shared by the staff editing services) ----------------------

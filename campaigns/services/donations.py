@@ -19,6 +19,7 @@ from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
 from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
+from campaigns.services import FormInvalid
 
 MAX_QUANTITY = 100
 MAX_NAME = 200
@@ -26,13 +27,8 @@ MAX_ON_BEHALF = 120
 MAX_DEDICATION = 300
 
 
-class GiftInvalid(ValueError):
-    """What the donor sent cannot be taken. ``errors`` maps a form field (or "" for the
-    whole form) to the message to show beside it."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class GiftInvalid(FormInvalid):
+    """What the donor sent cannot be taken; nothing is stored."""
 
 
 @dataclass

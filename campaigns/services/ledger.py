@@ -64,10 +64,11 @@ def post_entry(
         "donor_key": key,
         "created_at": utcnow(),
     }
-    entry_id = insert_ignoring_duplicates(
-        session, LedgerEntry, values, returning=LedgerEntry.id
+    # RETURNING the entity gives the posted entry in the insert's own round trip.
+    entry = insert_ignoring_duplicates(
+        session, LedgerEntry, values, returning=LedgerEntry
     ).scalar_one_or_none()
-    if entry_id is None:
+    if entry is None:
         return None
     new_donor = 0
     if key is not None:
@@ -96,7 +97,7 @@ def post_entry(
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
         session.expire(loaded)
-    return session.get(LedgerEntry, entry_id)
+    return entry
 
 
 @dataclass(frozen=True)

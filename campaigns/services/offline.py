@@ -35,15 +35,15 @@ from campaigns.models.base import new_token
 from campaigns.models.campaign import Designation
 from campaigns.money import AmountError, read_amount
 from campaigns.payments import PaymentProvider, ProviderError
+from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change
 from campaigns.services.campaign_admin import (
-    FormInvalid,
     read_count,
     read_date,
     read_money,
     read_text,
 )
-from campaigns.services.donations import GiftInvalid, reserve_stock
+from campaigns.services.donations import reserve_stock
 from campaigns.services.ledger import post_entry
 from campaigns.services.notifications import queue_thank_you
 from campaigns.services.payments import apply_refunds, post_refund
@@ -178,10 +178,7 @@ def record_offline_gift(
     session.add(donation)
     session.flush()
     if donation.option is not None:
-        try:
-            reserve_stock(session, donation.option, donation.quantity)
-        except GiftInvalid as error:
-            raise FormInvalid(error.errors) from None
+        reserve_stock(session, donation.option, donation.quantity)  # a FormInvalid if sold out
     post_entry(
         session,
         campaign=campaign,

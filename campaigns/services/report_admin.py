@@ -27,10 +27,10 @@ from campaigns.models import (
     ReportImage,
     StaffUser,
 )
+from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change
 from campaigns.services.campaign_admin import (
     MAX_COUNT,
-    FormInvalid,
     read_date,
     read_slug,
     read_text,

@@ -29,8 +29,8 @@ from campaigns.markdown import render_markdown
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
-from campaigns.services import campaign_admin
-from campaigns.services.campaign_admin import CampaignForm, FormInvalid, OptionForm
+from campaigns.services import FormInvalid, campaign_admin
+from campaigns.services.campaign_admin import CampaignForm, OptionForm
 from campaigns.services.uploads import discard_images
 from campaigns.staff import bp
 

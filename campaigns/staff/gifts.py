@@ -20,8 +20,7 @@ from campaigns.filters import local_today
 from campaigns.models import Donation, DonationOption
 from campaigns.models.staff import Role
 from campaigns.money import format_plain
-from campaigns.services import offline
-from campaigns.services.campaign_admin import FormInvalid
+from campaigns.services import FormInvalid, offline
 from campaigns.services.offline import OfflineGiftForm, PaymentMethod, RefundForm
 from campaigns.staff import bp, requires
 from campaigns.staff.campaigns import (

@@ -20,8 +20,7 @@ from campaigns.extensions import db
 from campaigns.forms import EmptyForm
 from campaigns.markdown import render_markdown
 from campaigns.models import ActivityReport, Campaign
-from campaigns.services import report_admin
-from campaigns.services.campaign_admin import FormInvalid
+from campaigns.services import FormInvalid, report_admin
 from campaigns.services.report_admin import NewPhoto, ReportForm
 from campaigns.services.uploads import discard_images
 from campaigns.staff import bp
