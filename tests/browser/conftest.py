@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,10 +48,31 @@ FAILED_STATUS = "Failed to load resource: the server responded with a status of"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
+def closing(app: Callable) -> Callable:
+    """``app`` whose response is closed even when the browser drops the connection.
+
+    Werkzeug's development server skips ``close()`` when a client hangs up mid-response (an
+    image Chromium stops loading when the page moves on), which leaves a served file open
+    until the garbage collector warns about it, in whichever later test that happens. This
+    generator's ``finally`` runs when the server lets go of it, dropped or not.
+    """
+
+    def wsgi(environ: dict, start_response: Callable) -> Iterator[bytes]:
+        response: Iterable[bytes] = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The session's app served on a free loopback port; yields its base URL."""
-    server = make_server(LOOPBACK, 0, app, threaded=True)
+    server = make_server(LOOPBACK, 0, closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://{LOOPBACK}:{server.server_port}"
