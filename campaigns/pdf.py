@@ -9,6 +9,7 @@ files from disk and ``data:`` URIs (the QR code), and refuses everything else: n
 from __future__ import annotations
 
 import mimetypes
+import os
 import posixpath
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -17,6 +18,12 @@ from flask import current_app
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
+
+# WeasyPrint embeds font subsets made by fontTools, which stamps each subset's "modified"
+# date with the clock's current second unless SOURCE_DATE_EPOCH says otherwise: two renders
+# of one document a second apart would differ. A fixed stamp (2026-01-01, unless the
+# deployment sets its own) keeps the same HTML giving the same bytes.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 
 
 class RefusedURL(ValueError):

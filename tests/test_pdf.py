@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -135,9 +136,13 @@ def test_documents_embed_the_shipped_fonts(app_ctx):
     assert all(fonts.values())
 
 
-def test_same_html_gives_the_same_bytes(app_ctx):
+def test_same_html_gives_the_same_bytes_an_hour_later(app_ctx, monkeypatch):
     html = PAGE.format(head="", body="<p>Receipt RCPT-2026-000001</p>")
-    assert render_pdf(html, SITE) == render_pdf(html, SITE)
+    first = render_pdf(html, SITE)
+    now = time.time
+    # The embedded font subsets must not carry the clock's time.
+    monkeypatch.setattr(time, "time", lambda: now() + 3600)
+    assert render_pdf(html, SITE) == first
 
 
 def test_a_site_under_a_path_keeps_its_static_prefix(app_ctx):
