@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
-from campaigns.models import Donation, DonationOption
+from campaigns.models import Donation, DonationOption, Receipt
+from campaigns.services.ledger import verify_totals
 from tests.payments_fixtures import (
     charge_of,
     entries_of,
@@ -300,6 +301,80 @@ def test_the_same_refund_event_twice_counts_once(paid_shares, fake_stripe, deliv
     assert totals_of(donation.campaign)["raised"] == 2500_00
     assert [e[0] for e in entries_of(donation.campaign)] == ["payment", "refund"]
     assert reloaded(donation).refunded_amount == 500_00
+
+
+def receipts_of(donation: Donation) -> list[tuple[int, int, bool, int | None]]:
+    """The donation's receipts in issue order: (id, amount, void?, id of the one replaced)."""
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(Receipt).where(Receipt.donation_id == donation.id).order_by(Receipt.id)
+    )
+    return [(r.id, r.amount, r.voided_at is not None, r.replaces_id) for r in rows]
+
+
+def announce_failed_refund(deliver, refund: dict) -> None:
+    """Every event Stripe sends when a refund fails, each twice, and charge.refunded again."""
+    for event_type in ("refund.failed", "refund.updated", "charge.refund.updated"):
+        payload = deliver.payload(event_type, refund)
+        assert deliver.post(payload).status_code == 200
+        assert deliver.post(payload).status_code == 200
+
+
+def test_a_refund_that_fails_after_succeeding_counts_the_gift_again(
+    paid_shares, qurban_option, fake_stripe, deliver
+):
+    donation, session = paid_shares
+    campaign, intent = donation.campaign, session["payment_intent"]
+    first = fake_stripe.refund(payment_intent=intent, amount=1000_00)
+    assert deliver("charge.refunded", charge_of(fake_stripe, session)).status_code == 200
+    rest = fake_stripe.refund(payment_intent=intent)
+    assert deliver("charge.refunded", charge_of(fake_stripe, session)).status_code == 200
+    assert (reloaded(donation).status, reserved(qurban_option)) == ("refunded", 0)
+    assert [receipt[2] for receipt in receipts_of(donation)] == [True, True]
+
+    # The donor's bank sends the second refund back: the shares are paid for again.
+    announce_failed_refund(deliver, fake_stripe.settle_refund(rest["id"], succeeded=False))
+    assert deliver("charge.refunded", charge_of(fake_stripe, session)).status_code == 200
+
+    final = reloaded(donation)
+    assert (final.status, final.refunded_amount) == ("partially_refunded", 1000_00)
+    assert entries_of(campaign)[-1] == ("refund_failed", 2000_00, 2, f"{rest['id']}:failed")
+    assert totals_of(campaign) == {
+        "raised": 2000_00,
+        "units_funded": 2,
+        "donations": 1,
+        "donors": 1,
+    }
+    assert reserved(qurban_option) == 2
+    [_original, after_first, again] = receipts_of(donation)
+    assert again[1:] == (2000_00, False, after_first[0])
+
+    # Then the first refund fails too: the whole gift is kept, with one live receipt.
+    announce_failed_refund(deliver, fake_stripe.settle_refund(first["id"], succeeded=False))
+    final = reloaded(donation)
+    assert (final.status, final.refunded_amount) == ("paid", 0)
+    assert totals_of(campaign)["raised"] == 3000_00
+    live = [receipt[1:] for receipt in receipts_of(donation) if not receipt[2]]
+    assert live == [(3000_00, False, again[0])]
+    assert len(entries_of(campaign)) == 5
+    assert verify_totals(db.session) == []
+
+
+def test_a_failed_refund_never_holds_shares_beyond_the_stock(
+    paid_shares, qurban_option, fake_stripe, deliver
+):
+    donation, session = paid_shares
+    refund = fake_stripe.refund(payment_intent=session["payment_intent"])
+    assert deliver("charge.refunded", charge_of(fake_stripe, session)).status_code == 200
+    # Meanwhile every share is sold to other donors.
+    db.session.get(DonationOption, qurban_option.id).reserved = 70
+    db.session.commit()
+
+    announce_failed_refund(deliver, fake_stripe.settle_refund(refund["id"], succeeded=False))
+
+    assert reloaded(donation).status == "paid"
+    assert totals_of(donation.campaign)["units_funded"] == 2
+    assert reserved(qurban_option) == 70
 
 
 def test_refund_arriving_before_checkout_completed_still_ends_right(

@@ -30,13 +30,14 @@ class Frequency(enum.StrEnum):
 
 
 S = DonationStatus
-# Status moves only forward along these edges (a won dispute returns to paid).
+# Status moves only forward along these edges, except that a won dispute returns to paid
+# and a refund that fails after succeeding returns to what the refunds left.
 TRANSITIONS: dict[DonationStatus, frozenset[DonationStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
     S.DISPUTED: frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.LOST}),
-    S.REFUNDED: frozenset(),
+    S.REFUNDED: frozenset({S.PAID, S.PARTIALLY_REFUNDED}),
     S.FAILED: frozenset(),
     S.EXPIRED: frozenset(),
     S.LOST: frozenset(),

@@ -19,6 +19,9 @@ class LedgerKind(enum.StrEnum):
     DISPUTE = "dispute"
     DISPUTE_WON = "dispute_won"
     OFFLINE_GIFT = "offline_gift"
+    # A refund that succeeded and later failed (the donor's bank returned the money to us):
+    # gives back exactly what that refund's entry took.
+    REFUND_FAILED = "refund_failed"
 
     @property
     def sign(self) -> int:

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
+from campaigns.models import Donation, DonationOption, DonationStatus, LedgerEntry, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
 from campaigns.payments import Checkout, Invoice, PaymentProvider
@@ -35,6 +35,8 @@ from campaigns.services.receipts import (
 
 log = logging.getLogger(__name__)
 S = DonationStatus
+# A refund in these states moved no money, or no longer does.
+REFUND_UNDONE = frozenset({"failed", "canceled"})
 
 
 class Outcome(enum.StrEnum):
@@ -68,16 +70,27 @@ def advance(session: Session, donation: Donation, to: DonationStatus, **values) 
     return bool(won)
 
 
-def release_stock(session: Session, donation: Donation) -> None:
-    """Give back the units a donation held on a limited option (expired, failed, refunded)."""
+def _hold(session: Session, donation: Donation, held: ColumnElement[int]) -> None:
     if donation.option_id is None:
         return
     session.execute(
         update(DonationOption)
         .where(DonationOption.id == donation.option_id, DonationOption.stock.is_not(None))
-        .values(reserved=DonationOption.reserved - donation.quantity)
+        .values(reserved=held)
         .execution_options(synchronize_session=False)
     )
+
+
+def release_stock(session: Session, donation: Donation) -> None:
+    """Give back the units a donation held on a limited option (expired, failed, refunded)."""
+    _hold(session, donation, DonationOption.reserved - donation.quantity)
+
+
+def hold_stock_again(session: Session, donation: Donation) -> None:
+    """A refunded gift counts again: its units are sold once more. If they were sold to
+    someone else meanwhile, the option is simply sold out (never held beyond its stock)."""
+    held = DonationOption.reserved + donation.quantity
+    _hold(session, donation, case((held > DonationOption.stock, DonationOption.stock), else_=held))
 
 
 def _donation_by(session: Session, **criteria) -> Donation | None:
@@ -222,22 +235,26 @@ def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str)
 
 
 def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> int:
-    """Post every succeeded refund of a charge once, each by its own id; returns how many
-    were new. Totals go down by exactly the refunded amounts; a refund still pending is
-    posted when it succeeds (``apply_refund_update``)."""
-    posted = 0
+    """Post every succeeded refund of a charge once, each by its own id, and give back
+    every posted refund that failed afterwards, once; returns how many changed the books.
+    Totals go down by exactly the refunded amounts; a refund still pending is posted when
+    it succeeds (``apply_refund_update``)."""
+    changed = 0
     for refund in provider.list_refunds(charge_id):
-        if refund.status != "succeeded":
-            continue
-        donation = _paid_donation(session, provider, refund.payment_id)
-        if donation is not None and post_refund(session, donation, refund.id, refund.amount):
-            posted += 1
-    return posted
+        if refund.status in REFUND_UNDONE:
+            changed += reverse_refund(session, refund.id)
+        elif refund.status == "succeeded":
+            donation = _paid_donation(session, provider, refund.payment_id)
+            changed += donation is not None and post_refund(
+                session, donation, refund.id, refund.amount
+            )
+    return changed
 
 
 def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> int:
-    """A refund changed status (a pending one succeeded, say): re-read it and settle every
-    refund of its charge, as charge.refunded does; returns how many were new."""
+    """A refund changed status (a pending one succeeded, a succeeded one failed): re-read it
+    and settle every refund of its charge, as charge.refunded does; returns how many
+    changed the books."""
     refund = provider.retrieve_refund(refund_id)
     if refund.charge_id is None:  # a customer's balance refunded, no gift of ours
         return 0
@@ -278,6 +295,48 @@ def post_refund(session: Session, donation: Donation, reference: str, amount: in
     if full:
         release_stock(session, donation)
     revise_after_refund(session, donation, _receipt_settings())
+    return True
+
+
+def reverse_refund(session: Session, reference: str) -> bool:
+    """A refund we posted failed after all (the donor's bank sent the money back): the gift
+    counts again, by exactly what that refund took off, units and stock included, and its
+    receipt is issued again for the amount now kept. Once per refund; True if this call
+    did it. A refund never posted (it failed while pending) changes nothing."""
+    refund = session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.reference == reference, LedgerEntry.kind == LedgerKind.REFUND
+        )
+    ).first()
+    if refund is None or refund.donation is None:
+        return False
+    donation = refund.donation
+    entry = post_entry(
+        session,
+        campaign=donation.campaign,
+        kind=LedgerKind.REFUND_FAILED,
+        amount=-refund.amount,
+        currency=refund.currency,
+        reference=f"{reference}:failed",
+        units=-refund.units,
+        donation_id=donation.id,
+    )
+    if entry is None:
+        return False
+    session.execute(
+        update(Donation)
+        .where(Donation.id == donation.id)
+        # The refund's entry is signed: adding it takes its amount off what was refunded.
+        .values(refunded_amount=Donation.refunded_amount + refund.amount)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(donation)
+    if donation.status != S.DISPUTED:
+        advance(session, donation, S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID)
+    if refund.units:
+        hold_stock_again(session, donation)
+    revise_after_refund(session, donation, _receipt_settings())
+    log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
     return True
 
 

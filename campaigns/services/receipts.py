@@ -155,15 +155,24 @@ def receipt_pdf(session: Session, receipt: Receipt, settings: ReceiptSettings) -
 
 
 def revise_after_refund(session: Session, donation: Donation, settings: ReceiptSettings) -> None:
-    """After a refund: a fully refunded donation's receipt is voided; a partly refunded
-    one is replaced by a receipt for the amount kept, which names the one it replaces."""
+    """After the refunded amount changed: a fully refunded donation's receipt is voided; a
+    partly refunded one is replaced by a receipt for the amount kept, which names the one
+    it replaces. A refund that failed after succeeding brings a voided receipt back the same
+    way, as a new receipt naming the voided one."""
     _lock(session, donation)
     old = live_receipt(session, donation)
-    if old is None:
+    latest = (
+        old
+        or session.scalars(
+            select(Receipt).where(Receipt.donation_id == donation.id).order_by(Receipt.id.desc())
+        ).first()
+    )
+    if latest is None:
         return
-    if donation.refunded_amount < donation.amount:
-        _issue(session, donation, settings, replaces=old)
-    void_receipt(session, old)
+    if donation.refunded_amount < donation.amount and donation.status in RECEIPTABLE:
+        _issue(session, donation, settings, replaces=latest)
+    if old is not None:
+        void_receipt(session, old)
 
 
 def void_donation_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> None:

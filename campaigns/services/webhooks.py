@@ -26,6 +26,8 @@ HANDLERS: dict[str, Handler] = {
     # for every refund; charge.refund.updated is the older name it still sends.
     "refund.updated": payments.apply_refund_update,
     "charge.refund.updated": payments.apply_refund_update,
+    # A refund that failed, even one that had succeeded: sent beside refund.updated.
+    "refund.failed": payments.apply_refund_update,
     "charge.dispute.created": payments.open_dispute,
     "charge.dispute.closed": payments.open_dispute,
     "invoice.paid": payments.record_invoice,

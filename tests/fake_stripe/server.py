@@ -279,11 +279,14 @@ class FakeStripe:
 
     def settle_refund(self, refund_id: str, *, succeeded: bool) -> dict:
         """A pending refund goes through, or fails and its amount returns to the charge
-        (``refund.updated`` and ``charge.refund.updated``). Returns the refund."""
+        (``refund.updated``, ``charge.refund.updated``, and ``refund.failed`` when it
+        fails). A refund that succeeded can still fail later, as when the donor's bank
+        account has closed and the bank sends the money back. Returns the refund."""
         with self._lock:
             refund = self._get(refund_id, "refund")
-            if refund["status"] != "pending":
-                raise ValueError(f"{refund_id} is {refund['status']}, not pending")
+            settled = "pending" if succeeded else ("pending", "succeeded")
+            if refund["status"] not in settled:
+                raise ValueError(f"{refund_id} is {refund['status']}; it cannot change now")
             if succeeded:
                 refund["status"] = "succeeded"
             else:
