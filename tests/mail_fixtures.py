@@ -74,17 +74,20 @@ def attachments_of(message: EmailMessage) -> list[tuple[str, bytes]]:
 @pytest.fixture
 def give(app_ctx, make_campaign):
     """A paid gift through the demo checkout, as a donor makes it: ``give(campaign,
-    email=..., amount="250", frequency="once")``. Paying queues its thank-you e-mail."""
+    email=..., amount="250", frequency="once", locale="en")``. Paying queues its thank-you
+    e-mail."""
 
     default: list = []
 
-    def make(campaign=None, *, email="ayse@example.org", amount="250", frequency="once"):
+    def make(
+        campaign=None, *, email="ayse@example.org", amount="250", frequency="once", locale="en"
+    ):
         if campaign is None:
             default[:] = default or [make_campaign("earthquake")]
             campaign = default[0]
         provider = current_app.extensions["payment_provider"]
         form = GiftForm(amount=amount, frequency=frequency, name="Ayşe Yılmaz", email=email)
-        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
+        gift = validate_gift(db.session, campaign, form, locale=locale, today=date.today())
         donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
         db.session.commit()
         provider.pay(donation.provider_session_id)

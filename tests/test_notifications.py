@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import Donation, OutboxMessage, Receipt
+from campaigns.services.notifications import compose
 from campaigns.services.outbox import SmtpMailer, send_pending
 from campaigns.services.payments import fulfill_checkout
 from tests.mail_fixtures import attachments_of, text_of
@@ -19,6 +21,12 @@ from tests.payments_fixtures import reloaded
 def outbox() -> list[OutboxMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def written(message: OutboxMessage) -> OutboxMessage:
+    """The message with its bodies written, as the sender writes them."""
+    compose(db.session, message)
+    return message
 
 
 def receipt_of(donation: Donation) -> Receipt:
@@ -38,8 +46,10 @@ def test_a_paid_gift_queues_one_thank_you_with_its_receipt(give, make_campaign):
     assert message.to == "ayse@example.org"
     assert message.subject == "Thank you for your gift to Water wells"
     assert message.receipt_id == receipt.id
-    assert message.attachment is None  # rendered when sent, not in the paying transaction
+    # Written and rendered when sent, not in the paying transaction.
+    assert (message.body_text, message.attachment) == (None, None)
     assert message.attachment_name == f"receipt-{receipt.number}.pdf"
+    written(message)
     receipt_url = f"http://campaigns.test/receipts/{receipt.token}.pdf"
     assert receipt_url in message.body_text
     assert f'href="{receipt_url}"' in message.body_html
@@ -49,7 +59,7 @@ def test_a_paid_gift_queues_one_thank_you_with_its_receipt(give, make_campaign):
 
 
 def test_the_thank_you_arrives_once_over_smtp(give, runner, mail_url):
-    donation = give()
+    donation = give(locale="tr")
     receipt = receipt_of(donation)
 
     first = runner.invoke(args=["outbox", "send"])
@@ -58,6 +68,15 @@ def test_the_thank_you_arrives_once_over_smtp(give, runner, mail_url):
     assert "1 sent" in first.output and "0 sent" in second.output
     [email] = mail_url.messages
     assert email["To"] == "ayse@example.org"
+    # Written by the sender, outside any request, in the donor's language.
+    with force_locale("tr"):
+        greeting = gettext("Dear %(name)s,", name="Ayşe Yılmaz")
+        link_line = gettext(
+            "Your receipt %(number)s is attached. You can download it again at any time:",
+            number=receipt.number,
+        )
+    assert greeting == "Sayın Ayşe Yılmaz,"
+    assert greeting in text_of(email) and link_line in text_of(email)
     db.session.refresh(receipt)  # rendered and stored by the sender
     assert receipt.pdf.startswith(b"%PDF")
     assert attachments_of(email) == [(f"receipt-{receipt.number}.pdf", receipt.pdf)]
@@ -100,7 +119,7 @@ def test_each_monthly_instalment_gets_its_own_thank_you(pending_donation, fake_s
     deliver("checkout.session.completed", session)
     deliver("invoice.paid", fake_stripe.pay_next_invoice(session["subscription"]))
 
-    first, second = outbox()
+    first, second = map(written, outbox())
     instalment = db.session.scalars(select(Donation).where(Donation.parent_id == donation.id)).one()
     assert first.key == f"thanks:{donation.token}"
     assert "Thank you for your monthly gift of ₺100.00" in first.body_text
@@ -155,7 +174,7 @@ def test_the_thank_you_names_those_the_gift_was_offered_for(
         "checkout.session.completed", fake_stripe.complete_session(donation.provider_session_id)
     )
 
-    [message] = outbox()
+    [message] = map(written, outbox())
     lines = message.body_text.splitlines()
     assert "Thank you for your gift of ₺3,000.00 to Qurban 2026." in lines
     assert "Offered on behalf of: Fatma Yılmaz, محمد علي" in lines

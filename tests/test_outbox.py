@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from campaigns.extensions import db
 from campaigns.models import OutboxMessage
 from campaigns.models.base import utcnow
+from campaigns.services.notifications import queue_message
 from campaigns.services.outbox import (
     MAX_ATTEMPTS,
     LogMailer,
     SmtpMailer,
     mailer_from_config,
-    queue_message,
     retry_delay,
     send_pending,
 )
@@ -235,3 +235,10 @@ def test_mail_url_forms(url, expected):
 def test_a_mail_url_that_is_not_smtp_is_refused():
     with pytest.raises(ValueError, match="MAIL_URL"):
         SmtpMailer("http://mail.example.org", SENDER)
+
+
+@pytest.mark.parametrize("bodies", [{}, {"body_text": "Thanks", "template": "thanks"}])
+def test_a_message_has_its_text_or_a_template_to_write_it_from(app_ctx, bodies):
+    with pytest.raises(ValueError, match="either its text or a template"):
+        queue_message(db.session, key="odd:1", to="ayse@example.org", subject="Hi", **bodies)
+    assert stored() == []

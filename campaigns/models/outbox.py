@@ -23,7 +23,10 @@ class OutboxMessage(db.Model):
     receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipt.id"))
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # A message queued by template (the thank-you) is written when it is first sent, out of
+    # the paying transaction; its bodies stay empty until then, and are kept once written.
+    template: Mapped[str | None] = mapped_column(String(50))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     attachment_name: Mapped[str | None] = mapped_column(String(255))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)

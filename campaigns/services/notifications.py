@@ -1,10 +1,14 @@
 """What we e-mail donors, and when: the thank-you with its receipt, a failed monthly
-instalment, and the donor page sign-in link.
+instalment, and the donor page sign-in link; and ``queue_message``, the one way into the
+outbox.
 
 Each message is rendered from ``templates/email/<name>.txt`` and ``.html`` in the donor's
 language and queued in the outbox in the caller's transaction, once per purpose (its key).
+The thank-you is queued by template and written when first sent (``prepare``), with its
+receipt's PDF: the paying transaction, which holds the campaign's totals and the receipt
+counter locked, only records that it is owed.
 Links are absolute, built on ``SITE_URL``: these e-mails are written outside requests too
-(webhooks, reconcile), and never from a request's Host header.
+(webhooks, reconcile, the sender), and never from a request's Host header.
 """
 
 from __future__ import annotations
@@ -16,15 +20,93 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Donation, OutboxMessage, Receipt
+from campaigns.models.base import utcnow
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
-from campaigns.services.outbox import queue_message
+from campaigns.services.receipts import receipt_pdf, receipt_settings
+from campaigns.services.sql import insert_ignoring_duplicates
+
+THANKS = "thanks"
+
+
+def queue_message(
+    session: Session,
+    *,
+    key: str,
+    to: str,
+    subject: str,
+    body_text: str | None = None,
+    body_html: str | None = None,
+    template: str | None = None,
+    attachment: bytes | None = None,
+    attachment_name: str | None = None,
+    donation_id: int | None = None,
+    receipt_id: int | None = None,
+) -> OutboxMessage | None:
+    """Queue a message once per ``key`` in the caller's transaction; returns it, or None
+    when a message with that key already exists (a repeated or concurrent call). Either
+    ``body_text`` or a ``template`` that ``prepare`` writes when sending."""
+    if (body_text is None) == (template is None):
+        raise ValueError("a message has either its text or a template to write it from")
+    now = utcnow()
+    values = {
+        "key": key,
+        "to": to,
+        "subject": subject,
+        "template": template,
+        "body_text": body_text,
+        "body_html": body_html,
+        "attachment": attachment,
+        "attachment_name": attachment_name,
+        "donation_id": donation_id,
+        "receipt_id": receipt_id,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    inserted = insert_ignoring_duplicates(
+        session, OutboxMessage, values, returning=OutboxMessage.id
+    ).scalar_one_or_none()
+    return None if inserted is None else session.get(OutboxMessage, inserted)
+
+
+def prepare(session: Session, message: OutboxMessage) -> None:
+    """Finish a message before it is sent: write a thank-you queued by template, and attach
+    the receipt it names. Both are kept on the row, so a retry sends the very same mail."""
+    compose(session, message)
+    if message.receipt_id is not None and message.attachment is None:
+        receipt = session.get(Receipt, message.receipt_id)
+        message.attachment = receipt_pdf(session, receipt, receipt_settings(current_app.config))
+
+
+def compose(session: Session, message: OutboxMessage) -> None:
+    """Write the bodies of a thank-you queued by template, in its donor's language."""
+    if message.template != THANKS or message.body_text is not None:
+        return
+    donation = session.get(Donation, message.donation_id)
+    receipt = session.get(Receipt, message.receipt_id)
+    context = {
+        "donation": donation,
+        "receipt": receipt,
+        "receipt_url": absolute_url("receipts.download", token=receipt.token),
+        "donor_url": absolute_url("donor.start"),
+    }
+    with force_locale(donation.locale):
+        message.body_text, message.body_html = _bodies(THANKS, **context)
 
 
 def absolute_url(endpoint: str, **values) -> str:
     """The public address of a page, e.g. ``absolute_url("donor.start")``."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["SITE_URL"] + path
+
+
+def _bodies(template: str, **context) -> tuple[str, str]:
+    """A message's text and HTML bodies, in the locale in force."""
+    return (
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
 
 
 def _queue(
@@ -36,41 +118,37 @@ def _queue(
     template: str,
     subject,
     donation_id: int | None = None,
-    attachment_name: str | None = None,
-    receipt_id: int | None = None,
     **context,
 ) -> OutboxMessage | None:
     with force_locale(locale):
+        text, html = _bodies(template, **context)
         return queue_message(
             session,
             key=key,
             to=to,
             subject=str(subject),
-            body_text=render_template(f"email/{template}.txt", **context),
-            body_html=render_template(f"email/{template}.html", **context),
-            attachment_name=attachment_name,
+            body_text=text,
+            body_html=html,
             donation_id=donation_id,
-            receipt_id=receipt_id,
         )
 
 
 def queue_thank_you(session: Session, donation: Donation, receipt: Receipt) -> OutboxMessage | None:
     """The thank-you for a paid gift (or monthly instalment), with its receipt attached and
-    linked; once per donation."""
-    return _queue(
+    linked; once per donation. Only its subject is written now; ``prepare`` writes the rest."""
+    with force_locale(donation.locale):
+        subject = str(
+            _l("Thank you for your gift to %(campaign)s", campaign=donation.campaign.title)
+        )
+    return queue_message(
         session,
         key=f"thanks:{donation.token}",
         to=donation.donor_email,
-        locale=donation.locale,
-        template="thanks",
-        subject=_l("Thank you for your gift to %(campaign)s", campaign=donation.campaign.title),
+        subject=subject,
+        template=THANKS,
         donation_id=donation.id,
         receipt_id=receipt.id,
         attachment_name=f"receipt-{receipt.number}.pdf",
-        donation=donation,
-        receipt=receipt,
-        receipt_url=absolute_url("receipts.download", token=receipt.token),
-        donor_url=absolute_url("donor.start"),
     )
 
 

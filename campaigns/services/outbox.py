@@ -1,12 +1,13 @@
 """The one place that sends mail.
 
 Messages are written to ``OutboxMessage`` in the same transaction as the fact they report
-(``queue_message``) and delivered later by ``send_pending``: from ``flask outbox send``, or
-from a background thread in development. A message is never lost (a failure is retried with
-backoff, and one that keeps failing stays in the table, unsent, with its last error) and
-never sent twice: each is claimed under a row lock that is held while it is handed to the
-SMTP server and released by the commit that marks it sent. The only window for a second
-delivery is a crash after the server accepted the message and before that commit.
+(``notifications.queue_message``) and delivered later by ``send_pending``: from ``flask
+outbox send``, or from a background thread in development. A message is never lost (a
+failure is retried with backoff, and one that keeps failing stays in the table, unsent,
+with its last error) and never sent twice: each is claimed under a row lock that is held
+while it is handed to the SMTP server and released by the commit that marks it sent. The
+only window for a second delivery is a crash after the server accepted the message and
+before that commit.
 """
 
 from __future__ import annotations
@@ -25,14 +26,12 @@ from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import OutboxMessage, Receipt
+from campaigns.models import OutboxMessage
 from campaigns.models.base import utcnow
-from campaigns.services.receipts import receipt_pdf, receipt_settings
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.notifications import prepare
 
 log = logging.getLogger("campaigns.mail")
 
@@ -40,42 +39,6 @@ log = logging.getLogger("campaigns.mail")
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=4)
 MAX_ATTEMPTS = 12
-
-
-def queue_message(
-    session: Session,
-    *,
-    key: str,
-    to: str,
-    subject: str,
-    body_text: str,
-    body_html: str | None = None,
-    attachment: bytes | None = None,
-    attachment_name: str | None = None,
-    donation_id: int | None = None,
-    receipt_id: int | None = None,
-) -> OutboxMessage | None:
-    """Queue a message once per ``key`` in the caller's transaction; returns it, or None
-    when a message with that key already exists (a repeated or concurrent call)."""
-    now = utcnow()
-    values = {
-        "key": key,
-        "to": to,
-        "subject": subject,
-        "body_text": body_text,
-        "body_html": body_html,
-        "attachment": attachment,
-        "attachment_name": attachment_name,
-        "donation_id": donation_id,
-        "receipt_id": receipt_id,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    inserted = insert_ignoring_duplicates(
-        session, OutboxMessage, values, returning=OutboxMessage.id
-    ).scalar_one_or_none()
-    return None if inserted is None else session.get(OutboxMessage, inserted)
 
 
 class Mailer(Protocol):
@@ -144,7 +107,7 @@ def send_pending(
         if message is None:
             break
         try:
-            attach_receipt(session, message)
+            prepare(session, message)
             mailer.send(message)
         # Whatever goes wrong with one message must not stop the others.
         except Exception as error:
@@ -161,15 +124,6 @@ def send_pending(
         session.commit()
     session.commit()  # end the read transaction of the last, empty claim
     return report
-
-
-def attach_receipt(session: Session, message: OutboxMessage) -> None:
-    """Put the receipt's PDF on a message that names one; kept on the row, so a retry
-    sends the very same bytes."""
-    if message.receipt_id is None or message.attachment is not None:
-        return
-    receipt = session.get(Receipt, message.receipt_id)
-    message.attachment = receipt_pdf(session, receipt, receipt_settings(current_app.config))
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:

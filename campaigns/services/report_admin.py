@@ -36,8 +36,7 @@ from campaigns.services.campaign_admin import (
     read_text,
 )
 from campaigns.services.ledger import donor_key
-from campaigns.services.notifications import absolute_url
-from campaigns.services.outbox import queue_message
+from campaigns.services.notifications import absolute_url, queue_message
 from campaigns.services.uploads import CleanImage, UploadRefused, clean_image, save_image
 
 # Donors whose gift went through (a partly refunded gift still went through).
