@@ -49,8 +49,8 @@ WEBHOOK_NOTE = (
     "Each webhook event is handled as in production: signature verified, event stored, "
     "the Checkout Session re-read from the (fake) Stripe API, one API round trip per event, "
     "then the donation paid, its ledger entry posted, receipt number issued and thank-you "
-    "e-mail queued in one transaction (the receipt PDF is rendered when the e-mail is sent, "
-    "not here)."
+    "e-mail queued in one transaction (the e-mail and its receipt PDF are written when it is "
+    "sent, not here)."
 )
 
 
