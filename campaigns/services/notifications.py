@@ -64,10 +64,10 @@ def queue_message(
         "next_attempt_at": now,
         "created_at": now,
     }
-    inserted = insert_ignoring_duplicates(
-        session, OutboxMessage, values, returning=OutboxMessage.id
+    # RETURNING the entity gives the queued message in the insert's own round trip.
+    return insert_ignoring_duplicates(
+        session, OutboxMessage, values, returning=OutboxMessage
     ).scalar_one_or_none()
-    return None if inserted is None else session.get(OutboxMessage, inserted)
 
 
 def prepare(session: Session, message: OutboxMessage) -> None:
