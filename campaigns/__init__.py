@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns import languages
-from campaigns.extensions import babel, csrf, db, limiter, login, migrate
+from campaigns.extensions import SignedCookieSessions, babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# Added to every response that does not set its own (the donor pages send no referrer).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -69,6 +77,7 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    app.session_interface = SignedCookieSessions()
     db.init_app(app)
     # Register every table with the metadata (for migrations), the demo checkout's too.
     import campaigns.models
@@ -147,9 +156,9 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def set_security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # One pass over the headers, not a lookup per header: this runs on every request.
+    present = set(response.headers.keys(lower=True))
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response

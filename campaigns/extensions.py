@@ -1,11 +1,16 @@
 """Extensions, created unbound; create_app binds them."""
 
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -16,6 +21,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Requests that only read: never rate-limited.
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 class Base(DeclarativeBase):
@@ -24,9 +31,41 @@ class Base(DeclarativeBase):
 
 def client_address() -> str:
     """The donor's address for rate limits; set by ProxyFix when TRUSTED_PROXIES is set."""
-    from flask import request
-
     return request.remote_addr or "unknown"
+
+
+class WriteLimiter(Limiter):
+    """Flask-Limiter for writes only (giving, signing in, asking for a donor link).
+
+    A page read returns before any of the limiter's bookkeeping, which a request filter
+    would still do (find the view, resolve its limits and exemptions) on every read.
+    ``_check_request_limit`` is what Flask-Limiter runs before each request and what each
+    limited view calls. It is not public API: check it is still there when upgrading
+    Flask-Limiter (without it, only each limit's ``methods=["POST"]`` spares reads).
+    """
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        if request.method not in READS:
+            super()._check_request_limit(callable_name, in_middleware)
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the signing serializer built once per secret key
+    instead of twice per request: every cookie-less visitor of a page with a form gets a
+    fresh session for its CSRF token. A changed key or fallback builds a new one."""
+
+    def __init__(self) -> None:
+        self._signing: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        known, serializer = self._signing
+        if known != keys:
+            serializer = super().get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        return serializer
 
 
 db = SQLAlchemy(model_class=Base)
@@ -34,13 +73,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=client_address)
-
-
-@limiter.request_filter
-def reads_are_not_limited() -> bool:
-    """Only writes are limited (giving, signing in, asking for a donor link): a page read
-    then skips the limiter's bookkeeping altogether."""
-    from flask import request
-
-    return request.method in ("GET", "HEAD", "OPTIONS")
+limiter = WriteLimiter(key_func=client_address)

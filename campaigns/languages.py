@@ -8,8 +8,10 @@ Choosing a language needs no script: the switcher is a plain link to the same pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlencode, urlsplit
 
+from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
 
@@ -36,19 +38,26 @@ def requested_language() -> str | None:
     return code if code in current_app.config["LANGUAGES"] else None
 
 
-def select_locale() -> str | None:
+def select_locale() -> Locale | None:
     """Flask-Babel's locale selector. Outside a request (a `flask` command, an e-mail or
     receipt rendered under force_locale) None, which means BABEL_DEFAULT_LOCALE."""
     if not has_request_context():
         return None
     languages = current_app.config["LANGUAGES"]
     remembered = request.cookies.get(LANGUAGE_COOKIE)
-    return (
+    return locale_of(
         requested_language()
         or (remembered if remembered in languages else None)
         or request.accept_languages.best_match(languages)
         or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+@cache
+def locale_of(code: str) -> Locale:
+    """The Babel locale of one of the site's languages, parsed once: Flask-Babel takes a
+    Locale as it is, where it would parse a code again on every request."""
+    return Locale.parse(code)
 
 
 def remember_language(response: Response) -> Response:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from campaigns.extensions import db
-from campaigns.models import Campaign, LedgerKind
+from campaigns.models import Campaign, Donation, LedgerKind
 from campaigns.models.campaign import CampaignStatus
 from campaigns.services.audit import record_change
 from campaigns.services.ledger import post_entry
+from tests.giving import csrf_token, post_gift
+from tests.markup import parse
+from tests.payments_fixtures import isolated
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -91,3 +96,47 @@ def test_a_worker_rereads_the_version_once_its_memo_expires(
     assert "$250" not in client.get("/campaigns/wells").get_data(as_text=True)
     clock[0] += 1.0  # past it: one query finds the new totals
     assert "$250" in client.get("/campaigns/wells").get_data(as_text=True)
+
+
+def served_from_the_cache_only(monkeypatch) -> None:
+    """From here on, rendering a campaign page fails the test."""
+
+    def render_campaign(slug: str):
+        raise AssertionError(f"{slug} rendered again instead of served from the cache")
+
+    monkeypatch.setattr("campaigns.public.views.render_campaign", render_campaign)
+
+
+def test_the_form_of_a_cached_page_posts_with_the_visitors_own_token(
+    app, make_campaign, monkeypatch
+):
+    make_campaign("wells")
+    csrf_token(app.test_client(), "wells")  # the first visitor's page is stored
+    served_from_the_cache_only(monkeypatch)
+    visitor = app.test_client()
+
+    response = post_gift(visitor, "wells", csrf_token(visitor, "wells"), {"amount": "50"})
+
+    assert response.status_code == 303
+    assert db.session.scalars(select(Donation.amount)).all() == [50_00]
+
+
+def test_each_language_has_its_own_cached_page(app, make_campaign, monkeypatch):
+    make_campaign("wells")
+
+    def language(**kwargs) -> str:
+        """The page's language for a new visitor (no cookies)."""
+        response = isolated(app.test_client().get, "/campaigns/wells", **kwargs)
+        return parse(response.data).find("html").attrs["lang"]
+
+    visits = [
+        {},
+        {"headers": {"Accept-Language": "tr-TR,tr;q=0.9"}},
+        {"query_string": {"lang": "ar"}},
+    ]
+    first = [language(**visit) for visit in visits]
+    served_from_the_cache_only(monkeypatch)
+    again = [language(**visit) for visit in reversed(visits)]
+
+    assert first == ["en", "tr", "ar"]
+    assert again == ["ar", "tr", "en"]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 import config as settings
 from campaigns import create_app
-from campaigns.extensions import db
+from campaigns.extensions import csrf, db, limiter
 from campaigns.models import Donation
 from tests.giving import csrf_token, post_gift
 from tests.markup import parse
@@ -120,3 +120,28 @@ def test_limits_come_from_the_environment(monkeypatch):
     assert (config.DONATE_RATE_LIMIT, config.RATELIMIT_ENABLED) == ("5 per minute", False)
     monkeypatch.delenv("RATELIMIT_ENABLED")
     assert settings.Config().RATELIMIT_ENABLED is True
+
+
+@pytest.fixture
+def app_with_a_limited_page():
+    """A fresh app with one more view, limited to one request a minute for every method."""
+    limited = create_app(settings.TestingConfig())
+    limited.add_url_rule(
+        "/limited-page",
+        "limited_page",
+        csrf.exempt(limiter.limit("1 per minute")(lambda: "ok")),
+        methods=["GET", "HEAD", "POST"],
+    )
+    yield limited
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_reads_are_never_limited_and_writes_are(app_with_a_limited_page):
+    # Reads skip the limiter before any of its bookkeeping (campaigns.extensions.WriteLimiter),
+    # even where a limit names no methods.
+    client = app_with_a_limited_page.test_client()
+    assert [client.get("/limited-page").status_code for _ in range(3)] == [200] * 3
+    assert client.head("/limited-page").status_code == 200
+    assert [client.post("/limited-page").status_code for _ in range(2)] == [200, 429]

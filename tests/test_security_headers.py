@@ -1,10 +1,12 @@
 """Security headers on every kind of response, and pages the CSP can allow as they are:
-no inline script, no inline style, no event-handler attributes."""
+no inline script, no inline style, no event-handler attributes. Session cookies follow
+the secret key when it changes."""
 
 from __future__ import annotations
 
 import pytest
 from flask import render_template
+from itsdangerous import BadSignature
 from werkzeug.exceptions import default_exceptions
 
 from campaigns import create_app
@@ -120,3 +122,38 @@ def test_each_error_code_has_its_own_page(app, code):
     assert page.find("p", "error-code").text == f"Error {code}"
     assert page.find("h1").text and page.find("h1").text != error.name
     assert page.find("a", "button").attrs["href"] == "/"
+
+
+def test_a_page_that_sets_its_own_header_keeps_it_and_gets_each_other_one_once(client):
+    response = client.get("/donor")  # donor pages send no referrer at all
+
+    assert response.status_code == 200
+    assert response.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    for name in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Permissions-Policy",
+    ):
+        assert len(response.headers.getlist(name)) == 1, name
+
+
+def test_a_cached_campaign_page_carries_the_security_headers_once(client, site):
+    client.get("/campaigns/wells")  # stores the page
+    response = client.get("/campaigns/wells")
+
+    assert_security_headers(response)
+    assert len(response.headers.getlist("Content-Security-Policy")) == 1
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_sessions_follow_a_new_secret_key_and_its_fallbacks(app, monkeypatch):
+    sessions, old_key = app.session_interface, app.secret_key
+    cookie = sessions.get_signing_serializer(app).dumps({"csrf_token": "abc"})
+
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    with pytest.raises(BadSignature):
+        sessions.get_signing_serializer(app).loads(cookie)
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    assert sessions.get_signing_serializer(app).loads(cookie) == {"csrf_token": "abc"}
