@@ -384,8 +384,14 @@ def test_pending_refunds_succeed_or_fail_later(fake_stripe, sdk):
     ]
     charge = sdk.v1.charges.retrieve(charge_id)
     assert (charge.amount_refunded, charge.refunded) == (100000, False)
-    with pytest.raises(ValueError, match="succeeded, not pending"):
-        fake_stripe.settle_refund(first["id"], succeeded=False)
+    with pytest.raises(ValueError, match="is succeeded; it cannot change now"):
+        fake_stripe.settle_refund(first["id"], succeeded=True)
+    with pytest.raises(ValueError, match="is failed; it cannot change now"):
+        fake_stripe.settle_refund(second["id"], succeeded=False)
+    # A refund that succeeded can still fail later (the donor's account closed, say).
+    assert fake_stripe.settle_refund(first["id"], succeeded=False)["status"] == "failed"
+    charge = sdk.v1.charges.retrieve(charge_id)
+    assert (charge.amount_refunded, charge.refunded) == (0, False)
 
 
 def test_disputes_are_won_or_lost(fake_stripe, sdk):
