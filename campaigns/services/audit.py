@@ -33,6 +33,30 @@ def record_change(
     return entry
 
 
+def record_saved(
+    session: Session,
+    entity,
+    noun: str,
+    before: dict | None,
+    after: dict,
+    *,
+    actor: StaffUser | None,
+    address: str | None = None,
+) -> AuditEntry:
+    """Audit a create (nothing ``before``) or an update of ``entity``: ``<noun>.create`` or
+    ``<noun>.update``, filed under its table."""
+    return record_change(
+        session,
+        actor=actor,
+        address=address,
+        action=f"{noun}.create" if before is None else f"{noun}.update",
+        entity_type=entity.__tablename__,
+        entity_id=entity.id,
+        before=before,
+        after=after,
+    )
+
+
 def audit_query() -> Select:
     """Every entry, newest first, with the staff member who made it."""
     return (

@@ -23,7 +23,7 @@ from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry, St
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount, read_amount
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change
+from campaigns.services.audit import record_change, record_saved
 from campaigns.services.uploads import UploadRefused, clean_image, save_image
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -265,16 +265,8 @@ def save_campaign(
         for name, value in values.items():
             setattr(campaign, name, value)
     session.flush()
-    record_change(
-        session,
-        actor=actor,
-        address=address,
-        action="campaign.create" if before is None else "campaign.update",
-        entity_type="campaign",
-        entity_id=campaign.id,
-        before=before,
-        after=campaign_snapshot(campaign),
-    )
+    after = campaign_snapshot(campaign)
+    record_saved(session, campaign, "campaign", before, after, actor=actor, address=address)
     return campaign, unused
 
 
@@ -372,16 +364,8 @@ def save_option(
         for name, value in values.items():
             setattr(option, name, value)
     session.flush()
-    record_change(
-        session,
-        actor=actor,
-        address=address,
-        action="option.create" if before is None else "option.update",
-        entity_type="donation_option",
-        entity_id=option.id,
-        before=before,
-        after=option_snapshot(option),
-    )
+    after = option_snapshot(option)
+    record_saved(session, option, "option", before, after, actor=actor, address=address)
     return option
 
 

@@ -80,9 +80,12 @@ def prepare(session: Session, message: OutboxMessage) -> None:
 
 
 def compose(session: Session, message: OutboxMessage) -> None:
-    """Write the bodies of a thank-you queued by template, in its donor's language."""
-    if message.template != THANKS or message.body_text is not None:
+    """Write the bodies of a message queued by template (only the thank-you is), in its
+    donor's language."""
+    if message.body_text is not None:
         return
+    if message.template != THANKS:
+        raise ValueError(f"no way to write a message from template {message.template!r}")
     donation = session.get(Donation, message.donation_id)
     receipt = session.get(Receipt, message.receipt_id)
     context = {

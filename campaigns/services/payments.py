@@ -245,9 +245,8 @@ def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -
             changed += reverse_refund(session, refund.id)
         elif refund.status == "succeeded":
             donation = _paid_donation(session, provider, refund.payment_id)
-            changed += donation is not None and post_refund(
-                session, donation, refund.id, refund.amount
-            )
+            if donation is not None:
+                changed += post_refund(session, donation, refund.id, refund.amount)
     return changed
 
 
@@ -281,21 +280,31 @@ def post_refund(session: Session, donation: Donation, reference: str, amount: in
     )
     if entry is None:
         return False
+    _refunded_by(session, donation, amount)
+    if full:
+        release_stock(session, donation)
+    return True
+
+
+def _refunded_by(session: Session, donation: Donation, change: int) -> None:
+    """Add ``change`` to what the donation has had refunded (a negative one for a refund
+    that failed), then bring its status and receipt in line with what it keeps."""
     session.execute(
         update(Donation)
         .where(Donation.id == donation.id)
-        .values(refunded_amount=Donation.refunded_amount + amount)
+        .values(refunded_amount=Donation.refunded_amount + change)
         .execution_options(synchronize_session=False)
     )
     session.refresh(donation)
     # An open dispute keeps deciding the status (a refund that overtook it must not end
     # it); when won, the donation returns to partially_refunded by its refunded_amount.
     if donation.status != S.DISPUTED:
-        advance(session, donation, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
-    if full:
-        release_stock(session, donation)
+        if donation.refunded_amount == donation.amount:
+            status = S.REFUNDED
+        else:
+            status = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
+        advance(session, donation, status)
     revise_after_refund(session, donation, _receipt_settings())
-    return True
 
 
 def reverse_refund(session: Session, reference: str) -> bool:
@@ -323,19 +332,9 @@ def reverse_refund(session: Session, reference: str) -> bool:
     )
     if entry is None:
         return False
-    session.execute(
-        update(Donation)
-        .where(Donation.id == donation.id)
-        # The refund's entry is signed: adding it takes its amount off what was refunded.
-        .values(refunded_amount=Donation.refunded_amount + refund.amount)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(donation)
-    if donation.status != S.DISPUTED:
-        advance(session, donation, S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID)
+    _refunded_by(session, donation, refund.amount)  # the refund's entry is negative
     if refund.units:
         hold_stock_again(session, donation)
-    revise_after_refund(session, donation, _receipt_settings())
     log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
     return True
 

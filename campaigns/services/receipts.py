@@ -160,19 +160,15 @@ def revise_after_refund(session: Session, donation: Donation, settings: ReceiptS
     it replaces. A refund that failed after succeeding brings a voided receipt back the same
     way, as a new receipt naming the voided one."""
     _lock(session, donation)
-    old = live_receipt(session, donation)
-    latest = (
-        old
-        or session.scalars(
-            select(Receipt).where(Receipt.donation_id == donation.id).order_by(Receipt.id.desc())
-        ).first()
-    )
+    # The newest receipt is the live one, if any is: a replacement is always issued last.
+    latest = session.scalars(
+        select(Receipt).where(Receipt.donation_id == donation.id).order_by(Receipt.id.desc())
+    ).first()
     if latest is None:
         return
     if donation.refunded_amount < donation.amount and donation.status in RECEIPTABLE:
         _issue(session, donation, settings, replaces=latest)
-    if old is not None:
-        void_receipt(session, old)
+    void_receipt(session, latest)
 
 
 def void_donation_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> None:

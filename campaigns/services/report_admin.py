@@ -28,7 +28,7 @@ from campaigns.models import (
     StaffUser,
 )
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change
+from campaigns.services.audit import record_change, record_saved
 from campaigns.services.campaign_admin import (
     MAX_COUNT,
     read_date,
@@ -222,16 +222,8 @@ def save_report(
     report.campaigns = campaigns
     unused = _apply_photos(report, form, new_photos, folder)
     session.flush()
-    record_change(
-        session,
-        actor=actor,
-        address=address,
-        action="report.create" if before is None else "report.update",
-        entity_type="activity_report",
-        entity_id=report.id,
-        before=before,
-        after=report_snapshot(report),
-    )
+    after = report_snapshot(report)
+    record_saved(session, report, "report", before, after, actor=actor, address=address)
     return report, unused
 
 
