@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextvars
 import itertools
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -206,3 +208,15 @@ def thanks_heading(response) -> str:
 def heading_in(html: bytes) -> str:
     [heading] = [h for h in parse(html).find_all("h1") if h.attrs.get("id") == "thanks-title"]
     return heading.text
+
+
+def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
+    """Run every call in its own thread, released together by a barrier; their results."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

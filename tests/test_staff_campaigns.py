@@ -4,11 +4,16 @@ retired, never deleted), and who may do what."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Campaign, Donation, DonationOption, DonationStatus
+from campaigns.services import payments
+from campaigns.services.donations import MAX_QUANTITY, GiftForm, start_donation, validate_gift
 from tests.markup import parse
+from tests.payments_fixtures import thank_you_urls, totals_of
 
 NEW_CAMPAIGN = {
     "title": "Winter tents",
@@ -94,7 +99,7 @@ def test_every_bad_value_gets_a_message_and_nothing_is_saved(
     assert errors["title"] == "Please fill this in."
     assert errors["slug"].startswith("Use lower-case letters, digits and hyphens only")
     assert errors["goal"] == "Please enter the amount as a number, for example 50."
-    assert errors["units_goal"] == "Please enter a whole number of at least 1."
+    assert errors["units_goal"] == "Please enter a whole number from 1 to 1,000,000,000."
     assert errors["ends_on"] == "The end date cannot come before the start date."
     assert errors["designations"] == "Please offer at least one of the designations listed."
     taken = editor.post("/staff/campaigns/new", NEW_CAMPAIGN | {"slug": "taken"})
@@ -323,3 +328,39 @@ def test_option_with_donations_is_retired_not_deleted(
     # The public form offers neither any more.
     public = client.get(f"/campaigns/{campaign.slug}").get_data(as_text=True)
     assert "Sheep" not in public and "Goat" not in public
+
+
+def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
+    client, app, staff_login, make_campaign, app_ctx
+):
+    """A billion units per gift is refused; at the cap, gifts carry the unit total past
+    32 bits (2,147,483,647) and every one is still recorded."""
+    campaign = make_campaign("water-wells", unit_label="litres")
+    editor = staff_login(client, "editor")
+    new_option = f"/staff/campaigns/{campaign.id}/options/new"
+    fields = NEW_OPTION | {"price": "50", "stock": "", "needs_on_behalf": ""}
+
+    refused = editor.post(new_option, fields | {"units": "1000000000"})
+
+    assert refused.status_code == 422
+    assert field_errors(refused)["units"] == "Please enter a whole number from 1 to 1,000,000."
+    assert editor.post(new_option, fields | {"units": "1000000"}).status_code == 303
+    [option] = db.session.scalars(select(DonationOption))
+    provider = app.extensions["payment_provider"]
+    gifts = 22  # 22 x 100 x 1,000,000 units = 2.2 billion
+    for n in range(gifts):
+        form = GiftForm(
+            option=str(option.id),
+            quantity=str(MAX_QUANTITY),
+            name="Ayşe Yılmaz",
+            email=f"donor{n}@example.org",
+        )
+        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
+        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
+        provider.pay(donation.provider_session_id)
+        payments.fulfill_checkout(db.session, provider, donation.provider_session_id)
+        db.session.commit()
+
+    totals = totals_of(campaign)
+    assert totals["units_funded"] == gifts * MAX_QUANTITY * 1_000_000 > 2**31
+    assert totals["raised"] == gifts * MAX_QUANTITY * 50_00

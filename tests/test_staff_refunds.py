@@ -14,9 +14,17 @@ from campaigns.models import AuditEntry, Donation
 from campaigns.services import payments
 from campaigns.services.donations import GiftForm, start_donation, validate_gift
 from tests.markup import parse
-from tests.payments_fixtures import charge_of, entries_of, reloaded, thank_you_urls, totals_of
+from tests.payments_fixtures import (
+    all_at_once,
+    charge_of,
+    entries_of,
+    reloaded,
+    thank_you_urls,
+    totals_of,
+)
 
 REQUESTED = "Refund requested; the totals change when Stripe confirms."
+CHANGED = "This donation changed while you were looking at it; please check it again."
 
 
 def flashes(page) -> list[str]:
@@ -234,3 +242,63 @@ def test_a_refusal_from_stripe_is_shown_and_changes_nothing(
         ).all()
         == []
     )
+
+
+# -- two clicks, two staff members ---------------------------------------------------------
+
+
+def refund_form_of(admin, donation: Donation) -> dict[str, str]:
+    """The refund form's fields as the donation's page shows them (amount pre-filled)."""
+    page = admin.get(f"/staff/donations/{donation.id}")
+    [form] = [
+        f
+        for f in parse(page.data).find_all("form")
+        if f.attrs.get("action") == f"/staff/donations/{donation.id}/refund"
+    ]
+    fields = {i.attrs["name"]: i.attrs.get("value", "") for i in form.find_all("input")}
+    fields.pop("csrf_token")
+    return fields
+
+
+def press(admin, donation: Donation, fields: dict[str, str]) -> list[str]:
+    response = admin.post(f"/staff/donations/{donation.id}/refund", fields)
+    assert response.status_code == 303, response.status_code
+    return flashes(admin.get(response.headers["Location"]))
+
+
+def test_ten_admins_refunding_at_once_refund_once(client, app, staff_login, demo_gift, app_ctx):
+    admins = [staff_login(app.test_client(), "admin") for _ in range(10)]
+    forms = [refund_form_of(admin, demo_gift) for admin in admins]
+    assert forms[0]["version"] == "0"
+
+    results = all_at_once(
+        [lambda a=a, f=f: press(a, demo_gift, f) for a, f in zip(admins, forms, strict=True)]
+    )
+
+    assert sorted(results) == [["Refunded: the totals are updated."]] + [[CHANGED]] * 9
+    donation = reloaded(demo_gift)
+    assert (donation.status, donation.refunded_amount) == ("refunded", 250_00)
+    kinds = [(kind, amount) for kind, amount, _units, _ref in entries_of(donation.campaign)]
+    assert kinds == [("payment", 250_00), ("refund", -250_00)]
+    provider = app.extensions["payment_provider"]
+    assert [r.amount for r in provider.list_refunds(donation.provider_payment_id)] == [250_00]
+    audit = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "donation.refund_request")
+    ).all()
+    assert len(audit) == 1
+
+
+def test_a_double_click_on_a_stripe_refund_asks_stripe_once(
+    client, staff_login, stripe_gift, fake_stripe, app_ctx
+):
+    donation, session = stripe_gift
+    admin = staff_login(client, "admin")
+    fields = refund_form_of(admin, donation) | {"amount": "100"}
+
+    first, second = press(admin, donation, fields), press(admin, donation, fields)
+
+    assert (first, second) == ([REQUESTED], [CHANGED])
+    assert len(fake_stripe.calls("POST", "/v1/refunds")) == 1
+    assert charge_of(fake_stripe, session)["amount_refunded"] == 100_00
+    # The page shown after the first refund offers the next one.
+    assert refund_form_of(admin, donation)["version"] == "1"

@@ -14,10 +14,8 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from campaigns.extensions import db
 from tests.fake_stripe import signed_headers
 from tests.payments_fixtures import (
     WEBHOOK_SECRET,
+    all_at_once,
     entries_of,
     events_stored,
     heading_in,
@@ -45,18 +44,6 @@ DELIVERIES = 20
 VISITORS = 3
 PAID_HEADING = "Thank you, Ayşe Yılmaz!"
 ONE_GIFT = {"raised": 250_00, "units_funded": 0, "donations": 1, "donors": 1}
-
-
-def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
-    """Run every call in its own thread, released together by a barrier; their results."""
-    barrier = threading.Barrier(len(calls), timeout=30)
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def assert_paid_once(donation, results: list[tuple[str, int, str]]) -> None:

@@ -46,7 +46,7 @@ class Campaign(db.Model):
     cover_alt: Mapped[str] = mapped_column(String(300), default="")
     currency: Mapped[str] = mapped_column(String(3))
     goal_amount: Mapped[int] = mapped_column(BigInteger)
-    units_goal: Mapped[int | None] = mapped_column(Integer)
+    units_goal: Mapped[int | None] = mapped_column(BigInteger)
     unit_label: Mapped[str | None] = mapped_column(String(80))
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
@@ -97,8 +97,8 @@ class DonationOption(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     label: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(500), default="")
-    unit_price: Mapped[int] = mapped_column(Integer)
-    units: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    units: Mapped[int] = mapped_column(BigInteger, default=1)
     stock: Mapped[int | None] = mapped_column(Integer)
     # Units held by open checkouts plus units sold; stock left = stock - reserved.
     reserved: Mapped[int] = mapped_column(Integer, default=0)
@@ -140,9 +140,9 @@ class CampaignTotals(db.Model):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     raised: Mapped[int] = mapped_column(BigInteger, default=0)
-    units_funded: Mapped[int] = mapped_column(Integer, default=0)
-    donations: Mapped[int] = mapped_column(Integer, default=0)
-    donors: Mapped[int] = mapped_column(Integer, default=0)
+    units_funded: Mapped[int] = mapped_column(BigInteger, default=0)
+    donations: Mapped[int] = mapped_column(BigInteger, default=0)
+    donors: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="totals")

@@ -58,7 +58,7 @@ class Donation(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     option_id: Mapped[int | None] = mapped_column(ForeignKey("donation_option.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
-    units: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     frequency: Mapped[Frequency] = mapped_column(enum_type(Frequency), default=Frequency.ONCE)
@@ -83,6 +83,9 @@ class Donation(db.Model):
         enum_type(DonationStatus), default=DonationStatus.PENDING, index=True
     )
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Bumped by each staff action on the gift (a refund): a form carries the version it
+    # showed, and a compare-and-set on it lets one of two clicks act.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

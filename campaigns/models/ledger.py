@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.extensions import db
@@ -44,7 +44,7 @@ class LedgerEntry(db.Model):
     donation_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id"), index=True)
     kind: Mapped[LedgerKind] = mapped_column(enum_type(LedgerKind))
     amount: Mapped[int] = mapped_column(BigInteger)  # signed, minor units
-    units: Mapped[int] = mapped_column(Integer, default=0)  # signed
+    units: Mapped[int] = mapped_column(BigInteger, default=0)  # signed
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(255), unique=True)
     donor_key: Mapped[str | None] = mapped_column(String(64))

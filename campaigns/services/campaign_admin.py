@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,9 @@ from campaigns.services.uploads import UploadRefused, clean_image, save_image
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_COUNT = 1_000_000_000
+# One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
+# a campaign's 64-bit unit total cannot overflow however many gifts it takes.
+MAX_OPTION_UNITS = 1_000_000
 # Far above any real goal or transfer; beyond it a typo (an extra digit or three) is likelier.
 MONEY_CEILING = 1000
 
@@ -73,13 +77,19 @@ def read_date(text: str, name: str, errors: dict, *, required: bool = False) -> 
         return None
 
 
-def read_count(text: str, name: str, errors: dict, *, minimum: int = 1) -> int | None:
-    """A whole number of at least ``minimum``; blank is None."""
+def read_count(
+    text: str, name: str, errors: dict, *, minimum: int = 1, maximum: int = MAX_COUNT
+) -> int | None:
+    """A whole number from ``minimum`` to ``maximum``; blank is None."""
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdecimal() or not minimum <= int(text) <= MAX_COUNT:
-        errors[name] = _("Please enter a whole number of at least %(n)d.", n=minimum)
+    if not text.isdecimal() or not minimum <= int(text) <= maximum:
+        errors[name] = _(
+            "Please enter a whole number from %(low)s to %(high)s.",
+            low=format_decimal(minimum),
+            high=format_decimal(maximum),
+        )
         return None
     return int(text)
 
@@ -338,7 +348,7 @@ def save_option(
     values = {
         "label": read_text(form.label, "label", 200, errors, required=True),
         "description": read_text(form.description, "description", 500, errors),
-        "units": read_count(form.units, "units", errors) or 1,
+        "units": read_count(form.units, "units", errors, maximum=MAX_OPTION_UNITS) or 1,
         "stock": read_count(form.stock, "stock", errors, minimum=0),
         "position": read_count(form.position, "position", errors, minimum=0) or 0,
         "needs_on_behalf": form.needs_on_behalf,

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import (
@@ -216,6 +216,11 @@ class RefundForm:
 
     amount: str = ""
     seen_refunded: str = ""
+    version: str = ""  # the gift's version the page showed; blank from older clients
+
+
+def changed_message() -> str:
+    return _("This donation changed while you were looking at it; please check it again.")
 
 
 def refundable(donation: Donation) -> int:
@@ -230,9 +235,7 @@ def _refund_amount(donation: Donation, form: RefundForm, locale: str) -> int:
     if left == 0:
         raise FormInvalid({"": _("This donation cannot be refunded.")})
     if form.seen_refunded.strip() != str(donation.refunded_amount):
-        raise FormInvalid(
-            {"": _("This donation changed while you were looking at it; please check it again.")}
-        )
+        raise FormInvalid({"": changed_message()})
     try:
         amount = read_amount(form.amount, donation.currency, locale)
     except AmountError as error:
@@ -244,20 +247,47 @@ def _refund_amount(donation: Donation, form: RefundForm, locale: str) -> int:
     return amount
 
 
+def claim_refund(session: Session, donation: Donation, form: RefundForm, *, locale: str) -> int:
+    """Check the refund and take the gift for it: a compare-and-set on the refunded amount
+    and version the page showed, so of two clicks, or two staff members at once, one goes
+    on and the others are told the gift changed, with nothing moved. Returns the amount.
+
+    The caller commits the claim before ``refund_donation`` asks the provider, so the row
+    lock it takes is never held across a network call."""
+    amount = _refund_amount(donation, form, locale)
+    seen = [Donation.id == donation.id, Donation.refunded_amount == donation.refunded_amount]
+    if form.version.strip():
+        seen.append(Donation.version == _whole(form.version))
+    claimed = session.execute(
+        update(Donation)
+        .where(*seen)
+        .values(version=Donation.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise FormInvalid({"": changed_message()})
+    session.refresh(donation)
+    return amount
+
+
+def _whole(text: str) -> int:
+    """A version number as posted; anything else matches no gift."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
+
+
 def refund_donation(
     session: Session,
     provider: PaymentProvider,
     donation: Donation,
-    form: RefundForm,
+    amount: int,
     *,
-    locale: str,
     actor: StaffUser,
     address: str | None = None,
 ) -> bool:
-    """Refund part or all of ``donation``; raise FormInvalid, changing nothing, when the
-    amount is wrong or the provider refuses. Returns True when the totals changed now, False
-    when they change on the provider's confirmation."""
-    amount = _refund_amount(donation, form, locale)
+    """Refund ``amount`` of ``donation``, claimed by ``claim_refund``; raise FormInvalid,
+    changing nothing, when the provider refuses. Returns True when the totals changed now,
+    False when they change on the provider's confirmation."""
     before = donation_snapshot(donation)
     if is_offline(donation):
         reference = _reverse(session, donation, amount)

@@ -54,6 +54,7 @@ class OfflineGiftEditForm(FlaskForm):
 class RefundEditForm(FlaskForm):
     amount = StringField(_l("Amount to refund"))
     seen_refunded = HiddenField()
+    version = HiddenField()
 
 
 def gift_page(form: OfflineGiftEditForm, campaign, status: int = 200):
@@ -108,6 +109,7 @@ def refund_form(donation: Donation) -> RefundEditForm:
         data={
             "amount": format_plain(left, donation.currency, staff_locale()) if left else "",
             "seen_refunded": str(donation.refunded_amount),
+            "version": str(donation.version),
         },
     )
 
@@ -132,12 +134,15 @@ def refund_donation(donation_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
+        amount = offline.claim_refund(
+            db.session, donation, form_values(form, RefundForm), locale=staff_locale()
+        )
+        db.session.commit()  # the claim stands before the provider is asked
         settled = offline.refund_donation(
             db.session,
             current_app.extensions["payment_provider"],
             donation,
-            form_values(form, RefundForm),
-            locale=staff_locale(),
+            amount,
             actor=current_user,
             address=request.remote_addr,
         )
