@@ -35,7 +35,7 @@ def proxied_app():
         proxied = target.set(host="127.0.0.1", port=proxy.port)
         app = create_app(
             {"SQLALCHEMY_DATABASE_URI": proxied.render_as_string(hide_password=False)}
-            | {"TESTING": True, "PAGE_VERSION_SECONDS": 0, "RATELIMIT_ENABLED": False}
+            | {"TESTING": True, "PAGE_VERSION_SECONDS": 0}
         )
         with app.app_context():
             upgrade()
