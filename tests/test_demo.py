@@ -11,6 +11,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select
 
+from campaigns.demo import load_demo, plan_gifts
 from campaigns.extensions import db
 from campaigns.models import (
     ActivityReport,
@@ -23,7 +24,6 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus
 from campaigns.money import CURRENCIES
-from campaigns.services.demo import load_demo, plan_gifts
 from campaigns.services.ledger import verify_totals
 
 

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.demo.images import draw_picture
 from campaigns.models import (
     ActivityReport,
     Campaign,
@@ -31,7 +32,6 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
-from campaigns.services.demo_images import draw_picture
 from campaigns.services.ledger import post_entry
 
 PROVIDER = "demo"
