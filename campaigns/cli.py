@@ -37,7 +37,7 @@ def verify_command() -> None:
 @click.option("--donations", default=300, show_default=True, help="Paid demo donations.")
 def demo_load_command(if_empty: bool, donations: int) -> None:
     """Load the charity's four campaigns, their reports and paid demo donations."""
-    from campaigns.services.demo import load_demo
+    from campaigns.demo import load_demo
 
     summary = load_demo(db.session, donations=donations, if_empty=if_empty)
     db.session.commit()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import func, select
 
+from campaigns.demo import load_demo, plan_gifts
+from campaigns.demo.data import DemoDataError, demo_data, parse_data
 from campaigns.extensions import db
 from campaigns.models import (
     ActivityReport,
@@ -23,7 +27,6 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus
 from campaigns.money import CURRENCIES
-from campaigns.services.demo import load_demo, plan_gifts
 from campaigns.services.ledger import verify_totals
 
 
@@ -250,3 +253,78 @@ def test_more_donations_later_adds_only_the_missing_ones(app_ctx):
     stored = set(db.session.execute(select(Donation.provider_session_id, Donation.amount)))
     assert first < stored == planned
     assert verify_totals(db.session) == []
+
+
+def shipped_data() -> dict:
+    return json.loads(resources.files("campaigns.demo").joinpath("data.json").read_text("utf-8"))
+
+
+def test_the_shipped_data_file_builds_the_specs():
+    data = parse_data(json.dumps(shipped_data()), "data.json")
+
+    assert data == demo_data()
+    assert [c.slug for c in data.campaigns] == [
+        "earthquake-food-aid",
+        "qurban",
+        "water-wells-africa",
+        "ramadan-iftar",
+    ]
+    assert data.campaigns[0].story.startswith("The earthquake flattened homes")
+    assert data.campaigns[0].story.endswith("entitled to it.\n")  # lines get their newline
+    assert data.campaigns[3].custom_share == 0.15
+    assert data.reports[2].figures[0].value == 20_000
+    assert data.campaigns[2].options[0].dedications == (
+        "In memory of the 15 July martyrs",
+        "In memory of my father",
+    )
+    assert [c.weight for c in data.communities] == [40, 25, 20, 15]
+
+
+def _set(path: tuple, value) -> dict:
+    data = shipped_data()
+    *parents, last = path
+    node = data
+    for key in parents:
+        node = node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("campaigns", 1, "options", 0, "unit_price"),
+            "850000",
+            "campaigns[1].options[0].unit_price: expected a whole number, got text",
+        ),
+        (("campaigns", 0, "weight"), True, "campaigns[0].weight: expected a whole number"),
+        (("campaigns", 0, "story"), "One text", "campaigns[0].story: expected a list, got text"),
+        (("campaigns", 0, "story", 2), 7, "campaigns[0].story[2]: expected text, got a number"),
+        (("campaigns", 0, "colour"), "red", "campaigns[0]: unknown key 'colour'"),
+        (("reports", 0, "slug"), KeyError, "reports[0].slug: missing"),
+        (("reports", 1, "figures", 0), [1, 2], "reports[1].figures[0]: expected an object"),
+        (("campaigns", 0, "currency"), "XYZ", "campaigns[0].currency: 'XYZ' is not a known"),
+        (("campaigns", 0, "designations"), "general,gift", "campaigns[0].designations: use "),
+        (("campaigns", 3, "cover_theme"), "moon", "campaigns[3].cover_theme: 'moon' is not"),
+        (("campaigns", 1, "slug"), "earthquake-food-aid", "campaigns: two campaigns have the same"),
+        (("campaigns", 0, "custom_amounts"), [], "campaigns[0].custom_amounts: give at least"),
+        (("reports", 4, "campaign_slugs"), ["wells"], "reports[4].campaign_slugs: no campaign"),
+        (("communities",), {}, "communities: expected a list, got an object"),
+    ],
+)
+def test_a_bad_data_file_names_the_bad_place(path, value, message):
+    text = json.dumps(_set(path, value))
+
+    with pytest.raises(DemoDataError) as error:
+        parse_data(text, "data.json")
+
+    assert str(error.value).startswith(f"data.json: {message}")
+
+
+def test_a_data_file_that_is_not_json_says_so():
+    with pytest.raises(DemoDataError, match=r"^data\.json: not valid JSON: "):
+        parse_data('{"campaigns": [', "data.json")

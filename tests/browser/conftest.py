@@ -27,8 +27,8 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import make_server
 
+from campaigns.demo import load_demo
 from campaigns.extensions import db
-from campaigns.services.demo import load_demo
 
 CHROMIUM = "/usr/bin/chromium"
 # No sandbox (CI runs as root in a container); nothing that phones home.

@@ -17,10 +17,10 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from campaigns.demo import load_demo
 from campaigns.extensions import db
 from campaigns.models import ActivityReport, Campaign, Donation, OutboxMessage
 from campaigns.services import donors, receipts
-from campaigns.services.demo import load_demo
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import DESKTOP
 from tests.conftest import empty_tables
