@@ -6,7 +6,10 @@ Pick a class with ``FLASK_CONFIG`` (development, testing, production; default de
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -94,8 +97,9 @@ class Config:
         # Cover and report photos; file names in the database are random, never the user's.
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 
-    def check(self) -> None:
-        """Raise RuntimeError for settings this environment cannot run with."""
+    def check(self, config: Mapping[str, Any]) -> None:
+        """Raise RuntimeError for settings this environment cannot run with. ``config`` is
+        the app's final configuration: this object's values with any overrides applied."""
 
 
 class DevelopmentConfig(Config):
@@ -122,20 +126,35 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
 
-    def check(self) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        # No default: every link in e-mails and receipt QR codes is built on it.
+        self.SITE_URL = (env("SITE_URL") or "").rstrip("/")
+
+    def check(self, config: Mapping[str, Any]) -> None:
         problems = []
-        if self.SECRET_KEY == DEV_SECRET:
+        secret = config["SECRET_KEY"] or ""
+        if secret == DEV_SECRET or not secret:
             problems.append("SECRET_KEY must be set")
-        if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
-            problems.append("DATABASE_URL must point at PostgreSQL")
-        if (self.PAYMENT_PROVIDER or "stripe") != "stripe":
-            problems.append("PAYMENT_PROVIDER must be 'stripe' in production")
-        if not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
-            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
-        if not self.MAIL_URL:
-            problems.append("MAIL_URL must be set (receipts and sign-in links go by e-mail)")
-        if len(self.SECRET_KEY) < 32:
+        elif len(secret) < 32:
             problems.append("SECRET_KEY must be at least 32 characters")
+        if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            problems.append("DATABASE_URL must point at PostgreSQL")
+        if (config["PAYMENT_PROVIDER"] or "stripe") != "stripe":
+            problems.append("PAYMENT_PROVIDER must be 'stripe' in production")
+        if not (config["STRIPE_SECRET_KEY"] and config["STRIPE_WEBHOOK_SECRET"]):
+            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be set")
+        if not config["MAIL_URL"]:
+            problems.append("MAIL_URL must be set (receipts and sign-in links go by e-mail)")
+        site = urlsplit(config["SITE_URL"] or "")
+        if site.scheme != "https" or not site.hostname or site.query or site.fragment:
+            problems.append("SITE_URL must be the site's public https:// address")
+        storage = config["RATELIMIT_STORAGE_URI"] or "memory://"
+        if config["RATELIMIT_ENABLED"] and storage.startswith("memory://"):
+            problems.append(
+                "RATELIMIT_STORAGE_URI must be shared storage such as redis:// "
+                "(in memory, each worker counts alone)"
+            )
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
 

@@ -55,7 +55,7 @@ def create_app(config: object | None = None) -> Flask:
         config = CONFIGS[config]()
     app.config.from_object(config)
     app.config.update(overrides)
-    config.check()
+    config.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config["TRUSTED_PROXIES"]:

@@ -58,16 +58,25 @@ def parse_duration(text: str) -> timedelta:
 @stripe_cli.command("reconcile")
 @click.option("--since", default="72h", show_default=True, help="How far back: 30m, 72h, 7d.")
 def reconcile_command(since: str) -> None:
-    """Fulfil or expire recent checkouts whose webhook never arrived; print each repair."""
+    """Fulfil or expire recent checkouts whose webhook never arrived; print each repair.
+    Exits 1 with one line when the payment service cannot be asked."""
+    from campaigns.payments import ProviderError
     from campaigns.services.payments import reconcile_checkouts
 
     provider = current_app.extensions["payment_provider"]
     start = datetime.now(UTC) - parse_duration(since)
     repaired = 0
-    for checkout, outcome in reconcile_checkouts(db.session, provider, start):
-        db.session.commit()
-        repaired += 1
-        click.echo(f"repaired {checkout.id} (donation {checkout.reference}): {outcome}")
+    try:
+        for checkout, outcome in reconcile_checkouts(db.session, provider, start):
+            db.session.commit()
+            repaired += 1
+            click.echo(f"repaired {checkout.id} (donation {checkout.reference}): {outcome}")
+    except ProviderError as error:
+        db.session.rollback()
+        reason = " ".join(str(error).split())  # Stripe's words span several lines
+        raise click.ClickException(
+            f"the payment service did not answer ({reason}); {repaired} checkout(s) repaired."
+        ) from error
     db.session.commit()
     click.echo(f"{repaired} checkout(s) repaired.")
 
@@ -75,10 +84,23 @@ def reconcile_command(since: str) -> None:
 @outbox_cli.command("send")
 @click.option("--limit", default=1000, show_default=True, help="At most this many messages.")
 def outbox_send_command(limit: int) -> None:
-    """Send the e-mail that is due (SMTP at MAIL_URL, else the log); safe on several hosts."""
-    from campaigns.services.outbox import mailer_from_config, send_pending
+    """Send the e-mail that is due (SMTP at MAIL_URL, else the log); safe on several hosts.
+    Prints a line per message that failed and exits 0; exits 1 only when it could not work
+    at all (no database, a bad MAIL_URL)."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    report = send_pending(db.session, mailer_from_config(current_app.config), batch=limit)
+    from campaigns.services.outbox import describe, mailer_from_config, send_pending
+
+    try:
+        mailer = mailer_from_config(current_app.config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        report = send_pending(db.session, mailer, batch=limit)
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"could not send e-mail: {describe(error)}") from error
+    for failure in report.failures:
+        click.echo(f"failed: {failure}")
     click.echo(
         f"{report.sent} sent, {report.failed} failed (retried later), {report.given_up} given up."
     )

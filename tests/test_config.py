@@ -17,6 +17,9 @@ SETTINGS = (
     "STRIPE_API_BASE",
     "MAIL_URL",
     "TEST_DATABASE_URL",
+    "SITE_URL",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
 )
 POSTGRES_URL = "postgresql+psycopg://charity@127.0.0.1:5432/campaigns"
 PRODUCTION = {
@@ -26,6 +29,8 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
     "MAIL_URL": "smtp://mail.example.org:25",
+    "SITE_URL": "https://give.example.org",
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
 }
 
 
@@ -68,6 +73,14 @@ def test_production_defaults_to_stripe(environ):
         ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"),
         ({"MAIL_URL": ""}, "MAIL_URL must be set"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+        # Printed into every e-mail link and receipt QR code.
+        ({"SITE_URL": ""}, "SITE_URL must be the site's public https:// address"),
+        ({"SITE_URL": "http://give.example.org"}, "SITE_URL must be the site's public https://"),
+        ({"SITE_URL": "https://"}, "SITE_URL must be the site's public https:// address"),
+        ({"SITE_URL": "give.example.org"}, "SITE_URL must be the site's public https:// address"),
+        # In memory, each worker counts alone: 4 workers let 4 times the limit through.
+        ({"RATELIMIT_STORAGE_URI": ""}, "RATELIMIT_STORAGE_URI must be shared storage"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI must be shared storage"),
     ],
 )
 def test_production_refuses_to_start_naming_what_is_missing(environ, changes, problem):
@@ -75,6 +88,21 @@ def test_production_refuses_to_start_naming_what_is_missing(environ, changes, pr
     with pytest.raises(RuntimeError, match="Refusing to start") as error:
         create_app("production")
     assert problem in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_production_checks_the_settings_an_override_gives(environ):
+    """create_app's dict overrides are checked too, whichever way they go."""
+    environ(FLASK_CONFIG="production", **PRODUCTION)
+    with pytest.raises(RuntimeError, match="SITE_URL must be the site's public https://"):
+        create_app({"SITE_URL": "http://127.0.0.1:5000"})
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be shared storage"):
+        create_app({"RATELIMIT_STORAGE_URI": "memory://"})
+
+    environ(SITE_URL="")
+    assert create_app({"SITE_URL": "https://give.example.org"}).config["SITE_URL"] == (
+        "https://give.example.org"
+    )
 
 
 def test_production_lists_every_problem_at_once(environ):

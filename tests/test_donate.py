@@ -204,10 +204,10 @@ def test_checkout_returns_to_the_thank_you_page_or_the_form(client, qurban):
         select(demo_checkout.c.success_url, demo_checkout.c.cancel_url)
     ).one()
     assert success_url == (
-        f"http://localhost/donations/{donation.token}/thanks"
+        f"http://campaigns.test/donations/{donation.token}/thanks"
         f"?session_id={donation.provider_session_id}"
     )
-    assert cancel_url == "http://localhost/campaigns/qurban#give"
+    assert cancel_url == "http://campaigns.test/campaigns/qurban#give"
 
 
 def test_a_monthly_gift_of_an_amount_typed_by_the_donor(client, qurban):
@@ -500,7 +500,7 @@ def test_cancelling_the_demo_checkout_returns_to_the_form_and_frees_the_stock(cl
     back = press(client, checkout.headers["Location"], "cancel")
 
     assert back.status_code == 303
-    assert back.headers["Location"] == "http://localhost/campaigns/qurban#give"
+    assert back.headers["Location"] == "http://campaigns.test/campaigns/qurban#give"
     assert only_donation().status == "expired"
     assert stored()["reserved"][int(qurban.sheep)] == 0
     assert ledger_count() == 0

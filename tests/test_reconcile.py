@@ -8,7 +8,9 @@ import pytest
 
 from campaigns.extensions import db
 from campaigns.models import DonationOption
-from tests.payments_fixtures import entries_of, isolated, reloaded, totals_of
+from campaigns.payments.stripe_provider import StripeProvider
+from tests.mail_fixtures import free_port
+from tests.payments_fixtures import WEBHOOK_SECRET, entries_of, isolated, reloaded, totals_of
 
 DAY = 24 * 60 * 60
 
@@ -112,3 +114,19 @@ def test_bad_since_is_refused(reconcile, runner):
 
     assert result.exit_code != 0
     assert "use a number and m, h or d" in result.output
+
+
+def test_an_unreachable_payment_service_gets_one_line_and_a_failing_exit(app, runner):
+    """The real Stripe SDK pointed at a closed port: no traceback, one line, exit 1."""
+    closed = StripeProvider(
+        "sk_test_unreachable", WEBHOOK_SECRET, f"http://127.0.0.1:{free_port()}"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.extensions, "payment_provider", closed)
+        result = isolated(runner.invoke, args=["stripe", "reconcile"])
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # not an error escaping the command
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: the payment service did not answer (")
+    assert line.endswith("0 checkout(s) repaired.")

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 
+from campaigns.extensions import db
 from campaigns.models.staff import Role
+from campaigns.services.notifications import queue_message
 from campaigns.staff import RANK
 from tests.payments_fixtures import isolated
 from tests.staff_fixtures import SignedIn, create_account, csrf_token_of
@@ -50,6 +52,8 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.user_deactivate": {"POST": A},
     "staff.user_reactivate": {"POST": A},
     "staff.audit_log": {"GET": A},
+    "staff.outbox": {"GET": V},
+    "staff.send_message_again": {"POST": E},
 }
 SELF_SERVICE = {"staff.login", "staff.logout", "staff.password"}
 # Money and people: never an editor's to change.
@@ -94,7 +98,11 @@ def routes(app, app_ctx, make_campaign, make_option, make_donation, make_report)
         "donation_id": make_donation(campaign, status="paid").id,
         "report_id": report.id,
         "user_id": create_account(app, Role.VIEWER, "someone@example.org"),
+        "message_id": queue_message(
+            db.session, key="matrix:1", to="a@example.org", subject="S", body_text="B"
+        ).id,
     }
+    db.session.commit()
     found = []
     for rule, method in staff_rules(app):
         missing = set(rule.arguments) - set(values)

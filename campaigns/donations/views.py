@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -23,6 +23,7 @@ from campaigns.services.donations import (
     start_donation,
     validate_gift,
 )
+from campaigns.services.notifications import absolute_url
 from campaigns.services.receipts import live_receipt
 
 log = logging.getLogger(__name__)
@@ -35,11 +36,12 @@ def donate_rate_limit() -> str:
 
 def return_urls(campaign: Campaign) -> Callable[[str], tuple[str, str]]:
     """Where the provider sends the donor back: the thank-you page (with the session id
-    the provider fills in) after paying, the campaign's form after cancelling."""
+    the provider fills in) after paying, the campaign's form after cancelling. Built on
+    SITE_URL, never on the request's Host header, which the client chooses."""
 
     def urls(token: str) -> tuple[str, str]:
-        thanks = url_for("donations.thanks", token=token, _external=True)
-        back = url_for("public.campaign", slug=campaign.slug, _anchor="give", _external=True)
+        thanks = absolute_url("donations.thanks", token=token)
+        back = absolute_url("public.campaign", slug=campaign.slug) + "#give"
         return thanks + "?session_id={CHECKOUT_SESSION_ID}", back
 
     return urls

@@ -35,3 +35,5 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set when the last try failed: the sender leaves it alone until staff send it again.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -100,6 +100,7 @@ from campaigns.staff import (  # noqa: E402,F401
     dashboard,
     donations,
     gifts,
+    outbox,
     reports,
     users,
 )

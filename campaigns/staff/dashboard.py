@@ -10,6 +10,7 @@ from flask_babel import format_date
 
 from campaigns.extensions import db
 from campaigns.filters import local_today, money
+from campaigns.services.outbox import count_failed
 from campaigns.services.reporting import dashboard as dashboard_figures
 from campaigns.staff import bp, staff_timezone
 
@@ -78,4 +79,9 @@ def bar_chart(daily: list[tuple[date, int]], currency: str) -> BarChart:
 def dashboard():
     figures = dashboard_figures(db.session, datetime.now(UTC), local_today(), staff_timezone())
     charts = {f.campaign.id: bar_chart(f.daily, f.campaign.currency) for f in figures.campaigns}
-    return render_template("staff/dashboard.html", figures=figures, charts=charts)
+    return render_template(
+        "staff/dashboard.html",
+        figures=figures,
+        charts=charts,
+        unsent_mail=count_failed(db.session),
+    )
