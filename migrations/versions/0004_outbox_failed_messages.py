@@ -3,8 +3,8 @@
 A message whose last try failed is marked failed (``failed_at``): the sender leaves it
 alone and staff see it, until they send it again.
 
-Revision ID: 0003_outbox
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -15,8 +15,8 @@ import campaigns.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_outbox'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
