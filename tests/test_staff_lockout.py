@@ -175,4 +175,6 @@ def test_current_password_guesses_are_limited_too(app, client, staff_login):
     code = latest_code(app, staff.email)
     changed = staff.post("/staff/password", change_form(PASSWORD, code))
     assert changed.status_code == 303
-    assert sign_in(app.test_client(), staff.email, "a much longer new passphrase").status_code == 303
+    assert (
+        sign_in(app.test_client(), staff.email, "a much longer new passphrase").status_code == 303
+    )

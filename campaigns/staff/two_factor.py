@@ -83,10 +83,8 @@ def two_factor_setup():
     form = EnableForm()
     if not form.validate_on_submit():
         return render_page(form, 400 if form.errors else 200)
+    # No count of tries here: the secret is this browser's own, nothing to guess.
     user = current_user._get_current_object()
-    if not lockout.take_try(user.email):
-        form.code.errors.append(_("Too many wrong codes. Please try again later."))
-        return render_page(form, 429)
     try:
         codes = two_factor.enable(
             db.session, user, setup_secret(), form.code.data, request.remote_addr
