@@ -58,7 +58,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
     STAFF_LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"  # failed sign-ins per address
-    STAFF_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"  # failed sign-ins per account
+    # Failed sign-ins per account; past them, signing in also needs a code sent by e-mail.
+    STAFF_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
+    # Whether staff must use two-step sign-in unless REQUIRE_STAFF_2FA says otherwise.
+    REQUIRE_STAFF_2FA_DEFAULT = False
     # A pooled connection is pinged when a request takes it, so none left dead by a database
     # restart or a dropped link fails a request; the campaign page's version read, the hot
     # path, takes one at most once a second per worker (PAGE_VERSION_SECONDS).
@@ -86,6 +89,10 @@ class Config:
         self.DONATE_RATE_LIMIT = env("DONATE_RATE_LIMIT", "10 per minute; 50 per hour")
         # Off only for load tests: RATELIMIT_ENABLED=false.
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() not in FALSE_WORDS
+        required = env("REQUIRE_STAFF_2FA")
+        self.REQUIRE_STAFF_2FA = (
+            required.lower() not in FALSE_WORDS if required else self.REQUIRE_STAFF_2FA_DEFAULT
+        )
         self.CHARITY_NAME = env("CHARITY_NAME", "Example Relief Association")
         # Printed on every receipt: the charity's legal identity and the tax statement.
         self.CHARITY_ADDRESS = env("CHARITY_ADDRESS", "1 Example Street, 34000 Istanbul, Türkiye")
@@ -124,6 +131,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    REQUIRE_STAFF_2FA_DEFAULT = True
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self) -> None:

@@ -132,6 +132,25 @@ def staff_create_command(email: str, role: str, name: str) -> None:
     click.echo(f"Created {user.role.value} {user.email}.")
 
 
+@staff_cli.command("reset-2fa")
+@click.argument("email")
+def staff_reset_two_factor_command(email: str) -> None:
+    """Turn off two-step sign-in for someone who lost their phone and recovery codes; ends
+    their sessions and is audited. They sign in with their password and set it up again."""
+    from campaigns.services.staff import user_by_email
+    from campaigns.services.two_factor import TwoFactorError, disable
+
+    user = user_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No staff account has the e-mail {email}.")
+    try:
+        disable(db.session, user, actor=None, action="staff.2fa_reset")
+    except TwoFactorError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Two-step sign-in turned off for {user.email}.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(totals_cli)
     app.cli.add_command(demo_cli)

@@ -26,9 +26,14 @@ from tests.staff_fixtures import SignedIn, create_account, csrf_token_of
 V, E, A = Role.VIEWER, Role.EDITOR, Role.ADMIN
 LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.login": {"GET": None, "POST": None},
-    # Self-service: every signed-in user may sign out and change their own password.
+    # The second sign-in step: without a pending sign-in it sends back to the first.
+    "staff.login_code": {"GET": None, "POST": None},
+    # Self-service: every signed-in user may sign out, change their own password and set
+    # up their own two-step sign-in.
     "staff.logout": {"POST": V},
     "staff.password": {"GET": V, "POST": V},
+    "staff.two_factor_setup": {"GET": V, "POST": V},
+    "staff.two_factor_disable": {"POST": V},
     "staff.dashboard": {"GET": V},
     "staff.donations": {"GET": V},
     "staff.donations_csv": {"GET": V},
@@ -55,7 +60,16 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.outbox": {"GET": V},
     "staff.send_message_again": {"POST": E},
 }
-SELF_SERVICE = {"staff.login", "staff.logout", "staff.password"}
+SELF_SERVICE = {
+    "staff.login",
+    "staff.login_code",
+    "staff.logout",
+    "staff.password",
+    "staff.two_factor_setup",
+    "staff.two_factor_disable",
+}
+# Pages that answer a GET without a pending sign-in by sending to the sign-in page.
+SIGN_IN_STEPS = {"staff.login_code"}
 # Money and people: never an editor's to change.
 ADMIN_ONLY = {
     "staff.refund_donation",
@@ -160,7 +174,13 @@ def test_each_role_gets_what_the_table_allows_and_403_below(role, routes, signed
         allowed = least is None or RANK[role] >= RANK[least]
         if route.method == "GET":
             expected = 200 if allowed else 403
-            status = staff.get(route.url).status_code
+            response = staff.get(route.url)
+            status = response.status_code
+            if route.endpoint in SIGN_IN_STEPS:
+                expected, status = (
+                    "sent to sign in",
+                    sent_to_sign_in(response) and "sent to sign in",
+                )
         elif allowed:
             continue  # a valid POST would change things: covered by each area's tests
         else:

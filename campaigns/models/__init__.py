@@ -8,7 +8,7 @@ from campaigns.models.outbox import OutboxMessage
 from campaigns.models.provider_event import ProviderEvent
 from campaigns.models.receipt import Receipt, ReceiptCounter
 from campaigns.models.report import ActivityReport, ReportFigure, ReportImage
-from campaigns.models.staff import StaffUser
+from campaigns.models.staff import RecoveryCode, StaffUser
 
 __all__ = [
     "ActivityReport",
@@ -25,6 +25,7 @@ __all__ = [
     "ProviderEvent",
     "Receipt",
     "ReceiptCounter",
+    "RecoveryCode",
     "ReportFigure",
     "ReportImage",
     "StaffUser",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.extensions import db, login
@@ -20,7 +20,14 @@ class Role(enum.StrEnum):
 
 
 class StaffUser(UserMixin, db.Model):
-    """A staff account; ``session_token`` is rotated to end every session of the user."""
+    """A staff account; ``session_token`` is rotated to end every session of the user.
+
+    Second factors (``campaigns.services.two_factor``): ``totp_secret`` is encrypted with a
+    key derived from SECRET_KEY and set only while two-step sign-in is on
+    (``totp_enabled_at``); ``totp_last_step`` is the last time step accepted, so a code is
+    never accepted twice. The e-mailed sign-in code (``campaigns.services.lockout``) is kept
+    only as a keyed hash, with when it was sent and how many wrong tries it has had.
+    """
 
     __tablename__ = "staff_user"
 
@@ -32,6 +39,14 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     session_token: Mapped[str] = mapped_column(String(64), default=new_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language of the last sign-in: e-mails to this person are written in it.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
+    email_code_hash: Mapped[str | None] = mapped_column(String(64))
+    email_code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_code_tries: Mapped[int] = mapped_column(default=0)
 
     def get_id(self) -> str:
         return self.session_token
@@ -39,6 +54,23 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether signing in needs a code from an authenticator app (or a recovery code)."""
+        return self.totp_enabled_at is not None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its keyed hash is
+    kept, and ``used_at`` is set once, by the sign-in that uses it."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 @login.user_loader

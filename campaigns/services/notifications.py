@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Donation, OutboxMessage, Receipt
-from campaigns.models.base import utcnow
+from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
 from campaigns.services.receipts import receipt_pdf, receipt_settings
@@ -202,4 +202,20 @@ def queue_donor_link(
         template="donor_link",
         subject=_l("Your link to your gifts and receipts"),
         link=absolute_url("donor.gifts", token=link_token),
+    )
+
+
+def queue_staff_code(session: Session, user, code: str, *, minutes: int) -> OutboxMessage | None:
+    """A one-time sign-in code for a staff member (``services.lockout``), in the language
+    they last signed in with; one message per code."""
+    return _queue(
+        session,
+        key=f"staff-code:{user.id}:{new_token()}",
+        to=user.email,
+        locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+        template="staff_code",
+        subject=_l("Your staff sign-in code"),
+        code=code,
+        minutes=minutes,
+        password_url=absolute_url("staff.password"),
     )

@@ -74,12 +74,6 @@ def end_sessions(user: StaffUser) -> None:
     user.session_token = new_token()
 
 
-def change_password(user: StaffUser, current: str, new: str) -> None:
-    if not check_password_hash(user.password_hash, current):
-        raise StaffError(_("Your current password is not right."))
-    set_password(user, new)
-
-
 def set_password(user: StaffUser, new: str) -> None:
     check_password_strength(new)
     user.password_hash = generate_password_hash(new, method="scrypt")

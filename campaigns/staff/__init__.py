@@ -19,9 +19,21 @@ from campaigns.models.staff import Role
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
-OPEN_ENDPOINTS = {"staff.login"}
-# Every signed-in user, viewers too, may sign out and change their own password.
-SELF_SERVICE_ENDPOINTS = {"staff.logout", "staff.password"}
+OPEN_ENDPOINTS = {"staff.login", "staff.login_code"}
+# Every signed-in user, viewers too, may sign out, change their own password and set up
+# their own two-step sign-in.
+SELF_SERVICE_ENDPOINTS = {
+    "staff.logout",
+    "staff.password",
+    "staff.two_factor_setup",
+    "staff.two_factor_disable",
+}
+# All that staff without two-step sign-in may do while REQUIRE_STAFF_2FA is on.
+SET_UP_FIRST_ENDPOINTS = {"staff.logout", "staff.two_factor_setup"}
+
+
+def must_set_up_two_factor() -> bool:
+    return current_app.config["REQUIRE_STAFF_2FA"] and not current_user.two_factor
 
 
 @bp.before_request
@@ -30,6 +42,8 @@ def require_sign_in():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    if must_set_up_two_factor() and request.endpoint not in SET_UP_FIRST_ENDPOINTS:
+        return redirect(url_for("staff.two_factor_setup"), 303)
     read_only = request.method in ("GET", "HEAD") or request.endpoint in SELF_SERVICE_ENDPOINTS
     if not read_only and RANK[current_user.role] < RANK[Role.EDITOR]:
         abort(403)
@@ -80,7 +94,7 @@ NAV = (
 @bp.context_processor
 def staff_layout():
     """What staff/base.html needs: the menu this user may see, and role names."""
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or must_set_up_two_factor():
         return {"staff_nav": [], "role_labels": ROLE_LABELS}
     nav = []
     for endpoint, label, role in NAV:
@@ -102,5 +116,6 @@ from campaigns.staff import (  # noqa: E402,F401
     gifts,
     outbox,
     reports,
+    two_factor,
     users,
 )

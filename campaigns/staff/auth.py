@@ -1,26 +1,52 @@
-"""Sign-in, sign-out and password change."""
+"""Sign-in (password, then the second step when the account has one), sign-out and
+password change.
+
+Sign-in is two steps for staff with two-step sign-in: the password step leaves only a
+pending state in the (signed) session, naming the account's session token and when the
+password passed; Flask-Login signs the user in only once the code passes too, within
+PENDING_SECONDS. The lock-out rules (``services.lockout``) apply to both steps and to the
+current password on /staff/password.
+"""
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
+from campaigns.models import StaffUser
+from campaigns.services import lockout, two_factor
 from campaigns.services.audit import record_change
+from campaigns.services.lockout import Outcome
 from campaigns.services.staff import (
     MIN_PASSWORD,
     StaffError,
     authenticate,
-    change_password,
     end_sessions,
+    set_password,
 )
 from campaigns.staff import bp
+
+PENDING = "staff_pending_sign_in"
+PENDING_SECONDS = 300
+CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric", "dir": "ltr"}
+
+
+def email_code_field():
+    return StringField(
+        _l("Code from the e-mail"), validators=[Optional(), Length(max=20)], render_kw=CODE_FIELD
+    )
 
 
 class LoginForm(FlaskForm):
@@ -33,6 +59,16 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
+    )
+    code = email_code_field()
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("From your authenticator app, or one of your recovery codes."),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "dir": "ltr", "autofocus": True},
     )
 
 
@@ -59,11 +95,7 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
-
-
-def login_account_key() -> str:
-    """Failed sign-ins are also counted per account, whatever address they come from."""
-    return "staff-login:" + request.form.get("email", "").strip().lower()[:254]
+    code = email_code_field()
 
 
 def failed_sign_in(response) -> bool:
@@ -77,38 +109,118 @@ def safe_next(target: str | None) -> str:
     return url_for("staff.dashboard")
 
 
+def lockout_message(outcome: Outcome) -> None:
+    """Flash what a refused password check means; the same words whether the password
+    was right or not."""
+    if outcome is Outcome.CODE_NEEDED:
+        flash(
+            _(
+                "Too many failed sign-ins for this account. If the password is right, we "
+                "have e-mailed a code: enter it with your password."
+            ),
+            "info",
+        )
+    elif outcome is Outcome.CODE_WRONG:
+        flash(_("That e-mail, password and code do not match."), "error")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["STAFF_LOGIN_RATE_LIMIT"],
     methods=["POST"],
     deduct_when=failed_sign_in,
 )
-@limiter.limit(
-    lambda: current_app.config["STAFF_ACCOUNT_RATE_LIMIT"],
-    key_func=login_account_key,
-    methods=["POST"],
-    deduct_when=failed_sign_in,
-)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
-            session.clear()  # a fresh session at sign-in: nothing carried over
-            login_user(user)
-            record_change(
-                db.session,
-                actor=user,
-                action="staff.sign_in",
-                entity_type="staff_user",
-                entity_id=user.id,
-                address=request.remote_addr,
-            )
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")), 303)
-        flash(_("That e-mail and password do not match an active staff account."), "error")
-        return render_template("staff/login.html", form=form), 401
-    return render_template("staff/login.html", form=form), 400 if form.errors else 200
+        email = form.email.data
+        user = authenticate(db.session, email, form.password.data)
+        outcome = lockout.check(db.session, email, user, form.code.data)
+        if outcome is Outcome.OK:
+            return password_passed(user)
+        db.session.commit()  # an e-mailed code, or a try at one
+        if outcome is Outcome.WRONG:
+            flash(_("That e-mail and password do not match an active staff account."), "error")
+        lockout_message(outcome)
+        ask_code = outcome is not Outcome.WRONG
+        return render_template("staff/login.html", form=form, ask_code=ask_code), 401
+    ask_code = bool(form.code.data)
+    status = 400 if form.errors else 200
+    return render_template("staff/login.html", form=form, ask_code=ask_code), status
+
+
+def password_passed(user: StaffUser):
+    """The password step passed: sign in, or go on to the second step."""
+    target = safe_next(request.args.get("next"))
+    session.clear()  # a fresh session at sign-in: nothing carried over
+    if user.two_factor:
+        session[PENDING] = {"token": user.session_token, "at": int(time.time()), "next": target}
+        db.session.commit()
+        return redirect(url_for("staff.login_code"), 303)
+    complete_sign_in(user)
+    return redirect(target, 303)
+
+
+def complete_sign_in(user: StaffUser) -> None:
+    session.clear()
+    login_user(user)
+    user.locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    record_change(
+        db.session,
+        actor=user,
+        action="staff.sign_in",
+        entity_type="staff_user",
+        entity_id=user.id,
+        address=request.remote_addr,
+    )
+    db.session.commit()
+
+
+def pending_sign_in() -> tuple[StaffUser, str] | None:
+    """The account whose password passed in this session less than PENDING_SECONDS ago,
+    and where to go next; None when there is none (or it ended: sign-out everywhere,
+    a new password or a deactivation rotate the token it names)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None
+    if not 0 <= time.time() - pending["at"] <= PENDING_SECONDS:
+        return None
+    user = db.session.scalars(
+        select(StaffUser).where(
+            StaffUser.session_token == str(pending.get("token")), StaffUser.active
+        )
+    ).first()
+    if user is None or not user.two_factor:
+        return None
+    return user, safe_next(pending.get("next"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["STAFF_LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=failed_sign_in,
+)
+def login_code():
+    pending = pending_sign_in()
+    if pending is None:
+        if session.pop(PENDING, None) is not None:
+            flash(_("Please sign in again."), "info")
+        return redirect(url_for("staff.login"))
+    user, target = pending
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        if not lockout.take_try(user.email):
+            session.pop(PENDING, None)
+            flash(_("Too many wrong codes. Please sign in again."), "error")
+            return redirect(url_for("staff.login"), 303)
+        if two_factor.use_code(db.session, user, form.code.data, request.remote_addr):
+            complete_sign_in(user)
+            return redirect(target, 303)
+        db.session.rollback()
+        form.code.errors.append(_("That code is not right. Please try again."))
+        return render_template("staff/login_code.html", form=form), 401
+    return render_template("staff/login_code.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -135,16 +247,35 @@ def sign_out(action: str) -> None:
     session.clear()
 
 
+def current_password_ok(password: str, code: str | None) -> Outcome:
+    """The lock-out rules for the signed-in user's current password (password change,
+    turning two-step sign-in off)."""
+    user = current_user._get_current_object()
+    right = check_password_hash(user.password_hash, password)
+    return lockout.check(db.session, user.email, user if right else None, code)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 def password():
     form = PasswordForm()
+    ask_code = bool(form.code.data)
     if form.validate_on_submit():
+        outcome = current_password_ok(form.current.data, form.code.data)
+        if outcome is not Outcome.OK:
+            db.session.commit()  # an e-mailed code, or a try at one
+            ask_code = outcome is not Outcome.WRONG
+            if ask_code:
+                lockout_message(outcome)
+            else:
+                form.current.errors.append(_("Your current password is not right."))
+            return render_template("staff/password.html", form=form, ask_code=ask_code), 400
         try:
-            change_password(current_user, form.current.data, form.new.data)
+            set_password(current_user, form.new.data)
         except StaffError as error:
             form.current.errors.append(str(error))
         else:
             sign_out("staff.password_change")
             flash(_("Password changed. Please sign in with your new password."), "info")
             return redirect(url_for("staff.login"), 303)
-    return render_template("staff/password.html", form=form), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("staff/password.html", form=form, ask_code=ask_code), status
