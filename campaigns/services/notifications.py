@@ -13,6 +13,8 @@ Links are absolute, built on ``SITE_URL``: these e-mails are written outside req
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -191,15 +193,21 @@ def notify_failed_instalment(
 
 
 def queue_donor_link(
-    session: Session, *, email: str, link_token: str, locale: str
+    session: Session, *, email: str, link_token: str | None, locale: str
 ) -> OutboxMessage | None:
-    """The donor page sign-in link; one message per link."""
+    """The donor page sign-in link, or (``link_token`` None: the address has not given)
+    a note saying we have no gifts under this address; one message per address and
+    token (a second request within the same second is the same message)."""
+    digest = hashlib.sha256(f"{email}\n{link_token}".encode()).hexdigest()
     return _queue(
         session,
-        key=f"donor-link:{link_token}",
+        key=f"donor-link:{digest}",
         to=email,
         locale=locale,
         template="donor_link",
-        subject=_l("Your link to your gifts and receipts"),
-        link=absolute_url("donor.gifts", token=link_token),
+        subject=_l("Your link to your gifts and receipts")
+        if link_token
+        else _l("We have no gifts under this e-mail address"),
+        link=absolute_url("donor.gifts", token=link_token) if link_token else None,
+        donor_url=absolute_url("donor.start"),
     )
