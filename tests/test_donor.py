@@ -101,16 +101,26 @@ def statements_of(client, email: str) -> list[str]:
     return statements
 
 
-def test_known_and_unknown_addresses_cost_the_same_work(client, give):
+def test_known_and_unknown_addresses_cost_the_same_work(client, give, monkeypatch):
     give(email="ayse@example.org")
+    minutes = iter(range(0, 3600, 60))
 
-    unknown = statements_of(client, "nobody@example.org")
-    known = statements_of(client, "ayse@example.org")
+    class MinuteApart:
+        @staticmethod
+        def time() -> float:
+            return time.time() + next(minutes)
 
-    # The same queries, the same insert of one e-mail: the timing tells nothing.
-    assert unknown == known
-    assert sum(s.lstrip().upper().startswith("INSERT") for s in known) == 1
-    assert len(sign_in_links()) == 2
+    monkeypatch.setattr("itsdangerous.timed.time", MinuteApart)
+
+    for _ in range(2):
+        unknown = statements_of(client, "nobody@example.org")
+        known = statements_of(client, "ayse@example.org")
+
+        # The same queries, the same insert of one e-mail: the timing tells nothing.
+        assert unknown == known
+        assert sum(s.lstrip().upper().startswith("INSERT") for s in known) == 1
+    # Each insert wrote its e-mail, asked again or not (none was a duplicate doing less).
+    assert [m.to for m in sign_in_links()] == ["nobody@example.org", "ayse@example.org"] * 2
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,15 @@ def request_sign_in_link(session: Session, secret_key: str, email: str, locale: 
     signed token, one e-mail written and queued) and the caller answers the same, so
     neither the page nor its timing reveals anybody's giving; only the mailbox learns."""
     address = email_key(email)
-    latest = session.scalars(_gifts_of(address).order_by(Donation.id.desc()).limit(1)).first()
-    token = _serializer(secret_key).dumps(latest.id if latest else 0)
-    queue_donor_link(session, email=address, link_token=token if latest else None, locale=locale)
-    return latest is not None
+    # Only the id: loading a whole donation would be work an unknown address skips.
+    latest = session.scalar(
+        _gifts_of(address).with_only_columns(Donation.id).order_by(Donation.id.desc()).limit(1)
+    )
+    # An unknown address signs 0, which names no donation: the token is only its key.
+    token = _serializer(secret_key).dumps(latest or 0)
+    gave = latest is not None
+    queue_donor_link(session, email=address, link_token=token, gave=gave, locale=locale)
+    return gave
 
 
 def donor_email(session: Session, secret_key: str, token: str, max_age: int = LINK_MAX_AGE) -> str:

@@ -193,11 +193,11 @@ def notify_failed_instalment(
 
 
 def queue_donor_link(
-    session: Session, *, email: str, link_token: str | None, locale: str
+    session: Session, *, email: str, link_token: str, gave: bool, locale: str
 ) -> OutboxMessage | None:
-    """The donor page sign-in link, or (``link_token`` None: the address has not given)
-    a note saying we have no gifts under this address; one message per address and
-    token (a second request within the same second is the same message)."""
+    """The donor page sign-in link, or (``gave`` False) a note saying we have no gifts
+    under this address, without the link. One message per address and token: a second
+    request within the same second (the token's timestamp) is the same message."""
     digest = hashlib.sha256(f"{email}\n{link_token}".encode()).hexdigest()
     return _queue(
         session,
@@ -206,8 +206,8 @@ def queue_donor_link(
         locale=locale,
         template="donor_link",
         subject=_l("Your link to your gifts and receipts")
-        if link_token
+        if gave
         else _l("We have no gifts under this e-mail address"),
-        link=absolute_url("donor.gifts", token=link_token) if link_token else None,
+        link=absolute_url("donor.gifts", token=link_token) if gave else None,
         donor_url=absolute_url("donor.start"),
     )
