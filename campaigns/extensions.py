@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,7 +24,7 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-# Requests that only read: never rate-limited.
+# Requests that only read: rate-limited only where a view says so (WriteLimiter.limit_reads).
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
@@ -38,16 +41,32 @@ class WriteLimiter(Limiter):
     """Flask-Limiter for writes only (giving, signing in, asking for a donor link).
 
     A page read returns before any of the limiter's bookkeeping, which a request filter
-    would still do (find the view, resolve its limits and exemptions) on every read.
+    would still do (find the view, resolve its limits and exemptions) on every read;
+    only the few views decorated with ``limit_reads`` (reads that cost: a receipt check,
+    a statement) count their reads too.
     ``_check_request_limit`` is what Flask-Limiter runs before each request and what each
-    limited view calls. It is not public API: check it is still there when upgrading
-    Flask-Limiter (without it, only each limit's ``methods=["POST"]`` spares reads).
+    limited view calls (with the view's name). It is not public API: check it is still
+    there when upgrading Flask-Limiter (without it, only each limit's ``methods=["POST"]``
+    spares reads).
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._limited_reads: set[str] = set()
+
+    def limit_reads(self, limit_value: str, **kwargs) -> Callable:
+        """``limit``, counting every request to the view, reads included."""
+
+        def decorate(view: Callable) -> Callable:
+            self._limited_reads.add(get_qualified_name(view))
+            return self.limit(limit_value, **kwargs)(view)
+
+        return decorate
 
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
     ) -> None:
-        if request.method not in READS:
+        if request.method not in READS or callable_name in self._limited_reads:
             super()._check_request_limit(callable_name, in_middleware)
 
 

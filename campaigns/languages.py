@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
@@ -20,6 +20,8 @@ ONE_YEAR = 365 * 24 * 3600
 # Each language named in itself, never translated: a reader who cannot read the current
 # page must still find their own language in the switcher.
 LANGUAGE_NAMES = {"en": "English", "tr": "Türkçe", "ar": "العربية"}
+# What a path may hold unencoded (RFC 3986 pchar and "/"); everything else is %-encoded.
+PATH_CHARACTERS = "/!$&'()*+,;=:@-._~"
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,23 @@ def page_address() -> tuple[str, list[tuple[str, str]]]:
     """Where this page can be fetched again with GET: its own path and query; for the
     answer to a form (a gift with errors, POST only) the page the form was on."""
     if request.method in ("GET", "HEAD"):
-        return request.path, list(request.args.items(multi=True))
+        return on_site(request.path), list(request.args.items(multi=True))
     adapter = current_app.url_map.bind_to_environ(request.environ)
     if adapter.test(request.path, method="GET"):
-        return request.path, []
+        return on_site(request.path), []
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        return referrer.path, []
+    if referrer.netloc == request.host:
+        return on_site(unquote(referrer.path)), []
     return "/", []
+
+
+def on_site(path: str) -> str:
+    """``path`` (as decoded from a request) written back as a link that stays on this
+    site, else ``/``. Percent-encoded first, so a tab, newline or backslash, which
+    browsers drop or read as ``/``, cannot turn ``/\\t/host`` into ``//host``; then a
+    path starting ``//`` (protocol-relative: another site) is refused."""
+    link = quote(path, safe=PATH_CHARACTERS)
+    return link if link.startswith("/") and not link.startswith("//") else "/"
 
 
 def init_app(app: Flask) -> None:

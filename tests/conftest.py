@@ -77,6 +77,7 @@ def _clean_database(request):
     app = request.getfixturevalue("app")
     limiter.reset()  # rate-limit counts (memory storage) must not leak into the next test
     app.extensions["page_cache"].clear()
+    app.extensions["statement_cache"].clear()
     # Modules marked shared_data share rows loaded once by a module fixture, which
     # empties the tables itself when the module is done.
     if request.node.get_closest_marker("shared_data") is None:

@@ -458,6 +458,11 @@ def test_paying_on_the_demo_checkout_moves_the_totals_by_exactly_the_gift(client
 
     assert back.status_code == 303
     assert thanks.status_code == 200
+    # The page names the donor: no cache may keep it, no Referer may carry its address.
+    assert thanks.headers["Cache-Control"] == "private, no-store"
+    assert thanks.headers["Referrer-Policy"] == "no-referrer"
+    finished = isolated(client.get, checkout.headers["Location"])  # links the thank-you page
+    assert finished.headers["Cache-Control"] == "private, no-store"
     page = parse(thanks.data)
     assert page.find("h1").text == "Thank you, Ayşe Yılmaz!"
     assert "₺17,000.00" in page.find("section", "thanks").text
@@ -467,6 +472,7 @@ def test_paying_on_the_demo_checkout_moves_the_totals_by_exactly_the_gift(client
     )
     receipt = isolated(client.get, receipt_link.attrs["href"])
     assert receipt.status_code == 200 and receipt.data.startswith(b"%PDF")
+    assert receipt.headers["Cache-Control"] == "private, no-store"
     assert totals_of(campaign) == {
         "raised": before["raised"] + 17_000_00,
         "units_funded": before["units_funded"] + 2,

@@ -7,18 +7,21 @@ import base64
 import io
 import re
 import time
+import unicodedata
 from datetime import date
 
 import pytest
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from campaigns.extensions import db, limiter
 from campaigns.models import OutboxMessage, Receipt
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import DemoProvider
+from campaigns.services import payments
+from campaigns.services.receipts import render_statement
 from tests.markup import parse
 from tests.payments_fixtures import isolated, reloaded
 
@@ -72,9 +75,72 @@ def test_known_and_unknown_addresses_get_the_same_answer(client, give):
     assert unknown.data == known.data
     page = isolated(client.get, known.location)
     assert "If we have gifts under that address, we have e-mailed you a link" in text(page)
-    [message] = sign_in_links()
-    assert message.to == "ayse@example.org"
-    assert "It works for one hour" in message.body_text
+    to_nobody, to_ayse = sign_in_links()
+    assert to_ayse.to == "ayse@example.org"
+    assert "It works for one hour" in to_ayse.body_text
+    assert LINK.search(to_ayse.body_text)
+    # Only the mailbox learns that it has no gifts here; it gets no link.
+    assert to_nobody.to == "nobody@example.org"
+    assert to_nobody.subject == "We have no gifts under this e-mail address"
+    assert "We have no gifts under it." in to_nobody.body_text
+    assert not LINK.search(to_nobody.body_text)
+
+
+def statements_of(client, email: str) -> list[str]:
+    """The SQL a sign-in link request for ``email`` runs, without its parameters."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _many):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert ask_for_link(client, email).status_code == 303
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_known_and_unknown_addresses_cost_the_same_work(client, give, monkeypatch):
+    give(email="ayse@example.org")
+    minutes = iter(range(0, 3600, 60))
+
+    class MinuteApart:
+        @staticmethod
+        def time() -> float:
+            return time.time() + next(minutes)
+
+    monkeypatch.setattr("itsdangerous.timed.time", MinuteApart)
+
+    for _ in range(2):
+        unknown = statements_of(client, "nobody@example.org")
+        known = statements_of(client, "ayse@example.org")
+
+        # The same queries, the same insert of one e-mail: the timing tells nothing.
+        assert unknown == known
+        assert sum(s.lstrip().upper().startswith("INSERT") for s in known) == 1
+    # Each insert wrote its e-mail, asked again or not (none was a duplicate doing less).
+    assert [m.to for m in sign_in_links()] == ["nobody@example.org", "ayse@example.org"] * 2
+
+
+@pytest.mark.parametrize(
+    ("given", "typed"),
+    [
+        ("Ümit.Çelik@example.org", "Ümit.Çelik@example.org"),
+        ("Ümit.Çelik@example.org", "ümit.çelik@EXAMPLE.org"),
+        ("ümit.çelik@example.org", "ÜMİT.ÇELİK@example.org".replace("İ", "I")),
+        # The same letters, decomposed (as some keyboards send them).
+        ("Ümit.Çelik@example.org", unicodedata.normalize("NFD", "ümit.çelik@example.org")),
+    ],
+)
+def test_non_ascii_capitals_sign_in_on_every_database(client, give, make_campaign, given, typed):
+    give(make_campaign("wells", title="Water wells"), email=given)
+
+    page = isolated(client.get, signed_in(client, typed))
+
+    assert page.status_code == 200
+    assert "Water wells" in text(page)
+    assert sign_in_links()[-1].to == "ümit.çelik@example.org"
 
 
 def test_the_link_shows_the_donors_gifts_and_receipts(client, give, make_campaign):
@@ -339,3 +405,53 @@ def test_links_per_client_are_limited(client):
     assert other_client.status_code == 303
     limited = ask_for_link(client, "someone@example.org", REMOTE_ADDR="192.0.2.7")
     assert "Too many links requested" in text(limited)
+
+
+def statement_pdf_text(response) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+
+
+def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give, monkeypatch):
+    renders = []
+
+    def counted(*args, **kwargs):
+        renders.append(args[2:4])
+        return render_statement(*args, **kwargs)
+
+    monkeypatch.setattr("campaigns.donor.views.render_statement", counted)
+    first = give(amount="250")
+    path = signed_in(client, "ayse@example.org")
+    year = date.today().year
+    this_year = f"{path}/statement.pdf?start={year}-01-01&end={year}-12-31"
+
+    again = [isolated(client.get, this_year) for _ in range(3)]
+    assert len(renders) == 1
+    assert again[0].data == again[1].data == again[2].data
+    isolated(client.get, f"{path}/statement.pdf?start={year}-01-01&end={year}-06-30")
+    assert len(renders) == 2  # another range is another statement
+
+    give(amount="100")  # a new gift
+    assert "₺350.00" in statement_pdf_text(isolated(client.get, this_year))
+    assert len(renders) == 3
+    payments.post_refund(db.session, reloaded(first), "re_part", 50_00)  # a refund
+    db.session.commit()
+    assert "₺300.00" in statement_pdf_text(isolated(client.get, this_year))
+    assert len(renders) == 4
+    isolated(client.get, this_year)
+    assert len(renders) == 4
+
+
+def test_statements_are_rate_limited_per_client(client, give):
+    give()
+    path = signed_in(client, "ayse@example.org")
+    year = date.today().year
+    url = f"{path}/statement.pdf?start={year}-01-01&end={year}-12-31"
+
+    answers = [isolated(client.get, url).status_code for _ in range(11)]
+
+    assert answers == [200] * 10 + [429]
+    limited = isolated(client.get, url)
+    assert "Too many requests" in text(limited)
+    assert limited.headers["Cache-Control"] == "private, no-store"
+    elsewhere = isolated(client.get, url, environ_base={"REMOTE_ADDR": "192.0.2.8"})
+    assert elsewhere.status_code == 200

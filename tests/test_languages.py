@@ -101,6 +101,47 @@ def test_switcher_on_a_form_answer_links_the_page_the_form_was_on(client, campai
     ]
 
 
+@pytest.mark.parametrize(
+    ("referrer_path", "expected"),
+    [
+        ("//evil.example/x", "/"),  # a protocol-relative address: another site
+        ("///evil.example", "/"),
+        ("/%2F/evil.example", "/"),
+        ("//", "/"),
+        ("/\\evil.example/x", "/%5Cevil.example/x"),  # browsers read a backslash as "/"
+        ("/%09/evil.example", "/%09/evil.example"),  # and drop a tab
+    ],
+)
+def test_switcher_on_a_form_answer_never_leaves_the_site(client, campaign, referrer_path, expected):
+    response = post_gift(
+        client,
+        "food-aid",
+        csrf_token(client, "food-aid"),
+        {"name": ""},
+        headers={"Referer": f"http://localhost{referrer_path}"},
+    )
+
+    assert response.status_code == 422
+    assert [a["href"] for a in switcher(response)] == [
+        f"{expected}?lang={code}" for code in ("en", "tr", "ar")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("//evil.example/x", "/evil.example/x?lang=en"),  # Werkzeug keeps one "/"
+        ("/\t/evil.example", "/%09/evil.example?lang=en"),
+        ("/\\evil.example", "/%5Cevil.example?lang=en"),
+    ],
+)
+def test_switcher_on_a_missing_page_never_leaves_the_site(client, path, expected):
+    response = client.get("/", environ_overrides={"PATH_INFO": path})
+
+    assert response.status_code == 404
+    assert switcher(response)[0]["href"] == expected
+
+
 def test_switcher_is_on_staff_pages_and_error_pages(client):
     assert len(switcher(get(client, "/staff/login?lang=ar"))) == 3
     missing = get(client, "/campaigns/nothing-here?lang=tr")

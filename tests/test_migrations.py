@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from campaigns import create_app
@@ -70,3 +72,37 @@ def test_downgrade_to_base_removes_every_table(fresh_app):
     assert table_names() <= {"alembic_version"}
     upgrade()
     assert "ledger_entry" in table_names()
+
+
+def test_upgrade_stores_existing_donor_addresses_normalised(fresh_app):
+    """Rows written before addresses were normalised (as typed) are matched after it."""
+    upgrade(revision="0002")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    typed = ["Ümit.Çelik@Example.org", unicodedata.normalize("NFD", "ümit@example.org"), "a@b.c"]
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO campaign (id, slug, title, summary, story, cover_alt, currency,"
+                " goal_amount, status, designations, created_at) VALUES (1, 'c', 'C', '', '',"
+                " '', 'TRY', 100, 'active', 'general', :now)"
+            ),
+            {"now": now},
+        )
+        for n, email in enumerate(typed, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO donation (id, token, campaign_id, quantity, units, amount,"
+                    " currency, frequency, designation, donor_name, donor_email, anonymous,"
+                    " updates_opt_in, dedication, on_behalf, locale, provider, status,"
+                    " refunded_amount, note, created_at, updated_at) VALUES (:n, :token, 1,"
+                    " 1, 0, 100, 'TRY', 'once', 'general', 'A', :email, false, false, '',"
+                    " '[]', 'en', 'demo', 'paid', 0, '', :now, :now)"
+                ),
+                {"n": n, "token": f"t{n}", "email": email, "now": now},
+            )
+
+    upgrade()
+
+    with db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT donor_email FROM donation ORDER BY id")).scalars()
+        assert list(stored) == ["ümit.çelik@example.org", "ümit@example.org", "a@b.c"]

@@ -307,11 +307,19 @@ def test_the_verification_page_shows_a_void_receipt_and_its_replacement(client, 
     db.session.commit()
     new = live_receipt(db.session, donation)
 
-    body = parse(isolated(client.get, f"/receipts/verify/{old.number}").data).text
+    text = pdf_text(pdf_of(old))  # the VOID copy, as printed
+    url = text[text.index(VERIFY) :].split()[0]
 
-    assert f"Receipt {old.number} is void" in body
-    assert f"replaced by receipt {new.number}" in body
-    assert "₺600.00" in body
+    page = parse(isolated(client.get, url.removeprefix("http://campaigns.test")).data)
+
+    assert f"Receipt {old.number} is void" in page.text
+    assert f"replaced by receipt {new.number}" in page.text
+    assert "₺600.00" in page.text
+    # The replacement's own details are one click away (the same donor's gift).
+    [link] = [a for a in page.find_all("a") if a.text == f"Check {new.number}"]
+    replacement = parse(isolated(client.get, link.attrs["href"]).data).text
+    assert f"Receipt {new.number} is genuine" in replacement
+    assert "₺500.00" in replacement
 
 
 def test_an_unknown_number_is_not_our_receipt(client, make_campaign):

@@ -45,12 +45,29 @@ def forged(payload: str) -> dict[str, tuple[dict[str, str], str]]:
             payload,
         ),
         "garbage signature": ({"Stripe-Signature": "t=1,v1=abc"}, payload),
+        # A genuine signature made for later: kept, it could be replayed for hours.
+        "future timestamp": (
+            signed_headers(payload, WEBHOOK_SECRET, timestamp=int(time.time()) + 6 * 60),
+            payload,
+        ),
+        "far future timestamp": (
+            signed_headers(payload, WEBHOOK_SECRET, timestamp=int(time.time()) + 365 * 86400),
+            payload,
+        ),
     }
 
 
 @pytest.mark.parametrize(
     "forgery",
-    ["missing signature", "wrong secret", "tampered body", "stale timestamp", "garbage signature"],
+    [
+        "missing signature",
+        "wrong secret",
+        "tampered body",
+        "stale timestamp",
+        "garbage signature",
+        "future timestamp",
+        "far future timestamp",
+    ],
 )
 def test_unverified_delivery_is_refused_and_nothing_stored(paid_session, deliver, forgery):
     donation, session = paid_session
@@ -79,6 +96,15 @@ def test_signed_delivery_is_stored_raw_and_processed(paid_session, deliver):
     assert event.payload == payload
     assert event.processed_at is not None
     assert event.error is None
+    assert reloaded(donation).status == "paid"
+
+
+def test_a_clock_a_little_ahead_is_accepted(paid_session, deliver):
+    donation, session = paid_session
+    payload = deliver.payload("checkout.session.completed", session)
+    ahead = signed_headers(payload, WEBHOOK_SECRET, timestamp=int(time.time()) + 4 * 60)
+
+    assert deliver.post(payload, ahead).status_code == 200
     assert reloaded(donation).status == "paid"
 
 

@@ -5,12 +5,13 @@ Each button ends in the same services the Stripe webhook calls.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template
 
 from campaigns.extensions import db
 from campaigns.forms import EmptyForm
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import DemoProvider
+from campaigns.privacy import keep_private
 from campaigns.services import payments
 from campaigns.services.donations import donation_by_token
 
@@ -39,9 +40,10 @@ def show(checkout_id: str):
     donation = donation_by_token(db.session, checkout.reference or "")
     if donation is None:
         abort(404)
-    return render_template(
+    page = render_template(
         "demo_checkout/checkout.html", checkout=checkout, donation=donation, form=EmptyForm()
     )
+    return keep_private(make_response(page))  # it links the donor's thank-you page
 
 
 def _finish(checkout_id: str, act, settle, back: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import abort, current_app, redirect, render_template, request
+from flask import abort, current_app, make_response, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -15,6 +15,7 @@ from campaigns.extensions import db, limiter
 from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationStatus
 from campaigns.payments import ProviderError
+from campaigns.privacy import keep_private
 from campaigns.services import catalog, payments
 from campaigns.services.donations import (
     GiftForm,
@@ -83,7 +84,8 @@ def donate(slug: str):
 @bp.get("/donations/<token>/thanks")
 def thanks(token: str):
     """The page Stripe sends the donor back to. It fulfils the donation only on the
-    provider's word (re-read by session id), never on the strength of the URL."""
+    provider's word (re-read by session id), never on the strength of the URL. It shows
+    the donor's name and e-mail: private (campaigns.privacy)."""
     donation = donation_by_token(db.session, token)
     if donation is None:
         abort(404)
@@ -98,9 +100,10 @@ def thanks(token: str):
             db.session.rollback()
             log.warning("thank-you page could not reach the provider for %s", session_id)
         db.session.refresh(donation)
-    return render_template(
+    page = render_template(
         "donations/thanks.html",
         donation=donation,
         outcome=outcome,
         receipt=live_receipt(db.session, donation),
     )
+    return keep_private(make_response(page))

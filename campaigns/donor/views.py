@@ -19,29 +19,31 @@ from flask import (
 from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 
+from campaigns.addresses import email_key
 from campaigns.donor import bp
 from campaigns.donor.forms import SignInForm
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
 from campaigns.payments import ProviderError
+from campaigns.privacy import keep_private
 from campaigns.services import donors
-from campaigns.services.receipts import receipt_settings, render_statement
+from campaigns.services.receipts import receipt_settings, render_statement, statement_version
 
 # Each sign-in link is an e-mail sent on someone's request: few per address and per mailbox.
 LINKS_PER_CLIENT = "10 per hour"
 LINKS_PER_EMAIL = "3 per hour"
+# A statement is rendered at most once per version (cached), but each is CPU work.
+STATEMENTS_PER_CLIENT = "10 per minute;60 per hour"
 LONGEST_STATEMENT = 10 * 366  # days
 
 
-@bp.after_request
-def keep_private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+bp.after_request(keep_private)
 
 
 @bp.errorhandler(429)
-def too_many_links(_error):
+def too_many_links(error):
+    if request.endpoint != "donor.start":
+        return render_template("errors/error.html", error=error), 429
     return notice(
         429,
         _("Too many links requested"),
@@ -63,7 +65,7 @@ def notice(
 
 def _mailbox() -> str:
     """The rate-limit key of the address typed, hashed: storage never holds it in clear."""
-    email = request.form.get("email", "").strip().lower()
+    email = email_key(request.form.get("email", ""))
     return "donor-link:" + hashlib.sha256(email.encode()).hexdigest()
 
 
@@ -181,12 +183,21 @@ def statement_range(token: str) -> tuple[date, date]:
 
 
 @bp.get("/<token>/statement.pdf")
+@limiter.limit_reads(STATEMENTS_PER_CLIENT)
 def statement(token: str):
+    """The donor's statement for a range, rendered once per version of their gifts and
+    kept (statement_version): asking again costs one small query, not a rendering."""
     email = signed_in_donor(token)
     start, end = statement_range(token)
     locale = str(get_locale() or "en")
     settings = receipt_settings(current_app.config)
-    pdf = render_statement(db.session, email, start, end, locale, settings)
+    cache = current_app.extensions["statement_cache"]
+    version = statement_version(db.session, email, settings)
+    key = (email_key(email), start, end, locale, version)
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_statement(db.session, email, start, end, locale, settings)
+        cache.put(key, pdf)
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (

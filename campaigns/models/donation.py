@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from campaigns.addresses import email_key
 from campaigns.extensions import db
 from campaigns.models.base import UTCDateTime, enum_type, new_token, utcnow
 from campaigns.models.campaign import Campaign, Designation, DonationOption
@@ -102,6 +103,11 @@ class Donation(db.Model):
             "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
         ),
     )
+
+    @validates("donor_email")
+    def _normalise_email(self, _key: str, address: str) -> str:
+        """Stored in email_key's form, however it was typed: donors are matched on it."""
+        return email_key(address)
 
     def move_to(self, status: DonationStatus) -> None:
         """Change status along an allowed edge; anything else raises InvalidTransition."""

@@ -7,6 +7,7 @@ Objects from Stripe become plain dicts at once (``to_dict``) and then the datacl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -23,7 +24,8 @@ from campaigns.payments import (
     Refund,
 )
 
-# Refuse webhook deliveries signed more than five minutes ago (replays).
+# Refuse webhook deliveries signed more than five minutes ago (replays), or more than five
+# minutes ahead (a signature made for later replays; the SDK checks only the past).
 SIGNATURE_TOLERANCE = 300
 
 
@@ -65,6 +67,13 @@ def _refund(data: dict) -> Refund:
         currency=data["currency"].upper(),
         status=data.get("status") or "pending",
     )
+
+
+def signed_at(signature: str) -> int:
+    """The ``t=`` timestamp of a Stripe-Signature header the SDK has verified, read as the
+    SDK reads it (so it is the one signed)."""
+    items = [item.split("=", 2) for item in signature.split(",")]
+    return int(next(item[1] for item in items if item[0] == "t"))
 
 
 class StripeProvider:
@@ -213,6 +222,8 @@ class StripeProvider:
             )
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise InvalidSignature(str(error)) from error
+        if signed_at(signature) > time.time() + SIGNATURE_TOLERANCE:
+            raise InvalidSignature("timestamp in the future")
         try:
             event = json.loads(payload)
             obj = event["data"]["object"]

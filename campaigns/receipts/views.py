@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import abort, current_app, make_response, render_template
+from flask import abort, current_app, make_response, render_template, request
 
-from campaigns.extensions import db
+from campaigns.extensions import db, limiter
+from campaigns.privacy import keep_private
 from campaigns.receipts import bp
 from campaigns.services import receipts
 
@@ -23,21 +24,35 @@ def download(token: str):
     db.session.commit()
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
-    return response
+    return keep_private(response)
+
+
+# Enough for anyone checking receipts by hand, far too few to guess a check code.
+CHECKS_PER_CLIENT = "30 per minute;300 per hour"
 
 
 @bp.get("/verify/<number>")
+@limiter.limit_reads(CHECKS_PER_CLIENT)
 def verify(number: str):
-    """Anyone holding a receipt can check it here: number, dates, amount, campaign and
-    whether it stands. Nothing about the donor."""
+    """Anyone holding a receipt can check it here. With the number alone (an old QR code,
+    a guess) the page says only whether we issued it; with its check code (``?c=``, as
+    printed and in the QR code) also the dates, amount, campaign and whether it stands.
+    Nothing about the donor, ever."""
     receipt = receipts.receipt_by_number(db.session, number)
     if receipt is None:
         return render_template("receipts/verify.html", number=number, receipt=None), 404
+    settings = receipts.receipt_settings(current_app.config)
+    code = request.args.get("c", "")
+    if not settings.code_matches(receipt.number, code):
+        return render_template(
+            "receipts/verify.html", number=number, receipt=receipt, locked=True, wrong=bool(code)
+        )
+    replaced_by = receipts.replacement_of(db.session, receipt)
     return render_template(
         "receipts/verify.html",
         number=number,
         receipt=receipt,
-        replaced_by=receipts.replacement_of(db.session, receipt),
+        replaced_by=replaced_by,
+        replaced_by_code=replaced_by and settings.check_code(replaced_by.number),
     )

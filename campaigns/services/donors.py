@@ -1,7 +1,8 @@
 """Donor self-service: a signed, expiring sign-in link by e-mail, then the donor's gifts,
 receipts, monthly gifts (which they may cancel) and the reports of campaigns they funded.
 
-A donor is an e-mail address, compared without regard to case. The sign-in link names
+A donor is an e-mail address, stored and compared in one normal form (email_key: any
+case, any script, on both databases). The sign-in link names
 one of the donor's donations by id, signed and timestamped: it reveals no e-mail address
 to anyone who sees the URL (logs, browser history), and is refused after an hour.
 """
@@ -9,9 +10,10 @@ to anyone who sees the URL (logs, browser history), and is refused after an hour
 from __future__ import annotations
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from campaigns.addresses import email_key
 from campaigns.models import ActivityReport, Donation, DonationStatus, Receipt
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
@@ -43,19 +45,25 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 def _gifts_of(email: str):
     return select(Donation).where(
-        func.lower(Donation.donor_email) == email.lower(), Donation.status.in_(GIFT_STATUSES)
+        Donation.donor_email == email_key(email), Donation.status.in_(GIFT_STATUSES)
     )
 
 
 def request_sign_in_link(session: Session, secret_key: str, email: str, locale: str) -> bool:
-    """Queue a sign-in link to ``email`` if it has given; True if it has. The caller
-    answers the same either way, so the page reveals nobody's giving."""
-    latest = session.scalars(_gifts_of(email).order_by(Donation.id.desc()).limit(1)).first()
-    if latest is None:
-        return False
-    token = _serializer(secret_key).dumps(latest.id)
-    queue_donor_link(session, email=latest.donor_email, link_token=token, locale=locale)
-    return True
+    """Queue an e-mail to ``email``: its sign-in link if it has given, else a note that we
+    have no gifts under it; True if it has given. Both do the same work (one lookup, one
+    signed token, one e-mail written and queued) and the caller answers the same, so
+    neither the page nor its timing reveals anybody's giving; only the mailbox learns."""
+    address = email_key(email)
+    # Only the id: loading a whole donation would be work an unknown address skips.
+    latest = session.scalar(
+        _gifts_of(address).with_only_columns(Donation.id).order_by(Donation.id.desc()).limit(1)
+    )
+    # An unknown address signs 0, which names no donation: the token is only its key.
+    token = _serializer(secret_key).dumps(latest or 0)
+    gave = latest is not None
+    queue_donor_link(session, email=address, link_token=token, gave=gave, locale=locale)
+    return gave
 
 
 def donor_email(session: Session, secret_key: str, token: str, max_age: int = LINK_MAX_AGE) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.addresses import email_key
 from campaigns.models import Campaign, CampaignDonor, CampaignTotals, LedgerEntry, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.services.sql import insert_ignoring_duplicates
@@ -19,7 +20,7 @@ class LedgerError(ValueError):
 
 def donor_key(email: str) -> str:
     """A stable, non-reversible key for a donor: sha256 of the normalised e-mail."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(email_key(email).encode()).hexdigest()
 
 
 def post_entry(

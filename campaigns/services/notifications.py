@@ -13,6 +13,8 @@ Links are absolute, built on ``SITE_URL``: these e-mails are written outside req
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -191,17 +193,23 @@ def notify_failed_instalment(
 
 
 def queue_donor_link(
-    session: Session, *, email: str, link_token: str, locale: str
+    session: Session, *, email: str, link_token: str, gave: bool, locale: str
 ) -> OutboxMessage | None:
-    """The donor page sign-in link; one message per link."""
+    """The donor page sign-in link, or (``gave`` False) a note saying we have no gifts
+    under this address, without the link. One message per address and token: a second
+    request within the same second (the token's timestamp) is the same message."""
+    digest = hashlib.sha256(f"{email}\n{link_token}".encode()).hexdigest()
     return _queue(
         session,
-        key=f"donor-link:{link_token}",
+        key=f"donor-link:{digest}",
         to=email,
         locale=locale,
         template="donor_link",
-        subject=_l("Your link to your gifts and receipts"),
-        link=absolute_url("donor.gifts", token=link_token),
+        subject=_l("Your link to your gifts and receipts")
+        if gave
+        else _l("We have no gifts under this e-mail address"),
+        link=absolute_url("donor.gifts", token=link_token) if gave else None,
+        donor_url=absolute_url("donor.start"),
     )
 
 

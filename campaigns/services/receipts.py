@@ -9,17 +9,23 @@ the outbox attaching it to the thank-you e-mail), under a row lock, and stored; 
 download returns those bytes and ``Receipt.sha256`` names them. Voiding clears the stored
 bytes, so the next demand renders the VOID-stamped copy once and stores it in their place.
 
+Numbers run in sequence, so a number alone proves nothing and must reveal nothing: each
+receipt also prints a short check code, an HMAC of its number keyed by SECRET_KEY, and
+only number and code together open its details on the public verification page.
+
 Rendering needs an app context (templates); callers are views, webhooks and commands.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -30,7 +36,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import Donation, DonationStatus, Receipt, ReceiptCounter
+from campaigns.addresses import email_key
+from campaigns.models import AuditEntry, Donation, DonationStatus, Receipt, ReceiptCounter
 from campaigns.models.base import utcnow
 from campaigns.models.campaign import Designation
 from campaigns.money import format_money
@@ -58,6 +65,12 @@ PAYMENT_METHODS = {
 }
 
 
+# Check codes: no look-alikes (0/O, 1/I/L, 5/S, 2/Z, 8/B), 8 symbols of 25, about 37 bits.
+CHECK_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CHECK_LENGTH = 8
+CHECK_SALT = b"campaigns.receipt-check-code\x00"
+
+
 class ReceiptError(ValueError):
     """A receipt that must not be issued (the donation holds no money)."""
 
@@ -73,10 +86,36 @@ class ReceiptSettings:
     statement: str
     timezone: str  # receipt dates and the numbering year are the charity's local ones
     base_url: str  # the public site, e.g. https://give.example.org
+    # SECRET_KEY, then SECRET_KEY_FALLBACKS: codes are made with the first, any is accepted.
+    check_keys: tuple[str, ...] = field(repr=False)
+
+    def check_code(self, number: str) -> str:
+        """The check code printed beside receipt ``number``."""
+        return check_code(self.check_keys[0], number)
+
+    def code_matches(self, number: str, code: str) -> bool:
+        """Whether ``code`` (as typed: any case, spaces or dashes) is ``number``'s code."""
+        typed = "".join(code.split()).replace("-", "").upper()
+        return any(hmac.compare_digest(check_code(key, number), typed) for key in self.check_keys)
 
     def verification_url(self, number: str) -> str:
-        """The public page that confirms receipt ``number`` is genuine."""
-        return f"{self.base_url.rstrip('/')}/receipts/verify/{number}"
+        """The public page that confirms receipt ``number`` is genuine and shows its
+        details: the number with its check code."""
+        base = f"{self.base_url.rstrip('/')}/receipts/verify/{quote(number)}"
+        return f"{base}?c={self.check_code(number)}"
+
+
+def check_code(key: str, number: str) -> str:
+    """``number``'s check code under ``key``: an HMAC-SHA256 of the number, written as
+    CHECK_LENGTH symbols of CHECK_ALPHABET. Unguessable without the key; the same number
+    always gets the same code, so it can be printed on a receipt and checked later."""
+    digest = hmac.new(key.encode(), CHECK_SALT + number.encode(), hashlib.sha256).digest()
+    value = int.from_bytes(digest, "big")
+    symbols = []
+    for _ in range(CHECK_LENGTH):
+        value, index = divmod(value, len(CHECK_ALPHABET))
+        symbols.append(CHECK_ALPHABET[index])
+    return "".join(symbols)
 
 
 def receipt_settings(config: Mapping[str, Any]) -> ReceiptSettings:
@@ -89,6 +128,7 @@ def receipt_settings(config: Mapping[str, Any]) -> ReceiptSettings:
         statement=config["RECEIPT_STATEMENT"],
         timezone=config["BABEL_DEFAULT_TIMEZONE"],
         base_url=config["SITE_URL"],
+        check_keys=(config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())),
     )
 
 
@@ -282,6 +322,7 @@ def _render_receipt(
             designation=DESIGNATIONS[donation.designation],
             payment_method=PAYMENT_METHODS.get(donation.provider, donation.provider),
             verify_url=verify_url,
+            check_code=settings.check_code(receipt.number),
             qr_code=qr_code(verify_url),
         )
     return render_pdf(html, settings.base_url)
@@ -296,6 +337,27 @@ class StatementLine:
     designation: str
     amount: str
     receipt_number: str | None
+
+
+def statement_version(session: Session, email: str, settings: ReceiptSettings) -> tuple:
+    """Everything a statement of ``email`` depends on besides its range and language, in
+    one small query: any change to the donor's gifts (a new one, a refund, a dispute:
+    ``updated_at``) or receipts (issued, voided), any staff edit (a campaign's title),
+    and the issue date printed on it. Equal versions render equal statements, so a
+    rendered statement can be kept under its version and served again."""
+    row = session.execute(
+        select(
+            func.count(Donation.id),
+            func.max(Donation.updated_at),
+            func.max(Receipt.id),
+            func.count(Receipt.voided_at),
+            select(func.max(AuditEntry.id)).scalar_subquery(),
+        )
+        .select_from(Donation)
+        .outerjoin(Receipt, Receipt.donation_id == Donation.id)
+        .where(Donation.donor_email == email_key(email))
+    ).one()
+    return (*row, _local(utcnow(), settings).date())
 
 
 def render_statement(
@@ -316,7 +378,7 @@ def render_statement(
     donations = session.scalars(
         select(Donation)
         .where(
-            func.lower(Donation.donor_email) == email.strip().lower(),
+            Donation.donor_email == email_key(email),
             Donation.status.in_(STATEMENT_STATUSES),
             Donation.paid_at >= since,
             Donation.paid_at < until,

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
+from campaigns.addresses import email_key
 from campaigns.models import (
     Campaign,
     Donation,
@@ -274,7 +275,8 @@ def _matches_search(text: str):
     receipts = select(Receipt.donation_id).where(func.upper(Receipt.number) == text.upper())
     return or_(
         Donation.donor_name.icontains(text, autoescape=True),
-        Donation.donor_email.icontains(text, autoescape=True),
+        # Stored in email_key's form: compared as typed, not with SQLite's ASCII lower().
+        Donation.donor_email.contains(email_key(text), autoescape=True),
         Donation.provider_session_id == text,
         Donation.provider_payment_id == text,
         Donation.provider_subscription_id == text,

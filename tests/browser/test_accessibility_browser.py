@@ -47,6 +47,7 @@ class Site:
     donation_id: int
     thanks_path: str
     receipt_number: str
+    receipt_code: str
     donor_path: str
 
 
@@ -82,6 +83,9 @@ def build_site(app: Flask) -> Site:
             donation_id=gift.id,
             thanks_path=f"/donations/{gift.token}/thanks",
             receipt_number=receipts.live_receipt(db.session, gift).number,
+            receipt_code=receipts.receipt_settings(app.config).check_code(
+                receipts.live_receipt(db.session, gift).number
+            ),
             donor_path=SIGN_IN_LINK.search(link.body_text).group(1),
         )
     create_account(app, "admin", STAFF_EMAIL)
@@ -114,6 +118,9 @@ PUBLIC_PAGES = {
     "donor": lambda site: "/donor",
     "donor-gifts": lambda site: site.donor_path,
     "receipt-verify": lambda site: f"/receipts/verify/{site.receipt_number}",
+    "receipt-verify-code": lambda site: (
+        f"/receipts/verify/{site.receipt_number}?c={site.receipt_code}"
+    ),
 }
 
 
