@@ -7,8 +7,8 @@ Objects from Stripe become plain dicts at once (``to_dict``) and then the datacl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import stripe

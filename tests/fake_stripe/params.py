@@ -225,8 +225,7 @@ def _expires_at(value: object, now: int) -> None:
         )
     if expires_at > now + 24 * 3600:
         raise StripeError(
-            "The `expires_at` timestamp must be less than 24 hours from Checkout Session "
-            "creation.",
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
             param="expires_at",
         )
 
