@@ -231,7 +231,8 @@ def client_key(address: str) -> str:
 
 def _check_held(session: Session, donation: Donation, limit: int, now: datetime) -> None:
     """Refuse a gift that would make its client address or e-mail hold more than ``limit``
-    units of a limited option in pending, unexpired gifts (this one included). Run after
+    units of a limited option in pending, unexpired gifts (this one included); an option
+    without a stock holds nothing, so it has no such limit. Run after
     ``reserve_stock``: the option's row lock it took makes concurrent gifts count in turn."""
     holder = func.lower(Donation.donor_email) == func.lower(literal(donation.donor_email))
     if donation.client_key:
@@ -301,7 +302,7 @@ def start_donation(
     )
     session.add(donation)
     session.flush()
-    if gift.option is not None:
+    if gift.option is not None and gift.option.stock is not None:
         reserve_stock(session, gift.option, gift.quantity)
         _check_held(session, donation, config["MAX_HELD_UNITS"], now)
     success_url, cancel_url = urls(donation.token)
