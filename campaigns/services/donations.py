@@ -5,6 +5,7 @@ Nothing here moves money; ``services.payments`` records what the provider confir
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -345,7 +346,8 @@ def start_donation(
     ).rowcount
     if not stored:  # expired by reconcile while the provider took its time
         session.rollback()
-        provider.expire_checkout(checkout.id)
+        with contextlib.suppress(ProviderError):  # else it expires at its expires_at
+            provider.expire_checkout(checkout.id)
         raise GiftInvalid({"": _not_answering()})
     commit()  # 3
     session.refresh(donation)
