@@ -278,7 +278,9 @@ def start_donation(
     3. the checkout's id is stored, if the donation is still pending.
     Invariant: a crash at any point leaves either nothing, or a pending donation with an
     ``expires_at`` whose stock ``flask stripe reconcile`` (``expire_overdue``) releases
-    once it is past, after asking the provider about its checkout if it got one.
+    once it is past, after asking the provider about its checkout if it has one stored. A
+    checkout made but never stored (a crash inside step 2 or before step 3) was never
+    shown to the donor, and closes at the provider by itself at its expiry.
     """
     config = current_app.config
     now = utcnow()
