@@ -6,6 +6,7 @@ Pick a class with ``FLASK_CONFIG`` (development, testing, production; default de
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ FALSE_WORDS = {"0", "false", "no", "off"}
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def whole_number(name: str, default: int) -> int:
+    """A setting that is a whole number; anything else stops the app with one line."""
+    text = (env(name) or str(default)).strip()
+    # [0-9] and not isdigit(): "²" is a digit to isdigit() but not to int().
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise RuntimeError(f"Refusing to start: {name} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def database_url(name: str, default: str) -> str:
@@ -87,6 +97,11 @@ class Config:
         self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
         # Card-testing defence: donation attempts per client address (Flask-Limiter syntax).
         self.DONATE_RATE_LIMIT = env("DONATE_RATE_LIMIT", "10 per minute; 50 per hour")
+        # A checkout not paid within this many minutes expires and its stock is released
+        # (30 to 1440: Stripe's own limits for a Checkout Session).
+        self.CHECKOUT_EXPIRES_MINUTES = whole_number("CHECKOUT_EXPIRES_MINUTES", 30)
+        # Units of one limited option one client address or e-mail may hold unpaid at once.
+        self.MAX_HELD_UNITS = whole_number("MAX_HELD_UNITS", 14)
         # Off only for load tests: RATELIMIT_ENABLED=false.
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() not in FALSE_WORDS
         required = env("REQUIRE_STAFF_2FA")

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from benchmarks import webhooks
+from benchmarks import giving, webhooks
 from benchmarks.bare_app import make_template
 from benchmarks.dataset import Dataset, build, fresh_postgres, fresh_sqlite
 from benchmarks.loadgen import LoadOptions, LoadResult, generate_load, post_each
@@ -110,7 +110,7 @@ class Bench:
 
 def scenarios(bench: Bench) -> list[Scenario]:
     """Every scenario of the run, in the order of each round. Add new ones here."""
-    return page_scenarios(bench) + webhook_scenarios(bench)
+    return page_scenarios(bench) + gift_scenarios(bench) + webhook_scenarios(bench)
 
 
 def ratios(dataset: Dataset) -> list[Ratio]:
@@ -119,6 +119,14 @@ def ratios(dataset: Dataset) -> list[Ratio]:
             f"{dataset.donations:,} donations / 0 donations", "campaign_full", "campaign_empty", 0.9
         ),
         Ratio("campaign page / bare Flask page", "campaign_full", "bare", 0.5),
+        # A row lock held across Stripe's 300 ms would serialise every start on the option
+        # (ratio <= 1); 8 donors could reach 8. 2.0 leaves room for 2 shared CPUs.
+        Ratio(
+            f"gift starts, {giving.CLIENTS} donors / 1 donor",
+            "gift_start_limited",
+            "gift_start_serial",
+            2.0,
+        ),
     ]
 
 
@@ -157,6 +165,47 @@ def page_scenarios(bench: Bench) -> list[Scenario]:
             "campaign_empty", "campaign page, 0 donations", app, empty_path, empty_html, bench
         ),
         _http_scenario("bare", "bare Flask page, same HTML", bare, "/", bare_html, bench),
+    ]
+
+
+def gift_scenarios(bench: Bench) -> list[Scenario]:
+    """Donation starts per second on one limited option, Stripe (a FakeStripe in this
+    process) answering each Checkout Session after 300 ms: with ``giving.CLIENTS`` donors
+    at once, and with one (the serial floor)."""
+    data = bench.dataset
+    option_id = giving.add_limited_campaign(data.database_url)
+    fake = bench.stack.enter_context(FakeStripe())
+    giving.slow_checkouts(fake)
+    env = {
+        "DATABASE_URL": data.database_url,
+        "FLASK_CONFIG": "development",
+        "FLASK_DEBUG": "0",
+        **webhooks.stripe_settings(fake),
+        **giving.SETTINGS,
+    }
+    server = bench.stack.enter_context(
+        gunicorn("app-giving", "wsgi:app", env, bench.servers, "/healthz", OUTPUT_DIR / "logs")
+    )
+    path = f"/campaigns/{giving.SLUG}/donate"
+
+    def scenario(key: str, label: str, clients: int) -> Scenario:
+        def measure(seconds: float) -> LoadResult:
+            return giving.start_gifts(server.host, server.port, option_id, clients, seconds)
+
+        detail = {
+            "path": path,
+            "clients": clients,
+            "provider_delay_ms": giving.PROVIDER_DELAY * 1000,
+        }
+        return Scenario(key, label, "gifts/s", measure, detail)
+
+    return [
+        scenario(
+            "gift_start_limited",
+            f"gift starts, limited option, {giving.CLIENTS} donors",
+            giving.CLIENTS,
+        ),
+        scenario("gift_start_serial", "gift starts, limited option, 1 donor", 1),
     ]
 
 

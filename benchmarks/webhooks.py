@@ -72,8 +72,8 @@ def gift_form(number: int, option_id: int) -> GiftForm:
 def prepare_events(
     app: Flask, fake: FakeStripe, slug: str, count: int, say: Callable[[str], None] = print
 ) -> EventBatch:
-    """Start ``count`` donations to the campaign ``slug`` as the donation form does (one
-    commit each), complete their sessions on the fake and build their events."""
+    """Start ``count`` donations to the campaign ``slug`` as the donation form does (its
+    commits), complete their sessions on the fake and build their events."""
     provider = app.extensions["payment_provider"]
     site = app.config["SITE_URL"]
     urls = partial(_return_urls, site, slug)
@@ -84,8 +84,9 @@ def prepare_events(
         for number in range(count):
             form = gift_form(number, option_id)
             gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-            donation, _checkout_url = start_donation(db.session, provider, campaign, gift, urls)
-            db.session.commit()
+            donation, _checkout_url = start_donation(
+                db.session, provider, campaign, gift, urls, commit=db.session.commit
+            )
             donations.append((donation.id, donation.provider_session_id))
             if (number + 1) % 500 == 0:
                 say(f"  {number + 1:,} of {count:,} pending donations started")

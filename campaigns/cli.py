@@ -58,7 +58,8 @@ def parse_duration(text: str) -> timedelta:
 @stripe_cli.command("reconcile")
 @click.option("--since", default="72h", show_default=True, help="How far back: 30m, 72h, 7d.")
 def reconcile_command(since: str) -> None:
-    """Fulfil or expire recent checkouts whose webhook never arrived; print each repair.
+    """Fulfil or expire recent checkouts whose webhook never arrived, and release the stock
+    of pending gifts past their expiry (asking the provider first); print each repair.
     Exits 1 with one line when the payment service cannot be asked."""
     from campaigns.payments import ProviderError
     from campaigns.services.payments import reconcile_checkouts
@@ -67,10 +68,10 @@ def reconcile_command(since: str) -> None:
     start = datetime.now(UTC) - parse_duration(since)
     repaired = 0
     try:
-        for checkout, outcome in reconcile_checkouts(db.session, provider, start):
+        for checkout_id, token, outcome in reconcile_checkouts(db.session, provider, start):
             db.session.commit()
             repaired += 1
-            click.echo(f"repaired {checkout.id} (donation {checkout.reference}): {outcome}")
+            click.echo(f"repaired {checkout_id} (donation {token}): {outcome}")
     except ProviderError as error:
         db.session.rollback()
         reason = " ".join(str(error).split())  # Stripe's words span several lines

@@ -88,8 +88,9 @@ def give(app_ctx, make_campaign):
         provider = current_app.extensions["payment_provider"]
         form = GiftForm(amount=amount, frequency=frequency, name="Ayşe Yılmaz", email=email)
         gift = validate_gift(db.session, campaign, form, locale=locale, today=date.today())
-        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
-        db.session.commit()
+        donation, _url = start_donation(
+            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         provider.pay(donation.provider_session_id)
         fulfill_checkout(db.session, provider, donation.provider_session_id)
         db.session.commit()

@@ -87,8 +87,9 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
             on_behalf=list(on_behalf),
         )
         gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(db.session, stripe_provider, campaign, gift, thank_you_urls)
-        db.session.commit()
+        donation, _url = start_donation(
+            db.session, stripe_provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         return donation
 
     return start

@@ -366,7 +366,7 @@ def test_a_bot_filling_the_honeypot_gets_a_plain_refusal(client, qurban):
     assert stored() == before
 
 
-def test_a_failing_payment_service_releases_the_stock_and_stores_nothing(
+def test_a_failing_payment_service_fails_the_gift_and_releases_its_stock(
     client, app, qurban, monkeypatch
 ):
     class Unreachable:
@@ -384,7 +384,11 @@ def test_a_failing_payment_service_releases_the_stock_and_stores_nothing(
     page = parse(response.data)
     assert "payment service is not answering" in page.find("div", "error-summary").text
     assert "10 left" in by_id(page, f"option-{qurban.sheep}-about").text  # none held
-    assert stored() == before
+    # The gift was stored before the provider was called (no lock spans that call): it
+    # failed, and nothing stays held.
+    assert stored() == before | {"donations": 1}
+    assert only_donation().status == "failed"
+    assert only_donation().provider_session_id is None
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -335,6 +336,57 @@ def test_only_open_sessions_expire(fake_stripe, sdk):
     assert (expired.status, expired.url) == ("expired", None)
     with pytest.raises(ValueError, match="expired"):
         fake_stripe.complete_session(session.id)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (29 * 60, "must be at least 30 minutes from Checkout Session creation"),
+        (24 * 3600 + 60, "must be less than 24 hours from Checkout Session creation"),
+    ],
+    ids=["under-30-minutes", "over-24-hours"],
+)
+def test_expires_at_outside_stripes_window_is_refused_as_stripe_does(sdk, seconds, message):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.checkout.sessions.create(payment_params(expires_at=int(time.time()) + seconds))
+
+    error = refused.value
+    assert (error.http_status, error.param, error.code) == (400, "expires_at", None)
+    assert message in error.user_message
+    assert error.json_body["error"]["type"] == "invalid_request_error"
+    assert sdk.v1.checkout.sessions.list().data == []  # nothing was created
+
+
+def test_expires_at_inside_the_window_is_kept(sdk):
+    expires_at = int(time.time()) + 45 * 60
+
+    session = sdk.v1.checkout.sessions.create(payment_params(expires_at=expires_at))
+
+    assert session.expires_at == expires_at
+
+
+def test_a_request_waits_in_on_request_while_others_are_answered(fake_stripe, sdk):
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(method: str, path: str) -> None:
+        if (method, path) == ("POST", "/v1/checkout/sessions"):
+            entered.set()
+            release.wait(10)
+
+    fake_stripe.on_request = hold
+    created: list = []
+    creating = threading.Thread(
+        target=lambda: created.append(sdk.v1.checkout.sessions.create(payment_params()))
+    )
+    creating.start()
+    assert entered.wait(10)
+
+    listed = sdk.v1.checkout.sessions.list({"limit": 1})  # not held behind the waiting one
+
+    assert (listed.data, created) == ([], [])
+    release.set()
+    creating.join(10)
+    assert created[0].status == "open"
 
 
 def test_partial_refunds_then_the_rest_then_nothing_more(fake_stripe, sdk):

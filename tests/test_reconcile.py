@@ -74,10 +74,13 @@ def test_open_and_processing_sessions_are_left_alone(pending_donation, fake_stri
     assert entries_of(still_open.campaign) == []
 
 
-def test_sessions_older_than_since_are_untouched(pending_donation, fake_stripe, reconcile):
-    fake_stripe.clock = lambda: time.time() - 4 * DAY
+def test_sessions_older_than_since_are_untouched(
+    pending_donation, fake_stripe, stripe_provider, reconcile
+):
+    # The app's clock agrees with Stripe's, or Stripe would refuse its expires_at.
+    fake_stripe.clock = stripe_provider.clock = lambda: time.time() - 4 * DAY
     old = pending_donation(amount="100")
-    fake_stripe.clock = time.time
+    fake_stripe.clock = stripe_provider.clock = time.time
     recent = pending_donation(amount="200")
     fake_stripe.complete_session(old.provider_session_id)
     fake_stripe.complete_session(recent.provider_session_id)

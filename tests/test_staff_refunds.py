@@ -54,7 +54,9 @@ def demo_gift(app, make_campaign):
         locale="en",
         today=date.today(),
     )
-    donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
+    donation, _url = start_donation(
+        db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+    )
     provider.pay(donation.provider_session_id)
     payments.fulfill_checkout(db.session, provider, donation.provider_session_id)
     db.session.commit()

@@ -36,10 +36,15 @@ def open_checkout(checkout_id: str):
 
 @bp.get("/<checkout_id>")
 def show(checkout_id: str):
-    _provider, checkout = open_checkout(checkout_id)
+    provider, checkout = open_checkout(checkout_id)
     donation = donation_by_token(db.session, checkout.reference or "")
     if donation is None:
         abort(404)
+    if checkout.status == "expired":
+        # Past its expiry (or cancelled): settled as Stripe's checkout.session.expired
+        # webhook would, which releases the stock once.
+        payments.fulfill_checkout(db.session, provider, checkout_id)
+        db.session.commit()
     page = render_template(
         "demo_checkout/checkout.html", checkout=checkout, donation=donation, form=EmptyForm()
     )

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from campaigns.donations import bp
 from campaigns.donations.forms import gift_form, is_bot
-from campaigns.extensions import db, limiter
+from campaigns.extensions import client_address, db, limiter
 from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationStatus
 from campaigns.payments import ProviderError
@@ -59,7 +59,9 @@ def refused(campaign: Campaign, gift: GiftForm, errors: dict[str, str]):
 @limiter.limit(donate_rate_limit)
 def donate(slug: str):
     """Validate the gift, store it pending with its stock held, send the donor to the
-    provider's checkout. CSRF is checked before this runs (CSRFProtect)."""
+    provider's checkout. CSRF is checked before this runs (CSRFProtect). The giving
+    service commits through ``db.session.commit`` between its steps, so that no
+    transaction stays open while the provider is called (see ``start_donation``)."""
     campaign = catalog.public_campaign(db.session, slug)
     if campaign is None:
         abort(404)
@@ -72,12 +74,17 @@ def donate(slug: str):
             db.session, campaign, gift, locale=str(get_locale() or "en"), today=local_today()
         )
         _donation, checkout_url = start_donation(
-            db.session, provider, campaign, valid, return_urls(campaign)
+            db.session,
+            provider,
+            campaign,
+            valid,
+            return_urls(campaign),
+            commit=db.session.commit,
+            client=client_address(),
         )
     except GiftInvalid as invalid:
-        db.session.rollback()  # the pending donation and any stock it held
+        db.session.rollback()  # a donation not yet committed and any stock it held
         return refused(campaign, gift, invalid.errors)
-    db.session.commit()
     return redirect(checkout_url, 303)
 
 

@@ -91,6 +91,12 @@ class Donation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An online gift's checkout closes at this time: a gift still pending then releases
+    # its stock (after asking the provider). Null for gifts that never held a checkout.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the stock while the checkout is open: a keyed hash of the client address
+    # (never the address itself), for the MAX_HELD_UNITS limit.
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     campaign: Mapped[Campaign] = relationship()
     option: Mapped[DonationOption | None] = relationship()

@@ -36,6 +36,9 @@ class CheckoutRequest:
     success_url: str  # carries {CHECKOUT_SESSION_ID}
     cancel_url: str
     idempotency_key: str
+    # When the donation stops holding its stock; the checkout must not be payable after
+    # it (the provider may close it a little later: the app asks it before releasing).
+    expires_at: datetime | None = None
 
     @property
     def amount_total(self) -> int:
@@ -151,9 +154,29 @@ class PaymentProvider(Protocol):
     def parse_event(self, payload: bytes, signature: str | None) -> Event: ...
 
 
+# Stripe's limits for a Checkout Session's expires_at, in minutes from its creation.
+CHECKOUT_MINUTES = (30, 24 * 60)
+
+
+def check_checkout_settings(config) -> None:
+    """Refuse, in one line, an expiry Stripe would refuse or a hold limit below one."""
+    low, high = CHECKOUT_MINUTES
+    minutes = config.get("CHECKOUT_EXPIRES_MINUTES", low)
+    if not isinstance(minutes, int) or not low <= minutes <= high:
+        raise RuntimeError(
+            f"Refusing to start: CHECKOUT_EXPIRES_MINUTES must be from {low} to {high} "
+            f"(Stripe's limits), not {minutes!r}"
+        )
+    held = config.get("MAX_HELD_UNITS", 1)
+    if not isinstance(held, int) or held < 1:
+        raise RuntimeError(f"Refusing to start: MAX_HELD_UNITS must be 1 or more, not {held!r}")
+
+
 def provider_from_config(config) -> PaymentProvider:
     """The provider the settings ask for: ``PAYMENT_PROVIDER``, else Stripe when a key is
-    set, else the demo checkout served by the app itself."""
+    set, else the demo checkout served by the app itself. Checkout settings are checked
+    first (``check_checkout_settings``)."""
+    check_checkout_settings(config)
     name = config.get("PAYMENT_PROVIDER") or (
         "stripe" if config.get("STRIPE_SECRET_KEY") else "demo"
     )

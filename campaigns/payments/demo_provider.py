@@ -8,7 +8,7 @@ part and then call the same fulfilment services the Stripe webhook calls.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -52,6 +52,8 @@ demo_checkout = Table(
     Column("success_url", String(1000), nullable=False),
     Column("cancel_url", String(1000), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False, index=True),
+    # Null only for checkouts made before expiry existed: those never expire by time.
+    Column("expires_at", DateTime(timezone=True)),
 )
 
 demo_refund = Table(
@@ -100,16 +102,23 @@ class DemoProvider:
 
     name = "demo"
 
+    def __init__(self) -> None:
+        # As Stripe's clock: a checkout open past its expires_at is expired (tests move it).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
     @property
     def session(self):
         return db.session
 
     def _row(self, checkout_id: str):
-        row = self.session.execute(
-            select(demo_checkout).where(demo_checkout.c.id == checkout_id)
-        ).first()
+        query = select(demo_checkout).where(demo_checkout.c.id == checkout_id)
+        row = self.session.execute(query).first()
         if row is None:
             raise ProviderError(f"No such demo checkout: {checkout_id}")
+        if row.status == "open" and row.expires_at and _aware(row.expires_at) <= self.clock():
+            # Its time ran out, as Stripe expires a session at its expires_at.
+            self._set(checkout_id, status="expired")
+            row = self.session.execute(query).first()
         return row
 
     def create_checkout(self, request: CheckoutRequest) -> Checkout:
@@ -126,7 +135,8 @@ class DemoProvider:
                 payment_status="unpaid",
                 success_url=request.success_url.replace("{CHECKOUT_SESSION_ID}", checkout_id),
                 cancel_url=request.cancel_url,
-                created=datetime.now(UTC),
+                created=self.clock(),
+                expires_at=request.expires_at,
             )
         )
         return self.retrieve_checkout(checkout_id)
@@ -145,12 +155,14 @@ class DemoProvider:
             yield _checkout(row)
 
     def _set(self, checkout_id: str, **values) -> bool:
+        """Change an open checkout; a checkout past its expiry can only expire."""
+        still_open = [demo_checkout.c.id == checkout_id, demo_checkout.c.status == "open"]
+        if values.get("status") != "expired":
+            still_open.append(
+                demo_checkout.c.expires_at.is_(None) | (demo_checkout.c.expires_at > self.clock())
+            )
         return bool(
-            self.session.execute(
-                update(demo_checkout)
-                .where(demo_checkout.c.id == checkout_id, demo_checkout.c.status == "open")
-                .values(**values)
-            ).rowcount
+            self.session.execute(update(demo_checkout).where(*still_open).values(**values)).rowcount
         )
 
     def pay(self, checkout_id: str) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import stripe
 
 from campaigns.payments import (
+    CHECKOUT_MINUTES,
     Checkout,
     CheckoutRequest,
     Dispute,
@@ -27,6 +28,17 @@ from campaigns.payments import (
 # Refuse webhook deliveries signed more than five minutes ago (replays), or more than five
 # minutes ahead (a signature made for later replays; the SDK checks only the past).
 SIGNATURE_TOLERANCE = 300
+# Stripe measures expires_at from when the request arrives: a margin keeps an expiry of
+# exactly 30 minutes (or 24 hours) inside its limits despite network time and retries.
+EXPIRY_MARGIN = 120
+
+
+def stripe_expires_at(when: datetime, now: float) -> int:
+    """``when`` as Stripe's expires_at, moved inside the window it accepts. A session may
+    so outlive its donation's expiry by the margin; reconcile expires it at Stripe first."""
+    low, high = (minutes * 60 for minutes in CHECKOUT_MINUTES)
+    earliest, latest = now + low + EXPIRY_MARGIN, now + high - EXPIRY_MARGIN
+    return int(min(max(when.timestamp(), earliest), latest))
 
 
 def _plain(obj) -> dict:
@@ -86,6 +98,7 @@ class StripeProvider:
         base = {"api": api_base.rstrip("/")} if api_base else None
         self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
         self.webhook_secret = webhook_secret
+        self.clock = time.time  # to keep expires_at inside Stripe's window
 
     def _call(self, method, *args, **kwargs):
         try:
@@ -109,6 +122,8 @@ class StripeProvider:
             "cancel_url": request.cancel_url,
             "locale": request.locale if request.locale in ("en", "tr") else "auto",
         }
+        if request.expires_at is not None:
+            params["expires_at"] = stripe_expires_at(request.expires_at, self.clock())
         if request.monthly:
             price_data["recurring"] = {"interval": "month"}
             params |= {"mode": "subscription", "subscription_data": {"metadata": metadata}}

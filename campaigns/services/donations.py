@@ -5,21 +5,27 @@ Nothing here moves money; ``services.payments`` records what the provider confir
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, Donation, DonationOption
+from campaigns.models import Campaign, Donation, DonationOption, DonationStatus
+from campaigns.models.base import utcnow
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
 from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
+from campaigns.services.payments import fail_donation
 
 MAX_QUANTITY = 100
 MAX_NAME = 200
@@ -213,18 +219,71 @@ def reserve_stock(session: Session, option: DonationOption, quantity: int) -> No
         raise GiftInvalid({"quantity": _("Only %(n)d left.", n=option.stock_left or 0)})
 
 
+def _not_answering() -> str:
+    return _("The payment service is not answering. Please try again in a minute.")
+
+
+def client_key(address: str) -> str:
+    """Who holds a checkout, for ``MAX_HELD_UNITS``: the client address hashed with the
+    app's secret, so the address itself is never stored."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _check_held(session: Session, donation: Donation, limit: int, now: datetime) -> None:
+    """Refuse a gift that would make its client address or e-mail hold more than ``limit``
+    units of a limited option in pending, unexpired gifts (this one included); an option
+    without a stock holds nothing, so it has no such limit. Run after
+    ``reserve_stock``: the option's row lock it took makes concurrent gifts count in turn."""
+    holder = func.lower(Donation.donor_email) == func.lower(literal(donation.donor_email))
+    if donation.client_key:
+        holder = or_(holder, Donation.client_key == donation.client_key)
+    held = session.scalar(
+        select(func.coalesce(func.sum(Donation.quantity), 0)).where(
+            Donation.option_id == donation.option_id,
+            Donation.status == DonationStatus.PENDING,
+            Donation.expires_at > now,
+            holder,
+        )
+    )
+    if held > limit:
+        raise GiftInvalid(
+            {"quantity": _("At most %(n)d of this gift can wait for payment per donor.", n=limit)}
+        )
+
+
 def start_donation(
     session: Session,
     provider: PaymentProvider,
     campaign: Campaign,
     gift: Gift,
     urls: Callable[[str], tuple[str, str]],
+    *,
+    commit: Callable[[], None],
+    client: str | None = None,
 ) -> tuple[Donation, str]:
     """Store a pending donation, hold its stock, and open the provider's checkout.
 
     ``urls(token)`` gives the success URL (carrying {CHECKOUT_SESSION_ID}) and the cancel
-    URL. Returns the donation and the checkout URL to send the donor to.
+    URL; ``client`` is the donor's address (for ``MAX_HELD_UNITS``). Returns the donation
+    and the checkout URL to send the donor to. Raises GiftInvalid with nothing held.
+
+    No transaction is open while the provider is called, so no lock spans a network call:
+    this use case commits three times, through ``commit`` (the edge's commit, handed in):
+    1. the pending donation, its expiry and its held stock (the option's row lock is
+       held only for this short transaction); a gift over ``MAX_HELD_UNITS`` is refused
+       here and the caller rolls back;
+    2. the provider is asked for a checkout expiring with the donation; if it fails, the
+       donation fails and its stock is released (committed), then GiftInvalid;
+    3. the checkout's id is stored, if the donation is still pending.
+    Invariant: a crash at any point leaves either nothing, or a pending donation with an
+    ``expires_at`` whose stock ``flask stripe reconcile`` (``expire_overdue``) releases
+    once it is past, after asking the provider about its checkout if it has one stored. A
+    checkout made but never stored (a crash inside step 2 or before step 3) was never
+    shown to the donor, and closes at the provider by itself at its expiry.
     """
+    config = current_app.config
+    now = utcnow()
     donation = Donation(
         campaign=campaign,
         option=gift.option,
@@ -241,38 +300,59 @@ def start_donation(
         on_behalf=gift.on_behalf,
         locale=gift.locale,
         provider=provider.name,
+        expires_at=now + timedelta(minutes=config["CHECKOUT_EXPIRES_MINUTES"]),
+        client_key=client_key(client) if client else None,
     )
     session.add(donation)
     session.flush()
-    if gift.option is not None:
+    if gift.option is not None and gift.option.stock is not None:
         reserve_stock(session, gift.option, gift.quantity)
+        _check_held(session, donation, config["MAX_HELD_UNITS"], now)
     success_url, cancel_url = urls(donation.token)
     description = (
         f"{gift.option.label} × {gift.quantity} — {campaign.title}"
         if gift.option
         else campaign.title
     )
+    request = CheckoutRequest(
+        reference=donation.token,
+        description=description,
+        unit_amount=gift.unit_amount,
+        quantity=gift.quantity,
+        currency=campaign.currency,
+        monthly=gift.frequency == Frequency.MONTHLY,
+        email=gift.email,
+        locale=gift.locale,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=f"checkout-{donation.token}",
+        expires_at=donation.expires_at,
+    )
+    commit()  # 1: the stock is held, the option's row is free again
     try:
-        checkout = provider.create_checkout(
-            CheckoutRequest(
-                reference=donation.token,
-                description=description,
-                unit_amount=gift.unit_amount,
-                quantity=gift.quantity,
-                currency=campaign.currency,
-                monthly=gift.frequency == Frequency.MONTHLY,
-                email=gift.email,
-                locale=gift.locale,
-                success_url=success_url,
-                cancel_url=cancel_url,
-                idempotency_key=f"checkout-{donation.token}",
-            )
-        )
+        checkout = provider.create_checkout(request)  # 2: no transaction open
     except ProviderError as error:
-        raise GiftInvalid(
-            {"": _("The payment service is not answering. Please try again in a minute.")}
-        ) from error
-    donation.provider_session_id = checkout.id
+        session.rollback()
+        fail_donation(session, donation)
+        commit()
+        raise GiftInvalid({"": _not_answering()}) from error
+    stored = session.execute(
+        update(Donation)
+        .where(
+            Donation.id == donation.id,
+            Donation.status == DonationStatus.PENDING,
+            Donation.provider_session_id.is_(None),
+        )
+        .values(provider_session_id=checkout.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not stored:  # expired by reconcile while the provider took its time
+        session.rollback()
+        with contextlib.suppress(ProviderError):  # else it expires at its expires_at
+            provider.expire_checkout(checkout.id)
+        raise GiftInvalid({"": _not_answering()})
+    commit()  # 3
+    session.refresh(donation)
     return donation, checkout.url or ""
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Donation, DonationOption, DonationStatus, LedgerEntry, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
-from campaigns.payments import Checkout, Invoice, PaymentProvider
+from campaigns.payments import Checkout, Invoice, PaymentProvider, ProviderError
 from campaigns.services.ledger import post_entry
 from campaigns.services.notifications import queue_thank_you
 from campaigns.services.receipts import (
@@ -206,6 +206,12 @@ def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str)
         return Outcome.UNKNOWN
     if checkout.paid:  # the provider's word now beats the event's
         return _apply_checkout(session, provider, donation, checkout)
+    return fail_donation(session, donation)
+
+
+def fail_donation(session: Session, donation: Donation) -> Outcome:
+    """A pending donation whose payment failed, or whose checkout could not be opened:
+    it fails and its held stock is released, once (whoever else tries, finds it done)."""
     if not advance(session, donation, S.FAILED):
         return Outcome.ALREADY
     release_stock(session, donation)
@@ -459,10 +465,12 @@ def end_subscription(session: Session, subscription_id: str) -> Outcome:
 
 def reconcile_checkouts(
     session: Session, provider: PaymentProvider, since: datetime
-) -> Iterator[tuple[Checkout, Outcome]]:
+) -> Iterator[tuple[str, str, Outcome]]:
     """Walk the provider's checkouts created since ``since`` and settle every one whose
-    donation is still pending (a missed or failed webhook). Yields what each call changed;
-    the caller commits after each, so a crash loses nothing already repaired."""
+    donation is still pending (a missed or failed webhook), then release the stock of
+    every pending donation past its expiry (``expire_overdue``). Yields (checkout id,
+    donation token, outcome) for what each call changed; the caller commits after each,
+    so a crash loses nothing already repaired."""
     for checkout in provider.list_checkouts(since):
         if not checkout.reference or checkout.status == "open":
             continue
@@ -471,4 +479,50 @@ def reconcile_checkouts(
             continue
         outcome = fulfill_checkout(session, provider, checkout.id)
         if outcome in (Outcome.PAID, Outcome.EXPIRED):
-            yield checkout, outcome
+            yield checkout.id, checkout.reference, outcome
+    yield from expire_overdue(session, provider)
+
+
+def overdue_donations(session: Session, provider: PaymentProvider, now: datetime) -> list[int]:
+    """Ids of the provider's pending donations whose checkout expired by ``now``."""
+    return list(
+        session.scalars(
+            select(Donation.id)
+            .where(
+                Donation.status == S.PENDING,
+                Donation.provider == provider.name,
+                Donation.expires_at <= now,
+            )
+            .order_by(Donation.expires_at, Donation.id)
+        )
+    )
+
+
+def expire_overdue(
+    session: Session, provider: PaymentProvider
+) -> Iterator[tuple[str, str, Outcome]]:
+    """Settle every pending donation past its expiry, asking the provider first: a
+    checkout paid after all is fulfilled, an open one is expired at the provider, then
+    (like one already expired) its donation expires and releases its stock. A donation
+    that never got a checkout (the app stopped before or while asking for one) expires at
+    once. Exactly once with the ``checkout.session.expired`` webhook: both end in
+    ``expire_donation``, whose compare-and-set lets one of them release the stock.
+    Yields what changed, as ``reconcile_checkouts``; the caller commits after each."""
+    for donation_id in overdue_donations(session, provider, utcnow()):
+        donation = session.get(Donation, donation_id)
+        if donation is None or donation.status != S.PENDING:
+            continue
+        checkout_id = donation.provider_session_id
+        if checkout_id is None:
+            outcome = expire_donation(session, donation)
+        else:
+            if provider.retrieve_checkout(checkout_id).status == "open":
+                try:
+                    provider.expire_checkout(checkout_id)
+                except ProviderError:
+                    # Paid or expired in the meantime (only an open one can be expired);
+                    # re-reading it below tells which. Unreachable: that read raises.
+                    log.info("checkout %s could not be expired; reading it again", checkout_id)
+            outcome = fulfill_checkout(session, provider, checkout_id)
+        if outcome in (Outcome.PAID, Outcome.EXPIRED):
+            yield checkout_id or "-", donation.token, outcome

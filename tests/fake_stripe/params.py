@@ -211,7 +211,23 @@ def _check_session_options(params: dict, mode: str, now: int) -> None:
     _check_mode_data(params, mode, "payment_intent_data", "payment")
     _check_mode_data(params, mode, "subscription_data", "subscription")
     if "expires_at" in params:
-        integer(params["expires_at"], "expires_at", minimum=now + 30 * 60, maximum=now + 24 * 3600)
+        _expires_at(params["expires_at"], now)
+
+
+def _expires_at(value: object, now: int) -> None:
+    """Stripe's window: from 30 minutes to 24 hours after the session is created."""
+    expires_at = integer(value, "expires_at", minimum=0, maximum=2**32)
+    if expires_at < now + 30 * 60:
+        raise StripeError(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
+            param="expires_at",
+        )
+    if expires_at > now + 24 * 3600:
+        raise StripeError(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
 
 
 def _check_mode_data(params: dict, mode: str, key: str, wanted_mode: str) -> None:

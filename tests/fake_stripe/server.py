@@ -157,6 +157,10 @@ class FakeStripe:
             self.requests: list[RecordedRequest] = []
             # Tests may replace it to create objects in the past (reconcile windows).
             self.clock: Callable[[], float] = time.time
+            # Called with (method, path) on the server's thread before each request is
+            # handled, outside the fake's lock: a test blocks it on a threading.Event, the
+            # benchmark sleeps there (Stripe's latency), other requests go on meanwhile.
+            self.on_request: Callable[[str, str], None] | None = None
 
     def client(self) -> stripe.StripeClient:
         """The real SDK's client pointed at this server."""
@@ -658,9 +662,13 @@ class FakeStripe:
     # -- HTTP plumbing -----------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: str) -> _Response:
-        """Answer one HTTP request (called by the server's threads, one at a time)."""
+        """Answer one HTTP request (called by the server's threads, one at a time after
+        ``on_request``)."""
         split = urlsplit(target)
         headers = {name.title(): value for name, value in headers.items()}
+        hook = self.on_request
+        if hook is not None:
+            hook(method, split.path)
         with self._lock:
             try:
                 query = decode_form(split.query) | decode_form(body)
