@@ -19,6 +19,19 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def int_setting(name: str, default: int, minimum: int = 0) -> int:
+    """A whole-number setting; RuntimeError naming it when it is anything else, so the
+    app stops at start with one line instead of a traceback from deep inside."""
+    text = env(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+        raise RuntimeError(
+            f"Refusing to start: {name} must be a whole number of at least {minimum}, not {text!r}"
+        )
+    return int(text)
+
+
 def database_url(name: str, default: str) -> str:
     """A database URL from the environment, with PostgreSQL pinned to psycopg 3.
 
@@ -76,7 +89,7 @@ class Config:
         # Send due e-mail from a thread inside the web process (`make run` sets it).
         self.OUTBOX_BACKGROUND = env("OUTBOX_BACKGROUND", "0") == "1"
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
-        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
+        self.TRUSTED_PROXIES = int_setting("TRUSTED_PROXIES", 0)
         # Card-testing defence: donation attempts per client address (Flask-Limiter syntax).
         self.DONATE_RATE_LIMIT = env("DONATE_RATE_LIMIT", "10 per minute; 50 per hour")
         # Off only for load tests: RATELIMIT_ENABLED=false.
