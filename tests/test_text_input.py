@@ -352,3 +352,20 @@ def test_a_donor_sign_in_address_with_a_line_end_sends_nothing(client, app_ctx):
     assert response.status_code == 400
     assert ONE_LINE in field_errors(response)["email"]
     assert count(OutboxMessage) == 0
+
+
+def test_a_published_reports_photo_description_is_stored_as_read(
+    client, staff_login, make_report, app_ctx
+):
+    report = make_report("tents", images=[("aaaa.jpg", "A tent")], published=True)
+    [image] = report.images
+    editor = staff_login(client, "editor")
+
+    response = editor.post(
+        f"/staff/reports/{report.id}",
+        REPORT_FORM | {"slug": "tents", f"image_alt_{image.id}": f"{DECOMPOSED}'s tent "},
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(ActivityReport, report.id).images[0].alt == f"{COMPOSED}'s tent"

@@ -212,12 +212,12 @@ def save_report(
     campaigns = _campaigns(session, form.campaign_ids, errors)
     new_photos = _new_photos(form.new_photos, errors)
     if report is not None and report.published:
-        alts = [
+        kept = [
             alts.get(image.id, image.alt)
             for image in report.images
             if image.id not in form.remove_images
         ] + [alt for _clean, alt in new_photos]
-        if not all(alt.strip() for alt in alts):
+        if not all(alt.strip() for alt in kept):
             errors[""] = _("A published report needs a description (alt text) for every photo.")
     if errors:
         raise FormInvalid(errors)
