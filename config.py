@@ -94,7 +94,7 @@ class Config:
         # Send due e-mail from a thread inside the web process (`make run` sets it).
         self.OUTBOX_BACKGROUND = env("OUTBOX_BACKGROUND", "0") == "1"
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
-        self.TRUSTED_PROXIES = int(env("TRUSTED_PROXIES", "0") or 0)
+        self.TRUSTED_PROXIES = whole_number("TRUSTED_PROXIES", 0)
         # Card-testing defence: donation attempts per client address (Flask-Limiter syntax).
         self.DONATE_RATE_LIMIT = env("DONATE_RATE_LIMIT", "10 per minute; 50 per hour")
         # A checkout not paid within this many minutes expires and its stock is released

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaigns import languages
+from campaigns import languages, text
 from campaigns.extensions import SignedCookieSessions, babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
 
@@ -62,6 +62,7 @@ def create_app(config: object | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    text.init_app(app)  # first: its guard runs before any other, its converter before routes
     register_extensions(app)
     app.extensions["payment_provider"] = provider_from_config(app.config)
     register_blueprints(app)

@@ -20,6 +20,7 @@ from campaigns.services.donations import (
     accepts_gifts,
     allows_monthly,
 )
+from campaigns.text import parse_int
 
 # A field no person sees (hidden by CSS, skipped by keyboard and screen readers): a bot
 # that fills every input fills this one too.
@@ -81,7 +82,7 @@ def donation_form(
     it with its errors."""
     offered = campaign.designation_list
     values = gift or GiftForm(designation=offered[0].value if offered else "")
-    typed = int(values.quantity) if values.quantity.strip().isdigit() else 0
+    typed = parse_int(values.quantity) or 0
     return DonationFormView(
         values=values,
         errors=errors or {},

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
+from campaigns.text import OneLine
+
 
 class SignInForm(FlaskForm):
     """The e-mail address a donor gave with."""
@@ -13,6 +15,7 @@ class SignInForm(FlaskForm):
         _l("Your e-mail address"),
         validators=[
             DataRequired(_l("Please enter your e-mail address.")),
+            OneLine(),
             Email(_l("Please enter an e-mail address such as name@example.org.")),
             Length(max=254),
         ],

@@ -28,6 +28,7 @@ from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
 from campaigns.services import donors
 from campaigns.services.receipts import receipt_settings, render_statement, statement_version
+from campaigns.text import YEARS, day_in_range, parse_day
 
 # Each sign-in link is an e-mail sent on someone's request: few per address and per mailbox.
 LINKS_PER_CLIENT = "10 per hour"
@@ -166,16 +167,15 @@ def cancel_monthly(token: str, donation_token: str):
 def statement_range(token: str) -> tuple[date, date]:
     """The ``start`` and ``end`` query dates, or a 400 page saying what is wrong."""
     problem = None
-    try:
-        start = date.fromisoformat(request.args.get("start", ""))
-        end = date.fromisoformat(request.args.get("end", ""))
-    except ValueError:
+    start, end = parse_day(request.args.get("start")), parse_day(request.args.get("end"))
+    if start is None or end is None:
         problem = _("Please give a start and an end date, such as 2025-01-01 and 2025-12-31.")
-    else:
-        if end < start:
-            problem = _("The end date is before the start date.")
-        elif (end - start).days > LONGEST_STATEMENT:
-            problem = _("A statement covers at most ten years; please choose a shorter period.")
+    elif not (day_in_range(start) and day_in_range(end)):
+        problem = _("Please enter a date between %(first)d and %(last)d.", **YEARS)
+    elif end < start:
+        problem = _("The end date is before the start date.")
+    elif (end - start).days > LONGEST_STATEMENT:
+        problem = _("A statement covers at most ten years; please choose a shorter period.")
     if problem:
         back = url_for("donor.gifts", token=token)
         abort(notice(400, _("Please check the dates"), problem, back=back))

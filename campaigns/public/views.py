@@ -14,12 +14,13 @@ from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
 from campaigns.services import catalog
+from campaigns.text import parse_int
 
 LATEST_REPORTS = 3
 # Uploaded photos get random names (see UPLOAD_FOLDER); nothing else is ever served.
 UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}\.(?:jpe?g|png|webp|gif|avif)")
-# Six digits is far beyond any real page and keeps int() and OFFSET small.
-PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
+# Six digits is far beyond any real page and keeps OFFSET small.
+LAST_PAGE = 999_999
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -39,10 +40,10 @@ def get_report_or_404(slug: str) -> ActivityReport:
 
 def page_number() -> int:
     """``?page=N`` (default 1); anything but a plain positive number is a 404."""
-    raw = request.args.get("page", "1")
-    if not PAGE_NUMBER.fullmatch(raw):
+    page = parse_int(request.args.get("page", "1"), minimum=1, maximum=LAST_PAGE)
+    if page is None:
         abort(404)
-    return int(raw)
+    return page
 
 
 @bp.get("/")

@@ -26,6 +26,7 @@ from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount,
 from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change, record_saved
 from campaigns.services.uploads import UploadRefused, clean_image, save_image
+from campaigns.text import YEARS, check_text, day_in_range, parse_day, parse_int
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_COUNT = 1_000_000_000
@@ -39,9 +40,20 @@ MONEY_CEILING = 1000
 # -- reading what staff typed (shared by the staff editing services) ----------------------
 
 
-def read_text(text: str, name: str, limit: int, errors: dict, *, required: bool = False) -> str:
-    """``text`` with surrounding space removed; an error when missing or too long."""
-    value = (text or "").strip()
+def read_text(
+    text: str,
+    name: str,
+    limit: int,
+    errors: dict,
+    *,
+    required: bool = False,
+    multiline: bool = False,
+) -> str:
+    """``text`` with surrounding space removed, read by the rules of ``campaigns.text``
+    (one line unless ``multiline``); an error when refused, missing or too long."""
+    value = check_text(text, name, errors, multiline=multiline).strip()
+    if name in errors:
+        return value
     if required and not value:
         errors[name] = _("Please fill this in.")
     elif len(value) > limit:
@@ -64,34 +76,35 @@ def read_slug(text: str, name: str, limit: int, errors: dict) -> str:
 
 
 def read_date(text: str, name: str, errors: dict, *, required: bool = False) -> date | None:
-    """A date as a date input sends it (2026-03-01); blank is None unless required."""
-    text = (text or "").strip()
-    if not text:
+    """A date as a date input sends it (2026-03-01), from 1900 to 2100; blank is None
+    unless required."""
+    if not (text or "").strip():
         if required:
             errors[name] = _("Please enter a date.")
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
+    day = parse_day(text)
+    if day is None:
         errors[name] = _("Please enter a date like 2026-03-01.")
-        return None
+    elif not day_in_range(day):
+        errors[name] = _("Please enter a date between %(first)d and %(last)d.", **YEARS)
+        day = None
+    return day
 
 
 def read_count(
     text: str, name: str, errors: dict, *, minimum: int = 1, maximum: int = MAX_COUNT
 ) -> int | None:
-    """A whole number from ``minimum`` to ``maximum``; blank is None."""
-    text = (text or "").strip()
-    if not text:
+    """A whole number from ``minimum`` to ``maximum`` (ASCII digits); blank is None."""
+    if not (text or "").strip():
         return None
-    if not text.isdecimal() or not minimum <= int(text) <= maximum:
+    count = parse_int(text, minimum=minimum, maximum=maximum)
+    if count is None:
         errors[name] = _(
             "Please enter a whole number from %(low)s to %(high)s.",
             low=format_decimal(minimum),
             high=format_decimal(maximum),
         )
-        return None
-    return int(text)
+    return count
 
 
 def read_money(text: str, code: str, locale: str) -> int:
@@ -191,8 +204,8 @@ def _campaign_values(
     values = {
         "slug": read_slug(form.slug, "slug", 80, errors),
         "title": read_text(form.title, "title", 200, errors, required=True),
-        "summary": read_text(form.summary, "summary", 500, errors),
-        "story": read_text(form.story, "story", 50_000, errors),
+        "summary": read_text(form.summary, "summary", 500, errors, multiline=True),
+        "story": read_text(form.story, "story", 50_000, errors, multiline=True),
         "cover_alt": read_text(form.cover_alt, "cover_alt", 300, errors),
         "unit_label": read_text(form.unit_label, "unit_label", 80, errors) or None,
         "units_goal": read_count(form.units_goal, "units_goal", errors),

@@ -26,6 +26,7 @@ from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
 from campaigns.services.payments import fail_donation
+from campaigns.text import check_text, parse_int
 
 MAX_QUANTITY = 100
 MAX_NAME = 200
@@ -93,9 +94,8 @@ def allows_monthly(option: DonationOption | None) -> bool:
 def _choose_option(session: Session, campaign: Campaign, form: GiftForm, errors: dict):
     if not form.option.strip():
         return None
-    option = None
-    if form.option.strip().isdigit():
-        option = session.get(DonationOption, int(form.option))
+    option_id = parse_int(form.option, minimum=1)
+    option = session.get(DonationOption, option_id) if option_id is not None else None
     if option is None or option.campaign_id != campaign.id or not option.active:
         errors["option"] = _("Please choose one of the gifts listed.")
         return None
@@ -103,11 +103,11 @@ def _choose_option(session: Session, campaign: Campaign, form: GiftForm, errors:
 
 
 def _quantity(form: GiftForm, option: DonationOption | None, errors: dict) -> int:
-    text = (form.quantity or "1").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_QUANTITY:
+    typed = parse_int(form.quantity or "1", minimum=1, maximum=MAX_QUANTITY)
+    if typed is None:
         errors["quantity"] = _("Please enter a quantity from 1 to %(max)d.", max=MAX_QUANTITY)
         return 1
-    quantity = int(text) if option else 1
+    quantity = typed if option else 1
     if option and option.stock_left is not None and quantity > option.stock_left:
         errors["quantity"] = (
             _("Sorry, this gift is sold out.")
@@ -117,24 +117,33 @@ def _quantity(form: GiftForm, option: DonationOption | None, errors: dict) -> in
     return quantity
 
 
+def _line(text: str, name: str, errors: dict) -> str:
+    """A single-line field (refused with a message in ``errors``), spaces collapsed."""
+    return " ".join(check_text(text, name, errors).split())
+
+
 def _donor(form: GiftForm, errors: dict) -> tuple[str, str]:
-    name = " ".join(form.name.split())
+    name = _line(form.name, "name", errors)
     if not name:
-        errors["name"] = _("Please enter your name.")
+        errors.setdefault("name", _("Please enter your name."))
     elif len(name) > MAX_NAME:
-        errors["name"] = _("Please shorten your name to %(n)d characters.", n=MAX_NAME)
-    try:
-        email = validate_email(form.email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        errors["email"] = _("Please enter a valid e-mail address, like name@example.org.")
-        email = ""
+        errors.setdefault("name", _("Please shorten your name to %(n)d characters.", n=MAX_NAME))
+    typed = check_text(form.email, "email", errors).strip()
+    email = ""
+    if "email" not in errors:
+        try:
+            email = validate_email(typed, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = _("Please enter a valid e-mail address, like name@example.org.")
     return name, email
 
 
 def _on_behalf(form: GiftForm, option, quantity: int, errors: dict) -> list[str]:
     if option is None or not option.needs_on_behalf:
         return []
-    names = [" ".join(n.split()) for n in form.on_behalf]
+    names = [_line(n, "on_behalf", errors) for n in form.on_behalf]
+    if "on_behalf" in errors:
+        return names
     names = names[:quantity] + [""] * (quantity - len(names))
     if any(not n for n in names) or len([n for n in form.on_behalf if n.strip()]) > quantity:
         errors["on_behalf"] = _("Please give one name for each share (%(n)d in all).", n=quantity)
@@ -176,8 +185,8 @@ def validate_gift(
     if form.designation not in campaign.designations.split(","):
         errors["designation"] = _("Please choose how your gift should be used.")
     name, email = _donor(form, errors)
-    dedication = " ".join(form.dedication.split())
-    if len(dedication) > MAX_DEDICATION:
+    dedication = _line(form.dedication, "dedication", errors)
+    if "dedication" not in errors and len(dedication) > MAX_DEDICATION:
         errors["dedication"] = _(
             "Please shorten the dedication to %(n)d characters.", n=MAX_DEDICATION
         )

@@ -48,6 +48,7 @@ from campaigns.services.ledger import post_entry
 from campaigns.services.notifications import queue_thank_you
 from campaigns.services.payments import apply_refunds, post_refund
 from campaigns.services.receipts import issue_receipt, receipt_settings
+from campaigns.text import check_text, parse_int
 
 # Only these can be refunded; a disputed gift is settled by the dispute.
 REFUNDABLE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
@@ -82,7 +83,8 @@ class OfflineGiftForm:
 def _option(session: Session, campaign: Campaign, text: str, errors: dict):
     if not text.strip():
         return None
-    option = session.get(DonationOption, int(text)) if text.strip().isdecimal() else None
+    option_id = parse_int(text, minimum=1)
+    option = session.get(DonationOption, option_id) if option_id is not None else None
     if option is None or option.campaign_id != campaign.id or not option.active:
         errors["option"] = _("Please choose one of the gifts listed.")
         return None
@@ -90,10 +92,11 @@ def _option(session: Session, campaign: Campaign, text: str, errors: dict):
 
 
 def _email(text: str, errors: dict) -> str:
-    if not text.strip():
+    text = check_text(text, "donor_email", errors).strip()
+    if not text or "donor_email" in errors:
         return ""
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
         errors["donor_email"] = _("Please enter a valid e-mail address, or leave it empty.")
         return ""
@@ -129,7 +132,7 @@ def _gift_values(
         "provider": form.method,
         "donor_name": read_text(form.donor_name, "donor_name", 200, errors, required=True),
         "donor_email": _email(form.donor_email, errors),
-        "note": read_text(form.note, "note", 2000, errors),
+        "note": read_text(form.note, "note", 2000, errors, multiline=True),
         # Noon: the day received stays the same day in any time zone near the charity's.
         "paid_at": datetime.combine(received_on, time(12), tzinfo=UTC) if received_on else None,
     }

@@ -38,6 +38,7 @@ from campaigns.services.campaign_admin import (
 from campaigns.services.ledger import donor_key
 from campaigns.services.notifications import absolute_url, queue_message
 from campaigns.services.uploads import CleanImage, UploadRefused, clean_image, save_image
+from campaigns.text import check_text, parse_int
 
 # Donors whose gift went through (a partly refunded gift still went through).
 GAVE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
@@ -107,10 +108,12 @@ def photos_missing_alt(report: ActivityReport) -> list[ReportImage]:
 def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[ReportFigure]:
     figures = []
     for index, (label, number) in enumerate(rows):
-        label, number = (label or "").strip(), (number or "").strip()
+        name = f"figures-{index}"
+        label, number = check_text(label, name, errors).strip(), (number or "").strip()
         if not label and not number:
             continue  # one of the blank rows the form offers
-        name = f"figures-{index}"
+        if name in errors:
+            continue
         if not label or not number:
             errors[name] = _("Each figure needs a label and a number.")
         elif len(label) > 120:
@@ -128,7 +131,7 @@ def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[Rep
 
 
 def _campaigns(session: Session, ids: list[str], errors: dict) -> list[Campaign]:
-    wanted = {int(i) for i in ids if i.isdecimal()}
+    wanted = {parse_int(i) for i in ids} - {None}
     found = list(session.scalars(select(Campaign).where(Campaign.id.in_(wanted))))
     if len(found) != len(set(ids)):
         errors["campaigns"] = _("Please choose among the campaigns listed.")
@@ -152,16 +155,21 @@ def _new_photos(photos: list[NewPhoto], errors: dict) -> list[tuple[CleanImage, 
 
 
 def _apply_photos(
-    report: ActivityReport, form: ReportForm, new: list[tuple[CleanImage, str]], folder: str
+    report: ActivityReport,
+    form: ReportForm,
+    alts: dict[int, str],
+    new: list[tuple[CleanImage, str]],
+    folder: str,
 ) -> list[str]:
-    """Update, remove and add photos; returns the files no longer used."""
+    """Update (with the descriptions ``alts`` as read), remove and add photos; returns
+    the files no longer used."""
     unused = []
     for image in list(report.images):
         if image.id in form.remove_images:
             report.images.remove(image)
             unused.append(image.filename)
-        elif image.id in form.image_alts:
-            image.alt = form.image_alts[image.id].strip()
+        elif image.id in alts:
+            image.alt = alts[image.id]
     position = max((i.position for i in report.images), default=-1) + 1
     for offset, (clean, alt) in enumerate(new):
         name = save_image(clean, folder)
@@ -186,8 +194,8 @@ def save_report(
     values = {
         "title": read_text(form.title, "title", 200, errors, required=True),
         "slug": read_slug(form.slug, "slug", 120, errors),
-        "summary": read_text(form.summary, "summary", 500, errors),
-        "body": read_text(form.body, "body", 50_000, errors),
+        "summary": read_text(form.summary, "summary", 500, errors, multiline=True),
+        "body": read_text(form.body, "body", 50_000, errors, multiline=True),
         "place": read_text(form.place, "place", 200, errors),
         "happened_on": read_date(form.happened_on, "happened_on", errors, required=True),
     }
@@ -196,18 +204,20 @@ def save_report(
         taken = taken.where(ActivityReport.id != report.id)
     if "slug" not in errors and session.scalar(taken) is not None:
         errors["slug"] = _("Another report already uses this address.")
-    for image_id, alt in form.image_alts.items():
-        read_text(alt, f"image-{image_id}", 300, errors)
+    alts = {
+        image_id: read_text(alt, f"image-{image_id}", 300, errors)
+        for image_id, alt in form.image_alts.items()
+    }
     figures = _figures(form.figures, locale, errors)
     campaigns = _campaigns(session, form.campaign_ids, errors)
     new_photos = _new_photos(form.new_photos, errors)
     if report is not None and report.published:
-        alts = [
-            form.image_alts.get(image.id, image.alt)
+        kept = [
+            alts.get(image.id, image.alt)
             for image in report.images
             if image.id not in form.remove_images
         ] + [alt for _clean, alt in new_photos]
-        if not all(alt.strip() for alt in alts):
+        if not all(alt.strip() for alt in kept):
             errors[""] = _("A published report needs a description (alt text) for every photo.")
     if errors:
         raise FormInvalid(errors)
@@ -220,7 +230,7 @@ def save_report(
             setattr(report, name, value)
     report.figures = figures
     report.campaigns = campaigns
-    unused = _apply_photos(report, form, new_photos, folder)
+    unused = _apply_photos(report, form, alts, new_photos, folder)
     session.flush()
     after = report_snapshot(report)
     record_saved(session, report, "report", before, after, actor=actor, address=address)

@@ -32,6 +32,7 @@ from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
 from campaigns.money import currency
 from campaigns.services.ledger import Drift, verify_totals
+from campaigns.text import clean_text, day_in_range, parse_day, parse_int
 
 CHART_DAYS = 30
 GIFT_KINDS = [k for k in LedgerKind if k.is_gift]
@@ -199,7 +200,6 @@ def dashboard(session: Session, now: datetime, today: date, tz: tzinfo) -> Dashb
 # --- donation search ---------------------------------------------------------------------
 
 MAX_SEARCH = 200
-MIN_YEAR, MAX_YEAR = 1970, 9000
 
 
 @dataclass(frozen=True)
@@ -246,14 +246,15 @@ def parse_filters(args: dict[str, str]) -> tuple[DonationFilters, list[str]]:
             return None
 
     def campaign_id(text: str) -> int:
-        if not text.isdigit() or len(text) > 18:
+        value = parse_int(text, minimum=1)
+        if value is None:
             raise ValueError(text)
-        return int(text)
+        return value
 
     def day(text: str) -> date:
         # Year 1 or 9999 would overflow when turned into an instant in another zone.
-        value = date.fromisoformat(text)
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
+        value = parse_day(text)
+        if value is None or not day_in_range(value):
             raise ValueError(text)
         return value
 
@@ -264,7 +265,7 @@ def parse_filters(args: dict[str, str]) -> tuple[DonationFilters, list[str]]:
         frequency=read("frequency", Frequency),
         date_from=read("from", day),
         date_to=read("to", day),
-        search=(args.get("q") or "").strip()[:MAX_SEARCH].replace("\x00", ""),
+        search=read("q", lambda text: clean_text(text)[:MAX_SEARCH]) or "",
     )
     return filters, invalid
 

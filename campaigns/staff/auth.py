@@ -37,6 +37,7 @@ from campaigns.services.staff import (
     set_password,
 )
 from campaigns.staff import bp
+from campaigns.text import OneLine, has_unsafe
 
 PENDING = "staff_pending_sign_in"
 PENDING_SECONDS = 300
@@ -52,7 +53,7 @@ def email_code_field():
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), Length(max=254)],
+        validators=[DataRequired(), OneLine(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
@@ -103,8 +104,15 @@ def failed_sign_in(response) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths inside the staff side: never an open redirect to another site."""
-    if target and target.startswith("/staff") and "//" not in target and "\\" not in target:
+    """Only paths inside the staff side: never an open redirect to another site, nor a
+    header broken by a line end (an unsafe target is no target)."""
+    if (
+        target
+        and target.startswith("/staff")
+        and "//" not in target
+        and "\\" not in target
+        and not has_unsafe(target)
+    ):
         return target
     return url_for("staff.dashboard")
 

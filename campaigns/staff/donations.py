@@ -19,8 +19,10 @@ from campaigns.services.reporting import (
     parse_filters,
 )
 from campaigns.staff import bp, staff_timezone
+from campaigns.text import parse_int
 
 PER_PAGE = 50
+MAX_PAGE = 999_999_999  # beyond it OFFSET would not fit the database's integers
 FILTER_LABELS = {
     "campaign": _l("campaign"),
     "status": _l("status"),
@@ -28,15 +30,16 @@ FILTER_LABELS = {
     "frequency": _l("frequency"),
     "from": _l("from date"),
     "to": _l("to date"),
+    "q": _l("search"),
 }
 
 
 def page_number() -> int:
     """The ?page= argument; anything but a plain positive number is no such page."""
-    text = request.args.get("page", "1")
-    if not text.isdigit() or len(text) > 9 or int(text) < 1:
+    page = parse_int(request.args.get("page", "1"), minimum=1, maximum=MAX_PAGE)
+    if page is None:
         abort(404)
-    return int(text)
+    return page
 
 
 @bp.get("/donations")
