@@ -246,6 +246,7 @@ class RecordingProvider(DemoProvider):
     """The demo provider, remembering which subscriptions it was asked to cancel."""
 
     def __init__(self, fail: bool = False) -> None:
+        super().__init__()
         self.cancelled: list[str] = []
         self.fail = fail
 

@@ -356,7 +356,9 @@ def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
             email=f"donor{n}@example.org",
         )
         gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
+        donation, _url = start_donation(
+            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         provider.pay(donation.provider_session_id)
         payments.fulfill_checkout(db.session, provider, donation.provider_session_id)
         db.session.commit()
