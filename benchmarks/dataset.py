@@ -39,7 +39,7 @@ from campaigns.models import (
     ReportFigure,
 )
 from campaigns.models.campaign import CampaignStatus
-from campaigns.services.ledger import donor_key, verify_totals
+from campaigns.services.books.ledger import donor_key, verify_totals
 
 FULL_SLUG, FULL_TITLE = "winter-food-aid-busy", "Winter food aid for Idlib camps"
 EMPTY_SLUG, EMPTY_TITLE = "winter-food-aid-new", "Winter food aid for Afrin villages"

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from benchmarks.dataset import bench_app
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, LedgerEntry
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
-from campaigns.services.ledger import verify_totals
+from campaigns.services.books.ledger import verify_totals
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from tests.fake_stripe import FakeStripe, signed_headers
 
 WEBHOOK_PATH = "/webhooks/stripe"

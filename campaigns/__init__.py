@@ -71,7 +71,7 @@ def create_app(config: object | None = None) -> Flask:
     register_template_helpers(app)
     app.after_request(set_security_headers)
     if app.config.get("OUTBOX_BACKGROUND"):
-        from campaigns.services.outbox import start_background_sender
+        from campaigns.services.mail.outbox import start_background_sender
 
         start_background_sender(app)
     return app

@@ -22,7 +22,7 @@ outbox_cli = AppGroup("outbox", help="E-mail waiting to be sent.")
 @totals_cli.command("verify")
 def verify_command() -> None:
     """Recompute every campaign's totals from the ledger; exit 1 on any drift."""
-    from campaigns.services.ledger import verify_totals
+    from campaigns.services.books.ledger import verify_totals
 
     drift = verify_totals(db.session)
     for d in drift:
@@ -62,7 +62,7 @@ def reconcile_command(since: str) -> None:
     of pending gifts past their expiry (asking the provider first); print each repair.
     Exits 1 with one line when the payment service cannot be asked."""
     from campaigns.payments import ProviderError
-    from campaigns.services.payments import reconcile_checkouts
+    from campaigns.services.giving.reconcile import reconcile_checkouts
 
     provider = current_app.extensions["payment_provider"]
     start = datetime.now(UTC) - parse_duration(since)
@@ -90,7 +90,7 @@ def outbox_send_command(limit: int) -> None:
     at all (no database, a bad MAIL_URL)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from campaigns.services.outbox import describe, mailer_from_config, send_pending
+    from campaigns.services.mail.outbox import describe, mailer_from_config, send_pending
 
     try:
         mailer = mailer_from_config(current_app.config)
@@ -117,7 +117,7 @@ def staff_create_command(email: str, role: str, name: str) -> None:
     """Create a staff account. The password is asked for twice, hidden; when stdin is not
     a terminal (a script, a pipe) its first line is the password."""
     from campaigns.models.staff import Role
-    from campaigns.services.staff import StaffError, add_staff_user
+    from campaigns.services.people.staff import StaffError, add_staff_user
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -138,8 +138,8 @@ def staff_create_command(email: str, role: str, name: str) -> None:
 def staff_reset_two_factor_command(email: str) -> None:
     """Turn off two-step sign-in for someone who lost their phone and recovery codes; ends
     their sessions and is audited. They sign in with their password and set it up again."""
-    from campaigns.services.staff import user_by_email
-    from campaigns.services.two_factor import TwoFactorError, disable
+    from campaigns.services.people.staff import user_by_email
+    from campaigns.services.people.two_factor import TwoFactorError, disable
 
     user = user_by_email(db.session, email)
     if user is None:

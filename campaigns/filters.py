@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from campaigns.markdown import render_markdown
 from campaigns.money import format_money
-from campaigns.services.donations import accepts_gifts
+from campaigns.services.giving.donations import accepts_gifts
 
 
 def money(minor: int, currency: str, whole: bool = False) -> str:

@@ -25,7 +25,7 @@ from campaigns.models import (
     ReportImage,
 )
 from campaigns.models.campaign import CampaignStatus
-from campaigns.services.ledger import post_entry
+from campaigns.services.books.ledger import post_entry
 
 # fake_stripe: the project's own Stripe-compatible server (tests/fake_stripe/).
 pytest_plugins = [

@@ -15,8 +15,8 @@ from aiosmtpd.controller import Controller
 from flask import current_app
 
 from campaigns.extensions import db
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
-from campaigns.services.payments import fulfill_checkout
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.giving.settlement import fulfill_checkout
 from tests.payments_fixtures import thank_you_urls
 
 

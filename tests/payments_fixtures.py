@@ -24,7 +24,7 @@ from sqlalchemy import select
 from campaigns.extensions import db
 from campaigns.models import Campaign, CampaignTotals, Donation, LedgerEntry, ProviderEvent
 from campaigns.payments.stripe_provider import StripeProvider
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from tests.fake_stripe import FakeStripe, signed_headers
 from tests.markup import parse
 

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, Receipt
-from campaigns.services import payments
-from campaigns.services.receipts import receipt_pdf, receipt_settings
+from campaigns.services.books.receipts import receipt_pdf, receipt_settings
+from campaigns.services.giving import settlement
 
 # The families static/css/fonts.css gives the shipped files (BaseFont names in a PDF):
 # seeing only these proves no system font was used.
@@ -32,14 +32,14 @@ DONOR = {
 
 
 def paid_donation(campaign: Campaign, amount: int = 250_00, **fields) -> Donation:
-    """A donation paid through ``payments.mark_paid`` (which issues its receipt), committed."""
+    """A donation paid through ``settlement.mark_paid`` (which issues its receipt), committed."""
     donation = Donation(
         campaign=campaign, amount=amount, currency=campaign.currency, **(DONOR | fields)
     )
     db.session.add(donation)
     db.session.commit()
-    outcome = payments.mark_paid(db.session, donation, payment_id=f"pi_test_{next(_payments)}")
-    assert outcome == payments.Outcome.PAID
+    outcome = settlement.mark_paid(db.session, donation, payment_id=f"pi_test_{next(_payments)}")
+    assert outcome == settlement.Outcome.PAID
     db.session.commit()
     return donation
 

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from campaigns.extensions import db, limiter
 from campaigns.models.staff import Role
-from campaigns.services.staff import create_staff_user
+from campaigns.services.people.staff import create_staff_user
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 

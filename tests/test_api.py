@@ -5,7 +5,7 @@ from __future__ import annotations
 from campaigns.extensions import db
 from campaigns.models import LedgerKind
 from campaigns.models.campaign import CampaignStatus
-from campaigns.services.ledger import post_entry
+from campaigns.services.books.ledger import post_entry
 
 
 def test_campaign_list_has_public_campaigns_with_their_totals(client, make_campaign, post_gift):

@@ -28,7 +28,7 @@ from benchmarks.webhooks import (
 )
 from campaigns.extensions import db
 from campaigns.models import Campaign, CampaignTotals, Donation, LedgerKind
-from campaigns.services.ledger import post_entry, verify_totals
+from campaigns.services.books.ledger import post_entry, verify_totals
 from tests.fake_stripe import FakeStripe
 
 

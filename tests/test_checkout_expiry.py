@@ -16,7 +16,7 @@ from campaigns.extensions import db
 from campaigns.models import Donation, DonationOption
 from campaigns.models.base import utcnow
 from campaigns.payments.stripe_provider import StripeProvider
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from tests.giving import csrf_token, donate
 from tests.markup import parse
 from tests.payments_fixtures import (
@@ -48,7 +48,7 @@ def later(monkeypatch):
 
     def move(minutes: int) -> None:
         moment = utcnow() + timedelta(minutes=minutes)
-        monkeypatch.setattr("campaigns.services.payments.utcnow", lambda: moment)
+        monkeypatch.setattr("campaigns.services.giving.settlement.utcnow", lambda: moment)
 
     return move
 

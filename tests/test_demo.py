@@ -27,7 +27,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus
 from campaigns.money import CURRENCIES
-from campaigns.services.ledger import verify_totals
+from campaigns.services.books.ledger import verify_totals
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from campaigns.extensions import db, limiter
 from campaigns.models import OutboxMessage, Receipt
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import DemoProvider
-from campaigns.services import payments
-from campaigns.services.receipts import render_statement
+from campaigns.services.books.receipts import render_statement
+from campaigns.services.giving import refunds
 from tests.markup import parse
 from tests.payments_fixtures import isolated, reloaded
 
@@ -434,7 +434,7 @@ def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give
     give(amount="100")  # a new gift
     assert "₺350.00" in statement_pdf_text(isolated(client.get, this_year))
     assert len(renders) == 3
-    payments.post_refund(db.session, reloaded(first), "re_part", 50_00)  # a refund
+    refunds.post_refund(db.session, reloaded(first), "re_part", 50_00)  # a refund
     db.session.commit()
     assert "₺300.00" in statement_pdf_text(isolated(client.get, this_year))
     assert len(renders) == 4

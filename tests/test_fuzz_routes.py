@@ -30,8 +30,8 @@ from sqlalchemy import select
 from campaigns.extensions import db, limiter
 from campaigns.models import Receipt
 from campaigns.payments.demo_provider import DemoProvider
-from campaigns.services import donors
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.giving import donors
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated, thank_you_urls
 from tests.staff_fixtures import create_account, csrf_token_of

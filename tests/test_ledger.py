@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from campaigns.extensions import db
 from campaigns.models import Campaign, CampaignTotals, LedgerEntry, LedgerKind
-from campaigns.services.ledger import LedgerError, donor_key, post_entry, verify_totals
+from campaigns.services.books.ledger import LedgerError, donor_key, post_entry, verify_totals
 
 
 def totals_of(campaign: Campaign) -> tuple[int, int, int, int]:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import Donation, OutboxMessage, Receipt
-from campaigns.services.notifications import compose
-from campaigns.services.outbox import SmtpMailer, send_pending
-from campaigns.services.payments import fulfill_checkout
+from campaigns.services.giving.settlement import fulfill_checkout
+from campaigns.services.mail.notifications import compose
+from campaigns.services.mail.outbox import SmtpMailer, send_pending
 from tests.mail_fixtures import attachments_of, text_of
 from tests.payments_fixtures import reloaded
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from campaigns.extensions import db
 from campaigns.models import OutboxMessage
 from campaigns.models.base import utcnow
-from campaigns.services.notifications import queue_message
-from campaigns.services.outbox import (
+from campaigns.services.mail.notifications import queue_message
+from campaigns.services.mail.outbox import (
     MAX_ATTEMPTS,
     LogMailer,
     SmtpMailer,

@@ -17,7 +17,7 @@ from campaigns import create_app
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, OutboxMessage
 from campaigns.models.base import utcnow
-from campaigns.services.outbox import MAX_ATTEMPTS, SmtpMailer, retry_delay, send_pending
+from campaigns.services.mail.outbox import MAX_ATTEMPTS, SmtpMailer, retry_delay, send_pending
 from tests.giving import donate, form_token
 from tests.mail_fixtures import Inbox, free_port
 from tests.markup import parse

@@ -10,7 +10,7 @@ from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, LedgerKind
 from campaigns.models.campaign import CampaignStatus
 from campaigns.services.audit import record_change
-from campaigns.services.ledger import post_entry
+from campaigns.services.books.ledger import post_entry
 from tests.giving import csrf_token, post_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import Donation, DonationOption, Receipt
-from campaigns.services.ledger import verify_totals
+from campaigns.services.books.ledger import verify_totals
 from tests.payments_fixtures import (
     charge_of,
     entries_of,

@@ -8,7 +8,7 @@ import pytest
 from flask import current_app
 
 from campaigns.extensions import db
-from campaigns.services.receipts import CHECK_ALPHABET, CHECK_LENGTH, live_receipt
+from campaigns.services.books.receipts import CHECK_ALPHABET, CHECK_LENGTH, live_receipt
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 from tests.receipting import paid_donation, pdf_of, pdf_text

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import Donation, Receipt
-from campaigns.services.receipts import issue_receipt, receipt_number, receipt_settings
+from campaigns.services.books.receipts import issue_receipt, receipt_number, receipt_settings
 from tests.receipting import unreceipted_donation
 
 NEW_YEAR_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)

@@ -14,14 +14,14 @@ from campaigns.extensions import db
 from campaigns.models import Receipt, ReceiptCounter
 from campaigns.payments import Dispute
 from campaigns.pdf import StaticFilesFetcher
-from campaigns.services import payments
-from campaigns.services.receipts import (
+from campaigns.services.books.receipts import (
     ReceiptError,
     issue_receipt,
     live_receipt,
     receipt_settings,
     render_statement,
 )
+from campaigns.services.giving import refunds, settlement
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 from tests.receipting import (
@@ -154,7 +154,7 @@ def test_issuing_again_returns_the_same_receipt(app_ctx, make_campaign):
 
 def test_a_refunded_donation_gets_no_new_receipt(app_ctx, make_campaign):
     donation = paid_donation(make_campaign())
-    payments.post_refund(db.session, donation, "re_all", donation.amount)
+    refunds.post_refund(db.session, donation, "re_all", donation.amount)
     db.session.commit()
 
     with pytest.raises(ReceiptError):
@@ -198,7 +198,7 @@ def test_a_full_refund_voids_the_receipt(client, make_campaign):
     receipt = live_receipt(db.session, donation)
     original = pdf_of(receipt)
 
-    payments.post_refund(db.session, donation, "re_full", 500_00)
+    refunds.post_refund(db.session, donation, "re_full", 500_00)
     db.session.commit()
 
     db.session.refresh(receipt)
@@ -219,7 +219,7 @@ def test_a_partial_refund_replaces_the_receipt_for_the_amount_kept(client, make_
     donation = paid_donation(make_campaign(currency="TRY"), amount=3000_00)
     old = live_receipt(db.session, donation)
 
-    payments.post_refund(db.session, donation, "re_part", 500_00)
+    refunds.post_refund(db.session, donation, "re_part", 500_00)
     db.session.commit()
 
     new = live_receipt(db.session, donation)
@@ -241,11 +241,11 @@ def test_a_partial_refund_replaces_the_receipt_for_the_amount_kept(client, make_
 def test_refunds_in_turn_replace_then_void(app_ctx, make_campaign):
     donation = paid_donation(make_campaign(), amount=300_00)
 
-    payments.post_refund(db.session, donation, "re_1", 100_00)
-    payments.post_refund(db.session, donation, "re_2", 100_00)
+    refunds.post_refund(db.session, donation, "re_1", 100_00)
+    refunds.post_refund(db.session, donation, "re_2", 100_00)
     db.session.commit()
     kept = live_receipt(db.session, donation)
-    payments.post_refund(db.session, donation, "re_3", 100_00)
+    refunds.post_refund(db.session, donation, "re_3", 100_00)
     db.session.commit()
 
     receipts = db.session.scalars(select(Receipt).order_by(Receipt.sequence)).all()
@@ -272,7 +272,7 @@ def test_a_lost_dispute_voids_the_receipt(client, make_campaign, status, void):
     receipt = live_receipt(db.session, donation)
     dispute = Dispute("dp_1", donation.provider_payment_id, 400_00, donation.currency, status)
 
-    payments.open_dispute(db.session, DisputeDesk(dispute), dispute.id)
+    settlement.open_dispute(db.session, DisputeDesk(dispute), dispute.id)
     db.session.commit()
 
     db.session.refresh(receipt)
@@ -303,7 +303,7 @@ def test_the_verification_page_confirms_without_personal_data(client, make_campa
 def test_the_verification_page_shows_a_void_receipt_and_its_replacement(client, make_campaign):
     donation = paid_donation(make_campaign(), amount=600_00)
     old = live_receipt(db.session, donation)
-    payments.post_refund(db.session, donation, "re_part", 100_00)
+    refunds.post_refund(db.session, donation, "re_part", 100_00)
     db.session.commit()
     new = live_receipt(db.session, donation)
 
@@ -364,8 +364,8 @@ def test_a_statement_lists_kept_gifts_with_totals_per_currency(app_ctx, make_cam
     second = paid_donation(lira, amount=500_00, donor_email="AYSE@example.org")
     third = paid_donation(dollars, amount=80_00)
     refunded = paid_donation(dollars, amount=20_00)
-    payments.post_refund(db.session, second, "re_part", 200_00)
-    payments.post_refund(db.session, refunded, "re_all", 20_00)
+    refunds.post_refund(db.session, second, "re_part", 200_00)
+    refunds.post_refund(db.session, refunded, "re_all", 20_00)
     paid_donation(lira, amount=999_00, donor_email="someone-else@example.org")
     earlier = unreceipted_donation(lira, paid_at=datetime(2019, 6, 1, tzinfo=UTC))
     db.session.commit()

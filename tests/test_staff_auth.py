@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, StaffUser
-from campaigns.services import staff as staff_service
-from campaigns.services.staff import set_active
+from campaigns.services.people import staff as staff_service
+from campaigns.services.people.staff import set_active
 from config import ProductionConfig
 from tests.markup import parse
 from tests.payments_fixtures import isolated

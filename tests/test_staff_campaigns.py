@@ -10,8 +10,13 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Campaign, Donation, DonationOption, DonationStatus
-from campaigns.services import payments
-from campaigns.services.donations import MAX_QUANTITY, GiftForm, start_donation, validate_gift
+from campaigns.services.giving import settlement
+from campaigns.services.giving.donations import (
+    MAX_QUANTITY,
+    GiftForm,
+    start_donation,
+    validate_gift,
+)
 from tests.markup import parse
 from tests.payments_fixtures import thank_you_urls, totals_of
 
@@ -360,7 +365,7 @@ def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
             db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
         )
         provider.pay(donation.provider_session_id)
-        payments.fulfill_checkout(db.session, provider, donation.provider_session_id)
+        settlement.fulfill_checkout(db.session, provider, donation.provider_session_id)
         db.session.commit()
 
     totals = totals_of(campaign)

@@ -12,8 +12,8 @@ from sqlalchemy import update
 
 from campaigns.extensions import db
 from campaigns.models import CampaignTotals, LedgerEntry, LedgerKind
-from campaigns.services.ledger import post_entry
-from campaigns.services.reporting import CHART_DAYS, Window, dashboard, day_starts
+from campaigns.services.books.dashboard import CHART_DAYS, Window, dashboard, day_starts
+from campaigns.services.books.ledger import post_entry
 from campaigns.staff.dashboard import HEIGHT, bar_chart
 from tests.markup import parse
 

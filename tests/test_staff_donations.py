@@ -17,8 +17,8 @@ from campaigns.models import (
     ProviderEvent,
     Receipt,
 )
-from campaigns.services.ledger import post_entry
-from campaigns.services.reporting import CSV_BATCH, CSV_HEADER, safe_cell
+from campaigns.services.books.dashboard import CSV_BATCH, CSV_HEADER, safe_cell
+from campaigns.services.books.ledger import post_entry
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 

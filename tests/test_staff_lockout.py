@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from campaigns.services import lockout
+from campaigns.services.people import lockout
 from tests.mail_fixtures import text_of
 from tests.payments_fixtures import isolated
 from tests.signin_helpers import (

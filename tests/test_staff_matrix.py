@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from campaigns.extensions import db
 from campaigns.models.staff import Role
-from campaigns.services.notifications import queue_message
+from campaigns.services.mail.notifications import queue_message
 from campaigns.staff import RANK
 from tests.payments_fixtures import isolated
 from tests.staff_fixtures import SignedIn, create_account, csrf_token_of

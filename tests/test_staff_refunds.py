@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Donation
-from campaigns.services import payments
-from campaigns.services.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.giving import settlement
+from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from tests.markup import parse
 from tests.payments_fixtures import (
     all_at_once,
@@ -58,7 +58,7 @@ def demo_gift(app, make_campaign):
         db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
     )
     provider.pay(donation.provider_session_id)
-    payments.fulfill_checkout(db.session, provider, donation.provider_session_id)
+    settlement.fulfill_checkout(db.session, provider, donation.provider_session_id)
     db.session.commit()
     assert donation.status == "paid"
     return donation

@@ -18,7 +18,7 @@ from campaigns.models import (
     DonationStatus,
     OutboxMessage,
 )
-from campaigns.services.ledger import donor_key
+from campaigns.services.books.ledger import donor_key
 from tests.markup import parse
 
 REPORT = {

@@ -99,7 +99,7 @@ def test_paid_and_expired_gifts_hold_nothing(client, water, monkeypatch):
     assert give(client, water, 14).status_code == 303  # the first 14 are paid
     assert HELD_MESSAGE in quantity_error(give(client, water, 1))
     moment = utcnow() + timedelta(minutes=31)
-    monkeypatch.setattr("campaigns.services.donations.utcnow", lambda: moment)
+    monkeypatch.setattr("campaigns.services.giving.donations.utcnow", lambda: moment)
     assert give(client, water, 14).status_code == 303  # the second 14 are past their expiry
     assert reserved(water) == 42  # until reconcile releases the expired ones
 

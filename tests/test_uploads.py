@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import ActivityReport, Campaign
-from campaigns.services.uploads import (
+from campaigns.services.content.uploads import (
     MAX_BYTES,
     CleanImage,
     UploadRefused,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from campaigns.extensions import db
 from campaigns.payments import ProviderError
-from campaigns.services import webhooks
+from campaigns.services.giving import webhooks
 from tests.fake_stripe import signed_headers
 from tests.payments_fixtures import (
     WEBHOOK_SECRET,

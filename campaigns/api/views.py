@@ -7,7 +7,7 @@ from flask import abort
 from campaigns.api import bp
 from campaigns.extensions import db
 from campaigns.models import Campaign
-from campaigns.services import catalog
+from campaigns.services.content import catalog
 
 
 def campaign_json(campaign: Campaign) -> dict:

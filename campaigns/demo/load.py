@@ -36,7 +36,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
-from campaigns.services.ledger import post_entry
+from campaigns.services.books.ledger import post_entry
 
 PROVIDER = "demo"
 GIFT_KEY_PREFIX = "demo-load-"

@@ -14,7 +14,7 @@ from campaigns.donations import bp
 from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationOption
 from campaigns.money import Currency, currency
-from campaigns.services.donations import (
+from campaigns.services.giving.donations import (
     MAX_QUANTITY,
     GiftForm,
     accepts_gifts,

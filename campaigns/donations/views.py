@@ -16,16 +16,17 @@ from campaigns.filters import local_today
 from campaigns.models import Campaign, DonationStatus
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
-from campaigns.services import catalog, payments
-from campaigns.services.donations import (
+from campaigns.services.books.receipts import live_receipt
+from campaigns.services.content import catalog
+from campaigns.services.giving import settlement
+from campaigns.services.giving.donations import (
     GiftForm,
     GiftInvalid,
     donation_by_token,
     start_donation,
     validate_gift,
 )
-from campaigns.services.notifications import absolute_url
-from campaigns.services.receipts import live_receipt
+from campaigns.services.mail.notifications import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def thanks(token: str):
     if donation.status == DonationStatus.PENDING and session_id == donation.provider_session_id:
         provider = current_app.extensions["payment_provider"]
         try:
-            outcome = payments.fulfill_checkout(db.session, provider, session_id)
+            outcome = settlement.fulfill_checkout(db.session, provider, session_id)
             db.session.commit()
         except ProviderError:
             db.session.rollback()

@@ -26,8 +26,8 @@ from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
-from campaigns.services import donors
-from campaigns.services.receipts import receipt_settings, render_statement, statement_version
+from campaigns.services.books.receipts import receipt_settings, render_statement, statement_version
+from campaigns.services.giving import donors
 from campaigns.text import YEARS, day_in_range, parse_day
 
 # Each sign-in link is an e-mail sent on someone's request: few per address and per mailbox.

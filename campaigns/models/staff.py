@@ -22,10 +22,10 @@ class Role(enum.StrEnum):
 class StaffUser(UserMixin, db.Model):
     """A staff account; ``session_token`` is rotated to end every session of the user.
 
-    Second factors (``campaigns.services.two_factor``): ``totp_secret`` is encrypted with a
+    Second factors (``campaigns.services.people.two_factor``): ``totp_secret`` is encrypted with a
     key derived from SECRET_KEY and set only while two-step sign-in is on
     (``totp_enabled_at``); ``totp_last_step`` is the last time step accepted, so a code is
-    never accepted twice. The e-mailed sign-in code (``campaigns.services.lockout``) is kept
+    never accepted twice. The e-mailed sign-in code (``campaigns.services.people.lockout``) is kept
     only as a keyed hash, with when it was sent and how many wrong tries it has had.
     """
 

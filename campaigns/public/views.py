@@ -13,7 +13,7 @@ from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
 from campaigns.public import bp
-from campaigns.services import catalog
+from campaigns.services.content import catalog
 from campaigns.text import parse_int
 
 LATEST_REPORTS = 3

@@ -1,4 +1,4 @@
-"""Thin views over campaigns.services.receipts."""
+"""Thin views over campaigns.services.books.receipts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import abort, current_app, make_response, render_template, request
 from campaigns.extensions import db, limiter
 from campaigns.privacy import keep_private
 from campaigns.receipts import bp
-from campaigns.services import receipts
+from campaigns.services.books import receipts
 
 
 @bp.get("/<token>.pdf")

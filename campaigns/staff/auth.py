@@ -26,10 +26,10 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
 from campaigns.models import StaffUser
-from campaigns.services import lockout, two_factor
 from campaigns.services.audit import record_change
-from campaigns.services.lockout import Outcome
-from campaigns.services.staff import (
+from campaigns.services.people import lockout, two_factor
+from campaigns.services.people.lockout import Outcome
+from campaigns.services.people.staff import (
     MIN_PASSWORD,
     StaffError,
     authenticate,

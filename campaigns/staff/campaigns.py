@@ -29,9 +29,10 @@ from campaigns.markdown import render_markdown
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
-from campaigns.services import FormInvalid, campaign_admin
-from campaigns.services.campaign_admin import CampaignForm, OptionForm
-from campaigns.services.uploads import discard_images
+from campaigns.services import FormInvalid
+from campaigns.services.content import campaign_editing
+from campaigns.services.content.campaign_editing import CampaignForm, OptionForm
+from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
 
 STATUS_LABELS = {
@@ -154,7 +155,7 @@ def campaigns():
 
 
 def edit_page(form: CampaignEditForm, campaign: Campaign | None, status: int = 200, preview=None):
-    if campaign is not None and campaign_admin.has_money(db.session, campaign):
+    if campaign is not None and campaign_editing.has_money(db.session, campaign):
         form.currency.description = _(
             "Fixed: this campaign already has donations in %(code)s.", code=campaign.currency
         )
@@ -172,7 +173,7 @@ def submit_campaign(form: CampaignEditForm, campaign: Campaign | None):
         return edit_page(form, campaign, preview=render_markdown(form.story.data))
     upload = form.cover.data
     try:
-        saved, unused = campaign_admin.save_campaign(
+        saved, unused = campaign_editing.save_campaign(
             db.session,
             form_values(form, CampaignForm),
             locale=staff_locale(),
@@ -206,7 +207,7 @@ def edit_campaign(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     form = CampaignEditForm()
     if request.method == "GET":
-        form.process(data=vars(campaign_admin.campaign_form(campaign, staff_locale())))
+        form.process(data=vars(campaign_editing.campaign_form(campaign, staff_locale())))
         return edit_page(form, campaign)
     return submit_campaign(form, campaign)
 
@@ -221,7 +222,7 @@ def submit_option(form: OptionEditForm, campaign: Campaign, option: DonationOpti
     if not form.validate_on_submit():
         return option_page(form, campaign, option, 400)
     try:
-        campaign_admin.save_option(
+        campaign_editing.save_option(
             db.session,
             campaign,
             form_values(form, OptionForm),
@@ -256,7 +257,7 @@ def edit_option(campaign_id: int, option_id: int):
     option = option_or_404(campaign, option_id)
     form = OptionEditForm()
     if request.method == "GET":
-        form.process(data=vars(campaign_admin.option_form(option, staff_locale())))
+        form.process(data=vars(campaign_editing.option_form(option, staff_locale())))
         return option_page(form, campaign, option)
     return submit_option(form, campaign, option)
 
@@ -268,7 +269,7 @@ def remove_option(campaign_id: int, option_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     label = option.label
-    deleted = campaign_admin.remove_option(
+    deleted = campaign_editing.remove_option(
         db.session, option, actor=current_user, address=request.remote_addr
     )
     db.session.commit()

@@ -10,8 +10,8 @@ from flask_babel import format_date
 
 from campaigns.extensions import db
 from campaigns.filters import local_today, money
-from campaigns.services.outbox import count_failed
-from campaigns.services.reporting import dashboard as dashboard_figures
+from campaigns.services.books.dashboard import dashboard as dashboard_figures
+from campaigns.services.mail.outbox import count_failed
 from campaigns.staff import bp, staff_timezone
 
 # The chart's drawing area in SVG user units; CSS scales the whole picture to fit.

@@ -11,7 +11,7 @@ from campaigns.filters import local_today
 from campaigns.models import DonationStatus
 from campaigns.models.campaign import Designation
 from campaigns.models.donation import Frequency
-from campaigns.services.reporting import (
+from campaigns.services.books.dashboard import (
     campaign_choices,
     donation_query,
     donation_record,

@@ -20,8 +20,10 @@ from campaigns.filters import local_today
 from campaigns.models import Donation, DonationOption
 from campaigns.models.staff import Role
 from campaigns.money import format_plain
-from campaigns.services import FormInvalid, offline
-from campaigns.services.offline import OfflineGiftForm, PaymentMethod, RefundForm
+from campaigns.services import FormInvalid
+from campaigns.services.giving import offline, refunds
+from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
+from campaigns.services.giving.refunds import RefundForm
 from campaigns.staff import bp, requires
 from campaigns.staff.campaigns import (
     DESIGNATION_LABELS,
@@ -103,7 +105,7 @@ def new_offline_gift(campaign_id: int):
 
 def refund_form(donation: Donation) -> RefundEditForm:
     """The refund form for a donation's page, offering what is left."""
-    left = offline.refundable(donation)
+    left = refunds.refundable(donation)
     return RefundEditForm(
         formdata=None,
         data={
@@ -119,7 +121,7 @@ def refund_helpers() -> dict:
     """For ``staff/donations/_actions.html`` on the donation page."""
     return {
         "refund_form": refund_form,
-        "refundable": offline.refundable,
+        "refundable": refunds.refundable,
         "is_offline": offline.is_offline,
     }
 
@@ -134,11 +136,11 @@ def refund_donation(donation_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        amount = offline.claim_refund(
+        amount = refunds.claim_refund(
             db.session, donation, form_values(form, RefundForm), locale=staff_locale()
         )
         db.session.commit()  # the claim stands before the provider is asked
-        settled = offline.refund_donation(
+        settled = refunds.refund_donation(
             db.session,
             current_app.extensions["payment_provider"],
             donation,

@@ -13,7 +13,7 @@ from flask_login import current_user
 from campaigns.extensions import db
 from campaigns.forms import EmptyForm
 from campaigns.models.staff import Role
-from campaigns.services.outbox import failed_messages, send_again
+from campaigns.services.mail.outbox import failed_messages, send_again
 from campaigns.staff import bp
 from campaigns.staff.donations import page_number
 

@@ -20,9 +20,10 @@ from campaigns.extensions import db
 from campaigns.forms import EmptyForm
 from campaigns.markdown import render_markdown
 from campaigns.models import ActivityReport, Campaign
-from campaigns.services import FormInvalid, report_admin
-from campaigns.services.report_admin import NewPhoto, ReportForm
-from campaigns.services.uploads import discard_images
+from campaigns.services import FormInvalid
+from campaigns.services.content import report_editing
+from campaigns.services.content.report_editing import NewPhoto, ReportForm
+from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
 from campaigns.staff.campaigns import CheckboxesField, show_errors, staff_locale
 
@@ -133,7 +134,7 @@ def submit_report(report: ActivityReport | None):
     if request.form.get("action") == "preview":
         return edit_page(form, report, values, preview=render_markdown(values.body))
     try:
-        saved, unused = report_admin.save_report(
+        saved, unused = report_editing.save_report(
             db.session,
             values,
             locale=staff_locale(),
@@ -165,7 +166,7 @@ def edit_report(report_id: int):
     report = report_or_404(report_id)
     if request.method == "POST":
         return submit_report(report)
-    values = report_admin.report_form(report)
+    values = report_editing.report_form(report)
     return edit_page(new_form(values), report, values)
 
 
@@ -175,7 +176,7 @@ def publish_report(report_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        queued = report_admin.publish_report(
+        queued = report_editing.publish_report(
             db.session, report, actor=current_user, address=request.remote_addr
         )
     except FormInvalid as invalid:
@@ -201,7 +202,7 @@ def unpublish_report(report_id: int):
     report = report_or_404(report_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    report_admin.unpublish_report(
+    report_editing.unpublish_report(
         db.session, report, actor=current_user, address=request.remote_addr
     )
     db.session.commit()

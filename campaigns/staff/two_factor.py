@@ -17,9 +17,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from campaigns.extensions import db
-from campaigns.services import lockout, two_factor
-from campaigns.services.lockout import Outcome
-from campaigns.services.two_factor import TwoFactorError
+from campaigns.services.people import lockout, two_factor
+from campaigns.services.people.lockout import Outcome
+from campaigns.services.people.two_factor import TwoFactorError
 from campaigns.staff import bp
 from campaigns.staff.auth import current_password_ok
 

@@ -15,7 +15,7 @@ from campaigns.extensions import db
 from campaigns.forms import EmptyForm
 from campaigns.models import StaffUser
 from campaigns.models.staff import Role
-from campaigns.services.staff import (
+from campaigns.services.people.staff import (
     MIN_PASSWORD,
     StaffError,
     add_staff_user,

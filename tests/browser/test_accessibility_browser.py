@@ -20,7 +20,8 @@ from sqlalchemy import select
 from campaigns.demo import load_demo
 from campaigns.extensions import db
 from campaigns.models import ActivityReport, Campaign, Donation, OutboxMessage
-from campaigns.services import donors, receipts
+from campaigns.services.books import receipts
+from campaigns.services.giving import donors
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import DESKTOP
 from tests.conftest import empty_tables

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from campaigns.extensions import db
 from campaigns.models import Campaign, DonationOption
 from campaigns.money import format_money
-from campaigns.services import catalog
+from campaigns.services.content import catalog
 from tests.browser.conftest import DESKTOP, MOBILE
 
 pytestmark = pytest.mark.browser

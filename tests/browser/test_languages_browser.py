@@ -18,8 +18,8 @@ from sqlalchemy import select
 from campaigns.extensions import db
 from campaigns.models import Donation, OutboxMessage
 from campaigns.money import format_money
-from campaigns.services import receipts
-from campaigns.services.notifications import compose
+from campaigns.services.books import receipts
+from campaigns.services.mail.notifications import compose
 from tests.browser.conftest import DESKTOP
 from tests.receipting import pdf_text
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 from campaigns.extensions import db
 from campaigns.models import Campaign
 from campaigns.money import format_money
-from campaigns.services import catalog
+from campaigns.services.content import catalog
 from tests.browser.conftest import DESKTOP, MOBILE
 
 pytestmark = pytest.mark.browser

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from campaigns.models import RecoveryCode, StaffUser
 from campaigns.models.base import utcnow
 from campaigns.services.audit import record_change
-from campaigns.services.keys import decrypt, encrypt, keyed_hash
-from campaigns.services.staff import end_sessions
+from campaigns.services.people.keys import decrypt, encrypt, keyed_hash
+from campaigns.services.people.staff import end_sessions
 
 RECOVERY_CODES = 10
 # 31 letters and digits that cannot be mistaken for one another (no i, l, o, 0, 1).

@@ -10,29 +10,30 @@ from sqlalchemy.orm import Session
 from campaigns.models import ProviderEvent
 from campaigns.models.base import utcnow
 from campaigns.payments import Event, PaymentProvider
-from campaigns.services import notifications, payments
+from campaigns.services.giving import refunds, settlement
+from campaigns.services.mail import notifications
 from campaigns.services.sql import insert_ignoring_duplicates
 
 Handler = Callable[[Session, PaymentProvider, str], object]
 
 # Each handler takes the event's object id as a hint and re-reads the object itself.
 HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": payments.fulfill_checkout,
-    "checkout.session.async_payment_succeeded": payments.fulfill_checkout,
-    "checkout.session.expired": payments.fulfill_checkout,
-    "checkout.session.async_payment_failed": payments.fail_checkout,
-    "charge.refunded": payments.apply_refunds,
+    "checkout.session.completed": settlement.fulfill_checkout,
+    "checkout.session.async_payment_succeeded": settlement.fulfill_checkout,
+    "checkout.session.expired": settlement.fulfill_checkout,
+    "checkout.session.async_payment_failed": settlement.fail_checkout,
+    "charge.refunded": refunds.apply_refunds,
     # A pending refund settling: since API 2024-10-28.acacia Stripe sends refund.updated
     # for every refund; charge.refund.updated is the older name it still sends.
-    "refund.updated": payments.apply_refund_update,
-    "charge.refund.updated": payments.apply_refund_update,
+    "refund.updated": refunds.apply_refund_update,
+    "charge.refund.updated": refunds.apply_refund_update,
     # A refund that failed, even one that had succeeded: sent beside refund.updated.
-    "refund.failed": payments.apply_refund_update,
-    "charge.dispute.created": payments.open_dispute,
-    "charge.dispute.closed": payments.open_dispute,
-    "invoice.paid": payments.record_invoice,
+    "refund.failed": refunds.apply_refund_update,
+    "charge.dispute.created": settlement.open_dispute,
+    "charge.dispute.closed": settlement.open_dispute,
+    "invoice.paid": settlement.record_invoice,
     "invoice.payment_failed": notifications.notify_failed_instalment,
-    "customer.subscription.deleted": lambda session, _provider, sub_id: payments.end_subscription(
+    "customer.subscription.deleted": lambda session, _provider, sub_id: settlement.end_subscription(
         session, sub_id
     ),
 }

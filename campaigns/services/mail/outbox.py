@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import OutboxMessage, StaffUser
 from campaigns.models.base import utcnow
 from campaigns.services.audit import record_change
-from campaigns.services.notifications import prepare
+from campaigns.services.mail.notifications import prepare
 
 log = logging.getLogger("campaigns.mail")
 

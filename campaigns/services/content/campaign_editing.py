@@ -25,7 +25,7 @@ from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount, read_amount
 from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change, record_saved
-from campaigns.services.uploads import UploadRefused, clean_image, save_image
+from campaigns.services.content.uploads import UploadRefused, clean_image, save_image
 from campaigns.text import YEARS, check_text, day_in_range, parse_day, parse_int
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -25,7 +25,7 @@ from campaigns.models.donation import Frequency
 from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
-from campaigns.services.payments import fail_donation
+from campaigns.services.giving.settlement import fail_donation
 from campaigns.text import check_text, parse_int
 
 MAX_QUANTITY = 100

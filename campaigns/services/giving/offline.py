@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, time
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import (
@@ -27,27 +26,24 @@ from campaigns.models import (
     Donation,
     DonationOption,
     DonationStatus,
-    LedgerEntry,
     LedgerKind,
     StaffUser,
 )
 from campaigns.models.base import new_token
 from campaigns.models.campaign import Designation
-from campaigns.money import AmountError, read_amount
-from campaigns.payments import PaymentProvider, ProviderError
+from campaigns.money import AmountError
 from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change
-from campaigns.services.campaign_admin import (
+from campaigns.services.books.ledger import post_entry
+from campaigns.services.books.receipts import issue_receipt, receipt_settings
+from campaigns.services.content.campaign_editing import (
     read_count,
     read_date,
     read_money,
     read_text,
 )
-from campaigns.services.donations import reserve_stock
-from campaigns.services.ledger import post_entry
-from campaigns.services.notifications import queue_thank_you
-from campaigns.services.payments import apply_refunds, post_refund
-from campaigns.services.receipts import issue_receipt, receipt_settings
+from campaigns.services.giving.donations import reserve_stock
+from campaigns.services.mail.notifications import queue_thank_you
 from campaigns.text import check_text, parse_int
 
 # Only these can be refunded; a disputed gift is settled by the dispute.
@@ -207,139 +203,3 @@ def record_offline_gift(
         after=donation_snapshot(donation) | {"note": donation.note},
     )
     return donation
-
-
-# -- refunds --------------------------------------------------------------------------------
-
-
-@dataclass
-class RefundForm:
-    """The refund form: the amount typed, and the refunded amount the page showed (so a
-    second click, or a refund made meanwhile, cannot refund twice unnoticed)."""
-
-    amount: str = ""
-    seen_refunded: str = ""
-    version: str = ""  # the gift's version the page showed; blank from older clients
-
-
-def changed_message() -> str:
-    return _("This donation changed while you were looking at it; please check it again.")
-
-
-def refundable(donation: Donation) -> int:
-    """What can still be refunded, in minor units (0 when the status allows none)."""
-    if donation.status not in REFUNDABLE:
-        return 0
-    return donation.amount - donation.refunded_amount
-
-
-def _refund_amount(donation: Donation, form: RefundForm, locale: str) -> int:
-    left = refundable(donation)
-    if left == 0:
-        raise FormInvalid({"": _("This donation cannot be refunded.")})
-    if form.seen_refunded.strip() != str(donation.refunded_amount):
-        raise FormInvalid({"": changed_message()})
-    try:
-        amount = read_amount(form.amount, donation.currency, locale)
-    except AmountError as error:
-        raise FormInvalid({"amount": str(error)}) from None
-    if not 0 < amount <= left:
-        raise FormInvalid(
-            {"amount": _("Please enter an amount above zero and at most what is left.")}
-        )
-    return amount
-
-
-def claim_refund(session: Session, donation: Donation, form: RefundForm, *, locale: str) -> int:
-    """Check the refund and take the gift for it: a compare-and-set on the refunded amount
-    and version the page showed, so of two clicks, or two staff members at once, one goes
-    on and the others are told the gift changed, with nothing moved. Returns the amount.
-
-    The caller commits the claim before ``refund_donation`` asks the provider, so the row
-    lock it takes is never held across a network call."""
-    amount = _refund_amount(donation, form, locale)
-    seen = [Donation.id == donation.id, Donation.refunded_amount == donation.refunded_amount]
-    if form.version.strip():
-        seen.append(Donation.version == _whole(form.version))
-    claimed = session.execute(
-        update(Donation)
-        .where(*seen)
-        .values(version=Donation.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        raise FormInvalid({"": changed_message()})
-    session.refresh(donation)
-    return amount
-
-
-def _whole(text: str) -> int:
-    """A version number as posted; anything else matches no gift."""
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
-
-
-def refund_donation(
-    session: Session,
-    provider: PaymentProvider,
-    donation: Donation,
-    amount: int,
-    *,
-    actor: StaffUser,
-    address: str | None = None,
-) -> bool:
-    """Refund ``amount`` of ``donation``, claimed by ``claim_refund``; raise FormInvalid,
-    changing nothing, when the provider refuses. Returns True when the totals changed now,
-    False when they change on the provider's confirmation."""
-    before = donation_snapshot(donation)
-    if is_offline(donation):
-        reference = _reverse(session, donation, amount)
-        action, details = "donation.offline_reversal", {"reference": reference}
-    else:
-        details = _request_refund(session, provider, donation, amount)
-        action = "donation.refund_request"
-    record_change(
-        session,
-        actor=actor,
-        address=address,
-        action=action,
-        entity_type="donation",
-        entity_id=donation.id,
-        before=before,
-        after=donation_snapshot(donation) | details | {"requested": amount},
-    )
-    return before != donation_snapshot(donation)
-
-
-def _reverse(session: Session, donation: Donation, amount: int) -> str:
-    """An offline gift handed back: a refund entry, numbered per donation. Two clicks at
-    once compute the same number and the ledger's unique reference keeps only one."""
-    earlier = session.scalar(
-        select(func.count())
-        .select_from(LedgerEntry)
-        .where(LedgerEntry.donation_id == donation.id, LedgerEntry.kind == LedgerKind.REFUND)
-    )
-    reference = f"offline-reversal:{donation.token}:{earlier + 1}"
-    post_refund(session, donation, reference, amount)
-    return reference
-
-
-def _request_refund(
-    session: Session, provider: PaymentProvider, donation: Donation, amount: int
-) -> dict:
-    if donation.provider != provider.name or not donation.provider_payment_id:
-        raise FormInvalid(
-            {"": _("This donation was not paid through the payment service in use now.")}
-        )
-    # The same request sent twice (a double click, a retry) is one refund at the provider.
-    key = f"refund-{donation.token}-{donation.refunded_amount}-{amount}"
-    try:
-        refund = provider.refund(donation.provider_payment_id, amount, key)
-    except ProviderError as error:
-        raise FormInvalid(
-            {"": _("The payment service refused the refund: %(reason)s", reason=str(error))}
-        ) from None
-    if provider.name == "demo":
-        # The demo sends no webhooks: read its refunds back now, as charge.refunded would.
-        apply_refunds(session, provider, donation.provider_payment_id)
-    return {"refund_id": refund.id, "refund_status": refund.status, "idempotency_key": key}

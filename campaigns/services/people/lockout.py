@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from campaigns.extensions import limiter
 from campaigns.models import StaffUser
 from campaigns.models.base import utcnow
-from campaigns.services.keys import keyed_hash
-from campaigns.services.notifications import queue_staff_code
+from campaigns.services.mail.notifications import queue_staff_code
+from campaigns.services.people.keys import keyed_hash
 
 CODE_DIGITS = 8
 CODE_MINUTES = 15

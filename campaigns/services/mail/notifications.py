@@ -25,7 +25,7 @@ from campaigns.models import Donation, OutboxMessage, Receipt
 from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
-from campaigns.services.receipts import receipt_pdf, receipt_settings
+from campaigns.services.books.receipts import receipt_pdf, receipt_settings
 from campaigns.services.sql import insert_ignoring_duplicates
 
 THANKS = "thanks"

@@ -11,32 +11,27 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterator
-from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.models import Donation, DonationOption, DonationStatus, LedgerEntry, LedgerKind
+from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
-from campaigns.payments import Checkout, Invoice, PaymentProvider, ProviderError
-from campaigns.services.ledger import post_entry
-from campaigns.services.notifications import queue_thank_you
-from campaigns.services.receipts import (
+from campaigns.payments import Checkout, Invoice, PaymentProvider
+from campaigns.services.books.ledger import post_entry
+from campaigns.services.books.receipts import (
     ReceiptSettings,
     issue_receipt,
     receipt_settings,
-    revise_after_refund,
     void_donation_receipt,
 )
+from campaigns.services.mail.notifications import queue_thank_you
 
 log = logging.getLogger(__name__)
 S = DonationStatus
-# A refund in these states moved no money, or no longer does.
-REFUND_UNDONE = frozenset({"failed", "canceled"})
 
 
 class Outcome(enum.StrEnum):
@@ -93,7 +88,7 @@ def hold_stock_again(session: Session, donation: Donation) -> None:
     _hold(session, donation, case((held > DonationOption.stock, DonationOption.stock), else_=held))
 
 
-def _donation_by(session: Session, **criteria) -> Donation | None:
+def find_donation(session: Session, **criteria) -> Donation | None:
     return session.scalars(select(Donation).filter_by(**criteria)).first()
 
 
@@ -111,7 +106,7 @@ def _matches(donation: Donation, amount: int, currency: str) -> bool:
     return False
 
 
-def _receipt_settings() -> ReceiptSettings:
+def app_receipt_settings() -> ReceiptSettings:
     # Payments are settled by views, webhooks and commands alike, all in an app context.
     return receipt_settings(current_app.config)
 
@@ -147,7 +142,7 @@ def mark_paid(
         donation_id=donation.id,
         donor_email=donation.donor_email,
     )
-    receipt = issue_receipt(session, donation, _receipt_settings())
+    receipt = issue_receipt(session, donation, app_receipt_settings())
     queue_thank_you(session, donation, receipt)
     return Outcome.PAID
 
@@ -158,7 +153,7 @@ def fulfill_checkout(session: Session, provider: PaymentProvider, checkout_id: s
     Used by the thank-you page, the webhook and reconcile alike.
     """
     checkout = provider.retrieve_checkout(checkout_id)
-    donation = _donation_by(session, token=checkout.reference) if checkout.reference else None
+    donation = find_donation(session, token=checkout.reference) if checkout.reference else None
     if donation is None:
         return Outcome.UNKNOWN
     if donation.provider_session_id != checkout.id or not _matches(
@@ -201,7 +196,7 @@ def expire_donation(session: Session, donation: Donation) -> Outcome:
 def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Outcome:
     """A delayed payment failed (checkout.session.async_payment_failed)."""
     checkout = provider.retrieve_checkout(checkout_id)
-    donation = _donation_by(session, token=checkout.reference) if checkout.reference else None
+    donation = find_donation(session, token=checkout.reference) if checkout.reference else None
     if donation is None or donation.provider_session_id != checkout.id:
         return Outcome.UNKNOWN
     if checkout.paid:  # the provider's word now beats the event's
@@ -218,10 +213,10 @@ def fail_donation(session: Session, donation: Donation) -> Outcome:
     return Outcome.FAILED
 
 
-def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str) -> Donation | None:
+def paid_donation(session: Session, provider: PaymentProvider, payment_id: str) -> Donation | None:
     """The donation a payment belongs to, recording that payment first if it never was (a
     refund or dispute event that overtook checkout.session.completed or invoice.paid)."""
-    donation = _donation_by(session, provider_payment_id=payment_id)
+    donation = find_donation(session, provider_payment_id=payment_id)
     if donation is not None:
         return donation
     token = provider.payment_reference(payment_id)
@@ -232,123 +227,18 @@ def _paid_donation(session: Session, provider: PaymentProvider, payment_id: str)
         if invoice_id is None:
             return None
         record_invoice(session, provider, invoice_id)
-        return _donation_by(session, provider_payment_id=payment_id)
-    donation = _donation_by(session, token=token)
+        return find_donation(session, provider_payment_id=payment_id)
+    donation = find_donation(session, token=token)
     if donation is None or donation.status != S.PENDING or not donation.provider_session_id:
         return None
     fulfill_checkout(session, provider, donation.provider_session_id)
     return donation if donation.provider_payment_id == payment_id else None
 
 
-def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> int:
-    """Post every succeeded refund of a charge once, each by its own id, and give back
-    every posted refund that failed afterwards, once; returns how many changed the books.
-    Totals go down by exactly the refunded amounts; a refund still pending is posted when
-    it succeeds (``apply_refund_update``)."""
-    changed = 0
-    for refund in provider.list_refunds(charge_id):
-        if refund.status in REFUND_UNDONE:
-            changed += reverse_refund(session, refund.id)
-        elif refund.status == "succeeded":
-            donation = _paid_donation(session, provider, refund.payment_id)
-            if donation is not None:
-                changed += post_refund(session, donation, refund.id, refund.amount)
-    return changed
-
-
-def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> int:
-    """A refund changed status (a pending one succeeded, a succeeded one failed): re-read it
-    and settle every refund of its charge, as charge.refunded does; returns how many
-    changed the books."""
-    refund = provider.retrieve_refund(refund_id)
-    if refund.charge_id is None:  # a customer's balance refunded, no gift of ours
-        return 0
-    return apply_refunds(session, provider, refund.charge_id)
-
-
-def post_refund(session: Session, donation: Donation, reference: str, amount: int) -> bool:
-    """Take a refund off the totals once (by its reference); a refund that empties the
-    donation also takes back its units and releases any stock it held. Its receipt is
-    voided, or replaced by one for the amount kept after a partial refund."""
-    amount = min(amount, donation.amount - donation.refunded_amount)
-    if amount <= 0:
-        return False
-    full = amount == donation.amount - donation.refunded_amount
-    entry = post_entry(
-        session,
-        campaign=donation.campaign,
-        kind=LedgerKind.REFUND,
-        amount=amount,
-        currency=donation.currency,
-        reference=reference,
-        units=donation.units if full else 0,
-        donation_id=donation.id,
-    )
-    if entry is None:
-        return False
-    _refunded_by(session, donation, amount)
-    if full:
-        release_stock(session, donation)
-    return True
-
-
-def _refunded_by(session: Session, donation: Donation, change: int) -> None:
-    """Add ``change`` to what the donation has had refunded (a negative one for a refund
-    that failed), then bring its status and receipt in line with what it keeps."""
-    session.execute(
-        update(Donation)
-        .where(Donation.id == donation.id)
-        .values(refunded_amount=Donation.refunded_amount + change)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(donation)
-    # An open dispute keeps deciding the status (a refund that overtook it must not end
-    # it); when won, the donation returns to partially_refunded by its refunded_amount.
-    if donation.status != S.DISPUTED:
-        if donation.refunded_amount == donation.amount:
-            status = S.REFUNDED
-        else:
-            status = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
-        advance(session, donation, status)
-    revise_after_refund(session, donation, _receipt_settings())
-
-
-def reverse_refund(session: Session, reference: str) -> bool:
-    """A refund we posted failed after all (the donor's bank sent the money back): the gift
-    counts again, by exactly what that refund took off, units and stock included, and its
-    receipt is issued again for the amount now kept. Once per refund; True if this call
-    did it. A refund never posted (it failed while pending) changes nothing."""
-    refund = session.scalars(
-        select(LedgerEntry).where(
-            LedgerEntry.reference == reference, LedgerEntry.kind == LedgerKind.REFUND
-        )
-    ).first()
-    if refund is None or refund.donation is None:
-        return False
-    donation = refund.donation
-    entry = post_entry(
-        session,
-        campaign=donation.campaign,
-        kind=LedgerKind.REFUND_FAILED,
-        amount=-refund.amount,
-        currency=refund.currency,
-        reference=f"{reference}:failed",
-        units=-refund.units,
-        donation_id=donation.id,
-    )
-    if entry is None:
-        return False
-    _refunded_by(session, donation, refund.amount)  # the refund's entry is negative
-    if refund.units:
-        hold_stock_again(session, donation)
-    log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
-    return True
-
-
 def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -> Outcome:
     """A chargeback opened: the disputed amount leaves the totals until it is won."""
     dispute = provider.retrieve_dispute(dispute_id)
-    donation = _paid_donation(session, provider, dispute.payment_id)
+    donation = paid_donation(session, provider, dispute.payment_id)
     if donation is None:
         return Outcome.UNKNOWN
     entry = post_entry(
@@ -387,7 +277,7 @@ def _settle_dispute(
     if status == "lost":
         advance(session, donation, S.LOST)
         if donation.status == S.LOST:
-            void_donation_receipt(session, donation, _receipt_settings())
+            void_donation_receipt(session, donation, app_receipt_settings())
         return Outcome.FAILED
     return Outcome.PROCESSING
 
@@ -398,7 +288,7 @@ def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str)
     invoice = provider.retrieve_invoice(invoice_id)
     if invoice.status != "paid" or not invoice.payment_id or not invoice.reference:
         return Outcome.PROCESSING
-    first = _donation_by(session, token=invoice.reference)
+    first = find_donation(session, token=invoice.reference)
     if first is None or first.frequency != Frequency.MONTHLY:
         return Outcome.UNKNOWN
     if invoice.currency != first.currency:
@@ -413,7 +303,7 @@ def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str)
 
 
 def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> Outcome:
-    if _donation_by(session, provider_payment_id=invoice.payment_id) is not None:
+    if find_donation(session, provider_payment_id=invoice.payment_id) is not None:
         return Outcome.ALREADY
     instalment = Donation(
         campaign_id=first.campaign_id,
@@ -461,68 +351,3 @@ def end_subscription(session: Session, subscription_id: str) -> Outcome:
         .execution_options(synchronize_session=False)
     ).rowcount
     return Outcome.PAID if ended else Outcome.ALREADY
-
-
-def reconcile_checkouts(
-    session: Session, provider: PaymentProvider, since: datetime
-) -> Iterator[tuple[str, str, Outcome]]:
-    """Walk the provider's checkouts created since ``since`` and settle every one whose
-    donation is still pending (a missed or failed webhook), then release the stock of
-    every pending donation past its expiry (``expire_overdue``). Yields (checkout id,
-    donation token, outcome) for what each call changed; the caller commits after each,
-    so a crash loses nothing already repaired."""
-    for checkout in provider.list_checkouts(since):
-        if not checkout.reference or checkout.status == "open":
-            continue
-        donation = _donation_by(session, token=checkout.reference)
-        if donation is None or donation.status != S.PENDING:
-            continue
-        outcome = fulfill_checkout(session, provider, checkout.id)
-        if outcome in (Outcome.PAID, Outcome.EXPIRED):
-            yield checkout.id, checkout.reference, outcome
-    yield from expire_overdue(session, provider)
-
-
-def overdue_donations(session: Session, provider: PaymentProvider, now: datetime) -> list[int]:
-    """Ids of the provider's pending donations whose checkout expired by ``now``."""
-    return list(
-        session.scalars(
-            select(Donation.id)
-            .where(
-                Donation.status == S.PENDING,
-                Donation.provider == provider.name,
-                Donation.expires_at <= now,
-            )
-            .order_by(Donation.expires_at, Donation.id)
-        )
-    )
-
-
-def expire_overdue(
-    session: Session, provider: PaymentProvider
-) -> Iterator[tuple[str, str, Outcome]]:
-    """Settle every pending donation past its expiry, asking the provider first: a
-    checkout paid after all is fulfilled, an open one is expired at the provider, then
-    (like one already expired) its donation expires and releases its stock. A donation
-    that never got a checkout (the app stopped before or while asking for one) expires at
-    once. Exactly once with the ``checkout.session.expired`` webhook: both end in
-    ``expire_donation``, whose compare-and-set lets one of them release the stock.
-    Yields what changed, as ``reconcile_checkouts``; the caller commits after each."""
-    for donation_id in overdue_donations(session, provider, utcnow()):
-        donation = session.get(Donation, donation_id)
-        if donation is None or donation.status != S.PENDING:
-            continue
-        checkout_id = donation.provider_session_id
-        if checkout_id is None:
-            outcome = expire_donation(session, donation)
-        else:
-            if provider.retrieve_checkout(checkout_id).status == "open":
-                try:
-                    provider.expire_checkout(checkout_id)
-                except ProviderError:
-                    # Paid or expired in the meantime (only an open one can be expired);
-                    # re-reading it below tells which. Unreachable: that read raises.
-                    log.info("checkout %s could not be expired; reading it again", checkout_id)
-            outcome = fulfill_checkout(session, provider, checkout_id)
-        if outcome in (Outcome.PAID, Outcome.EXPIRED):
-            yield checkout_id or "-", donation.token, outcome

@@ -29,15 +29,15 @@ from campaigns.models import (
 )
 from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change, record_saved
-from campaigns.services.campaign_admin import (
+from campaigns.services.books.ledger import donor_key
+from campaigns.services.content.campaign_editing import (
     MAX_COUNT,
     read_date,
     read_slug,
     read_text,
 )
-from campaigns.services.ledger import donor_key
-from campaigns.services.notifications import absolute_url, queue_message
-from campaigns.services.uploads import CleanImage, UploadRefused, clean_image, save_image
+from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
+from campaigns.services.mail.notifications import absolute_url, queue_message
 from campaigns.text import check_text, parse_int
 
 # Donors whose gift went through (a partly refunded gift still went through).

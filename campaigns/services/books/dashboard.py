@@ -31,7 +31,7 @@ from campaigns.models import (
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
 from campaigns.money import currency
-from campaigns.services.ledger import Drift, verify_totals
+from campaigns.services.books.ledger import Drift, verify_totals
 from campaigns.text import clean_text, day_in_range, parse_day, parse_int
 
 CHART_DAYS = 30

@@ -17,8 +17,9 @@ from campaigns.addresses import email_key
 from campaigns.models import ActivityReport, Donation, DonationStatus, Receipt
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
-from campaigns.services import catalog, payments
-from campaigns.services.notifications import queue_donor_link
+from campaigns.services.content import catalog
+from campaigns.services.giving import settlement
+from campaigns.services.mail.notifications import queue_donor_link
 
 LINK_MAX_AGE = 3600  # seconds
 # A different salt for every purpose: a token signed for anything else is refused here.
@@ -137,6 +138,6 @@ def cancel_monthly_gift(
     if donation is None:
         return None
     provider.cancel_subscription(donation.provider_subscription_id)
-    payments.end_subscription(session, donation.provider_subscription_id)
+    settlement.end_subscription(session, donation.provider_subscription_id)
     session.refresh(donation)
     return donation
