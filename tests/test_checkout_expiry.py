@@ -48,7 +48,7 @@ def later(monkeypatch):
 
     def move(minutes: int) -> None:
         moment = utcnow() + timedelta(minutes=minutes)
-        monkeypatch.setattr("campaigns.services.giving.settlement.utcnow", lambda: moment)
+        monkeypatch.setattr("campaigns.services.giving.reconcile.utcnow", lambda: moment)
 
     return move
 
