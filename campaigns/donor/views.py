@@ -1,4 +1,4 @@
-"""Thin views over services.donors. Every response is private: never cached, never
+"""Thin views over services.giving.donors. Every response is private: never cached, never
 named in a Referer header (the URL is the donor's key for an hour)."""
 
 from __future__ import annotations

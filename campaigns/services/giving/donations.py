@@ -1,6 +1,6 @@
 """Giving: validate what a donor chose, store a pending donation, open a checkout.
 
-Nothing here moves money; ``services.payments`` records what the provider confirms.
+Nothing here moves money; ``services.giving.settlement`` records what the provider confirms.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def queue_donor_link(
 
 
 def queue_staff_code(session: Session, user, code: str, *, minutes: int) -> OutboxMessage | None:
-    """A one-time sign-in code for a staff member (``services.lockout``), in the language
+    """A one-time sign-in code for a staff member (``services.people.lockout``), in the language
     they last signed in with; one message per code."""
     return _queue(
         session,

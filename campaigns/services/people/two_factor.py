@@ -1,7 +1,7 @@
 """Two-step sign-in for staff: a time-based code from an authenticator app (TOTP, RFC 6238),
 or one of ten one-time recovery codes.
 
-Invariants: the app's secret is stored only encrypted (``services.keys``) and only while
+Invariants: the app's secret is stored only encrypted (``services.people.keys``) and only while
 two-step sign-in is on; recovery codes only as keyed hashes. A TOTP code is accepted for
 its 30-second step and one step either side, and never twice: ``totp_last_step`` only
 grows, in one conditional UPDATE, so two requests with the same code cannot both pass.
