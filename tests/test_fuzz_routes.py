@@ -50,7 +50,9 @@ POST_FIELDS = {
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
         *("anonymous", "dedication", "on_behalf", "website"),
     ),
-    "staff.refund_donation": ("amount", "seen_refunded"),
+    "staff.refund_donation": ("amount", "seen_refunded", "version"),
+    "staff.login_code": ("code",),
+    "staff.two_factor_disable": ("password", "code"),
     "staff.user_role": ("role",),
     "staff.add_user": ("email", "name", "role", "password"),
     "staff.edit_report": (
@@ -205,7 +207,9 @@ class Site:
         assert isinstance(provider, DemoProvider)
         form = GiftForm(amount="100", name="Ali", email="ali@example.org")
         gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
+        donation, _url = start_donation(
+            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         db.session.commit()
         return donation
 
@@ -316,7 +320,7 @@ def test_every_post_route_has_fields_to_fuzz(site):
         *("demo_checkout.pay", "demo_checkout.decline", "demo_checkout.cancel"),
         *("donor.cancel_monthly", "staff.logout", "staff.remove_option"),
         *("staff.publish_report", "staff.unpublish_report", "staff.user_deactivate"),
-        *("staff.user_reactivate", "webhooks.stripe_webhook"),
+        *("staff.user_reactivate", "webhooks.stripe_webhook", "staff.send_message_again"),
     }
     posted = {rule.endpoint for rule in site.rules if "POST" in rule.methods}
     assert {e for e in posted if not site.fields[e]} == buttons
