@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from campaigns.extensions import db
-from campaigns.forms import EmptyForm
+from campaigns.forms import EmptyForm, current_actor
 from campaigns.models import StaffUser
 from campaigns.models.staff import Role
 from campaigns.services.people.staff import (
@@ -85,12 +84,11 @@ def add_user():
     try:
         user = add_staff_user(
             db.session,
-            current_user,
+            current_actor(),
             email=form.email.data,
             name=form.name.data or "",
             role=Role(form.role.data),
             password=form.password.data,
-            address=request.remote_addr,
         )
     except StaffError as error:
         form.email.errors.append(str(error))
@@ -108,7 +106,7 @@ def user_role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        change_role(db.session, current_user, user, Role(form.role.data), request.remote_addr)
+        change_role(db.session, current_actor(), user, Role(form.role.data))
     except StaffError as error:
         flash(str(error), "error")
         return redirect(url_for("staff.users"), 303)
@@ -134,7 +132,7 @@ def set_user_active(user_id: int, active: bool):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        set_active(db.session, current_user, user, active, request.remote_addr)
+        set_active(db.session, current_actor(), user, active)
     except StaffError as error:
         flash(str(error), "error")
         return redirect(url_for("staff.users"), 303)
