@@ -37,7 +37,7 @@ from campaigns.services.people.staff import (
     set_password,
 )
 from campaigns.staff import bp
-from campaigns.text import OneLine, has_unsafe
+from campaigns.text import OneLine, column_length, has_unsafe
 
 PENDING = "staff_pending_sign_in"
 PENDING_SECONDS = 300
@@ -53,7 +53,7 @@ def email_code_field():
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), OneLine(), Length(max=254)],
+        validators=[DataRequired(), OneLine(), Length(max=column_length(StaffUser.email))],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(

@@ -25,15 +25,20 @@ from campaigns.forms import (
     submit,
 )
 from campaigns.markdown import render_markdown
-from campaigns.models import ActivityReport, Campaign
+from campaigns.models import ActivityReport, Campaign, ReportFigure, ReportImage
 from campaigns.services import FormInvalid
 from campaigns.services.content import report_editing
 from campaigns.services.content.report_editing import NewPhoto, ReportForm
 from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
+from campaigns.text import column_length
 
 BLANK_FIGURE_ROWS = 5
 PHOTO_SLOTS = 3
+MAX_LENGTHS = {
+    "figure_label": column_length(ReportFigure.label),
+    "alt": column_length(ReportImage.alt),
+}
 
 
 class ReportEditForm(FlaskForm):
@@ -119,6 +124,7 @@ def edit_page(
         photo_slots=range(PHOTO_SLOTS),
         errors=errors or {},
         preview=preview,
+        max_length=MAX_LENGTHS,
     )
 
 

@@ -23,7 +23,7 @@ from campaigns.services.people.staff import (
     staff_users,
 )
 from campaigns.staff import ROLE_LABELS, bp, requires
-from campaigns.text import OneLine
+from campaigns.text import OneLine, column_length
 
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -31,10 +31,12 @@ ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.i
 class AddUserForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), OneLine(), Length(max=254)],
+        validators=[DataRequired(), OneLine(), Length(max=column_length(StaffUser.email))],
         render_kw={"autocomplete": "off"},
     )
-    name = StringField(_l("Name"), validators=[OneLine(), Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[OneLine(), Length(max=column_length(StaffUser.name))]
+    )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.VIEWER.value)
     password = PasswordField(
         _l("Initial password"),
