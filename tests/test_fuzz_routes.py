@@ -205,8 +205,9 @@ class Site:
         assert isinstance(provider, DemoProvider)
         form = GiftForm(amount="100", name="Ali", email="ali@example.org")
         gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
-        db.session.commit()
+        donation, _url = start_donation(
+            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         return donation
 
     def sign_in(self, role: str) -> None:
