@@ -12,6 +12,11 @@ Numbers: whole numbers are ASCII digits only (``"²".isdigit()`` is true, ``int(
 fails; ``int("١")`` succeeds) and within the bounds of the column they go to. Dates are
 written as a date input sends them and lie between 1900 and 2100 (year 1 would overflow
 when moved to another time zone, and no gift or campaign is dated outside).
+
+Forms: the ``read_*`` helpers read one posted field by these rules for a service, adding a
+message per field to ``errors`` (the service then raises FormInvalid). A field's length
+limit is its model column's (``column_length``), so services, forms and templates'
+``maxlength`` cannot drift apart.
 """
 
 from __future__ import annotations
@@ -20,15 +25,26 @@ import re
 import unicodedata
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, abort, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing.converters import IntegerConverter
 from wtforms.validators import StopValidation
+
+from campaigns.money import CURRENCIES, AmountError, read_amount
 
 # Ids and counts are INTEGER columns; a larger number is no such row, never an error.
 MAX_ID = 2**31 - 1
 FIRST_YEAR, LAST_YEAR = 1900, 2100
 YEARS = {"first": FIRST_YEAR, "last": LAST_YEAR}  # for the message naming them
+MAX_COUNT = 1_000_000_000
+# A story or a report body (TEXT columns, which have no length of their own).
+LONG_TEXT = 50_000
+# Far above any real goal or transfer; beyond it a typo (an extra digit or three) is likelier.
+MONEY_CEILING = 1000
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _NONCHARACTERS = r"\ufdd0-\ufdef" + "".join(
     rf"\U{plane:04x}fffe\U{plane:04x}ffff" for plane in range(17)
@@ -110,6 +126,110 @@ def parse_day(text: str | None) -> date | None:
 def day_in_range(day: date) -> bool:
     """Whether ``day`` lies in the years the site takes (FIRST_YEAR to LAST_YEAR)."""
     return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def column_length(column) -> int:
+    """The length of a string column (``Campaign.title``): the one limit of the field that
+    fills it, in services, forms and templates alike."""
+    return column.type.length
+
+
+# -- reading one posted field for a service ------------------------------------------------
+
+
+def read_text(
+    text: str,
+    name: str,
+    limit: int,
+    errors: dict,
+    *,
+    required: bool = False,
+    multiline: bool = False,
+) -> str:
+    """``text`` with surrounding space removed, read by the rules above (one line unless
+    ``multiline``); an error when refused, missing or too long."""
+    value = check_text(text, name, errors, multiline=multiline).strip()
+    if name in errors:
+        return value
+    if required and not value:
+        errors[name] = _("Please fill this in.")
+    elif len(value) > limit:
+        errors[name] = _("Please shorten this to %(n)d characters.", n=limit)
+    return value
+
+
+def read_slug(text: str, name: str, limit: int, errors: dict) -> str:
+    """A web address part: lower-case letters, digits and single hyphens."""
+    slug = (text or "").strip().lower()
+    if not slug:
+        errors[name] = _("Please fill this in.")
+    elif len(slug) > limit or not SLUG.fullmatch(slug):
+        errors[name] = _(
+            "Use lower-case letters, digits and hyphens only (at most %(n)d), "
+            "like earthquake-food-aid.",
+            n=limit,
+        )
+    return slug
+
+
+def read_date(text: str, name: str, errors: dict, *, required: bool = False) -> date | None:
+    """A date as a date input sends it (2026-03-01), from 1900 to 2100; blank is None
+    unless required."""
+    if not (text or "").strip():
+        if required:
+            errors[name] = _("Please enter a date.")
+        return None
+    day = parse_day(text)
+    if day is None:
+        errors[name] = _("Please enter a date like 2026-03-01.")
+    elif not day_in_range(day):
+        errors[name] = _("Please enter a date between %(first)d and %(last)d.", **YEARS)
+        day = None
+    return day
+
+
+def read_count(
+    text: str, name: str, errors: dict, *, minimum: int = 1, maximum: int = MAX_COUNT
+) -> int | None:
+    """A whole number from ``minimum`` to ``maximum`` (ASCII digits); blank is None."""
+    if not (text or "").strip():
+        return None
+    count = parse_int(text, minimum=minimum, maximum=maximum)
+    if count is None:
+        errors[name] = _(
+            "Please enter a whole number from %(low)s to %(high)s.",
+            low=format_decimal(minimum),
+            high=format_decimal(maximum),
+        )
+    return count
+
+
+def read_money(text: str, code: str, locale: str) -> int:
+    """An amount of any size above zero (a goal, a bank transfer) in minor units, or
+    AmountError. The online gift range does not apply; a sanity ceiling does."""
+    minor = read_amount(text, code, locale)
+    if minor <= 0:
+        raise AmountError(_("Please enter an amount above zero."))
+    if minor > CURRENCIES[code].maximum * MONEY_CEILING:
+        raise AmountError(_("This amount is too large; please check it."))
+    return minor
+
+
+def read_email(text: str, name: str, errors: dict, *, required: bool = True) -> str:
+    """An e-mail address in its normal form (email_validator, no DNS lookup); blank is ""
+    when not ``required``."""
+    typed = check_text(text, name, errors).strip()
+    if name in errors or not (typed or required):
+        return ""
+    try:
+        return validate_email(typed, check_deliverability=False).normalized
+    except EmailNotValidError:
+        errors[name] = (
+            _("Please enter a valid e-mail address, like name@example.org.")
+            if required
+            else _("Please enter a valid e-mail address, or leave it empty.")
+        )
+        return ""
 
 
 class IdConverter(IntegerConverter):

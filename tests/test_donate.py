@@ -127,6 +127,31 @@ def test_campaign_page_offers_the_form_with_the_contract_field_names(client, qur
     assert "cannot be given every month" in by_id(page, "frequency-hint").text
 
 
+@pytest.mark.parametrize(
+    ("field", "column"),
+    [
+        ("name", Donation.donor_name),
+        ("email", Donation.donor_email),
+        ("dedication", Donation.dedication),
+    ],
+)
+def test_a_text_input_takes_as_much_as_its_column(client, qurban, field, column):
+    """The form's maxlength, the service's limit and the column are one number."""
+    limit = column.type.length
+    page = parse(isolated(client.get, "/campaigns/qurban").data)
+    assert by_id(page, field).attrs["maxlength"] == str(limit)
+    before = stored()
+
+    too_long = {"name": "a" * (limit + 1), "email": "a" * limit + "@example.org"}
+    response = donate(
+        client, "qurban", option="", amount="50", **{field: too_long.get(field, "a" * (limit + 1))}
+    )
+
+    assert response.status_code == 422
+    assert by_id(parse(response.data), f"{field}-error").text
+    assert stored() == before
+
+
 def test_honeypot_is_hidden_from_people_and_scripts_come_from_files(client, qurban):
     page = parse(isolated(client.get, "/campaigns/qurban").data)
 

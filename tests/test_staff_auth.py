@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, StaffUser
+from campaigns.services.audit import Actor
 from campaigns.services.people import staff as staff_service
 from campaigns.services.people.staff import set_active
 from config import ProductionConfig
@@ -127,7 +128,7 @@ def test_unknown_inactive_and_known_accounts_cost_one_password_check(app_ctx, mo
     )
     admin = staff_service.create_staff_user(db.session, "known@example.org", PASSWORD, "admin")
     gone = staff_service.create_staff_user(db.session, "gone@example.org", PASSWORD, "viewer")
-    set_active(db.session, admin, gone, False)
+    set_active(db.session, Actor(admin), gone, False)
     assert staff_service.authenticate(db.session, "nobody@example.org", PASSWORD) is None
     assert staff_service.authenticate(db.session, "known@example.org", "wrong") is None
     assert staff_service.authenticate(db.session, "gone@example.org", PASSWORD) is None

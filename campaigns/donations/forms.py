@@ -12,15 +12,18 @@ from werkzeug.datastructures import MultiDict
 
 from campaigns.donations import bp
 from campaigns.filters import local_today
-from campaigns.models import Campaign, DonationOption
+from campaigns.models import Campaign, Donation, DonationOption
 from campaigns.money import Currency, currency
 from campaigns.services.giving.donations import (
+    MAX_DEDICATION,
+    MAX_NAME,
+    MAX_ON_BEHALF,
     MAX_QUANTITY,
     GiftForm,
     accepts_gifts,
     allows_monthly,
 )
-from campaigns.text import parse_int
+from campaigns.text import column_length, parse_int
 
 # A field no person sees (hidden by CSS, skipped by keyboard and screen readers): a bot
 # that fills every input fills this one too.
@@ -39,6 +42,14 @@ TEXT_FIELDS = (
 # a whole cow, which is seven shares. A larger quantity gets one input per share when the
 # form comes back asking for the missing names.
 ON_BEHALF_FIELDS = 7
+# Each text input's maxlength: the limits the giving service checks.
+MAX_LENGTHS = {
+    "name": MAX_NAME,
+    "email": column_length(Donation.donor_email),
+    "dedication": MAX_DEDICATION,
+    "on_behalf": MAX_ON_BEHALF,
+    "quantity": len(str(MAX_QUANTITY)),
+}
 
 
 def gift_form(data: MultiDict[str, str]) -> GiftForm:
@@ -60,8 +71,8 @@ def is_bot(data: MultiDict[str, str]) -> bool:
 class DonationFormView:
     """What the form shows beyond the campaign page: the values typed (or the defaults),
     a message per field ("" for the whole form), the currency's limits, whether the
-    campaign takes gifts today, the options that cannot be monthly, and how many name
-    inputs to offer."""
+    campaign takes gifts today, the options that cannot be monthly, how many name
+    inputs to offer, and each text input's maxlength."""
 
     values: GiftForm
     errors: dict[str, str]
@@ -69,6 +80,7 @@ class DonationFormView:
     open: bool
     once_only: frozenset[int]
     name_inputs: int
+    max_length: dict[str, int]
 
 
 @bp.app_template_global()
@@ -90,4 +102,5 @@ def donation_form(
         open=accepts_gifts(campaign, local_today()),
         once_only=frozenset(o.id for o in options if not allows_monthly(o)),
         name_inputs=min(max(ON_BEHALF_FIELDS, typed, len(values.on_behalf)), MAX_QUANTITY),
+        max_length=MAX_LENGTHS,
     )

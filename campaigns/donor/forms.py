@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
-from campaigns.text import OneLine
+from campaigns.models import Donation
+from campaigns.text import OneLine, column_length
 
 
 class SignInForm(FlaskForm):
@@ -17,6 +18,6 @@ class SignInForm(FlaskForm):
             DataRequired(_l("Please enter your e-mail address.")),
             OneLine(),
             Email(_l("Please enter an e-mail address such as name@example.org.")),
-            Length(max=254),
+            Length(max=column_length(Donation.donor_email)),
         ],
     )

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.models import AuditEntry, StaffUser
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, and from where: a staff member and their client address
+    (None when unknown). Services that change anything on the staff side take one and
+    write it to the audit log; ``None`` in its place is the command line."""
+
+    user: StaffUser | None
+    address: str | None = None
+
+
 def record_change(
     session: Session,
     *,
-    actor: StaffUser | None,
+    actor: Actor | None,
     action: str,
     entity_type: str,
     entity_id: object = None,
     before: dict | None = None,
     after: dict | None = None,
-    address: str | None = None,
 ) -> AuditEntry:
     """Append one entry (same transaction as the change it describes)."""
+    user = actor.user if actor else None
     entry = AuditEntry(
-        staff_user_id=actor.id if actor else None,
+        staff_user_id=user.id if user else None,
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
         before=before,
         after=after,
-        address=address,
+        address=actor.address if actor else None,
     )
     session.add(entry)
     return entry
@@ -40,15 +52,13 @@ def record_saved(
     before: dict | None,
     after: dict,
     *,
-    actor: StaffUser | None,
-    address: str | None = None,
+    actor: Actor | None,
 ) -> AuditEntry:
     """Audit a create (nothing ``before``) or an update of ``entity``: ``<noun>.create`` or
     ``<noun>.update``, filed under its table."""
     return record_change(
         session,
         actor=actor,
-        address=address,
         action=f"{noun}.create" if before is None else f"{noun}.update",
         entity_type=entity.__tablename__,
         entity_id=entity.id,

@@ -24,9 +24,9 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from campaigns.extensions import db, limiter
-from campaigns.forms import EmptyForm
+from campaigns.forms import EmptyForm, current_actor
 from campaigns.models import StaffUser
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 from campaigns.services.people import lockout, two_factor
 from campaigns.services.people.lockout import Outcome
 from campaigns.services.people.staff import (
@@ -37,7 +37,7 @@ from campaigns.services.people.staff import (
     set_password,
 )
 from campaigns.staff import bp
-from campaigns.text import OneLine, has_unsafe
+from campaigns.text import OneLine, column_length, has_unsafe
 
 PENDING = "staff_pending_sign_in"
 PENDING_SECONDS = 300
@@ -53,7 +53,7 @@ def email_code_field():
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), OneLine(), Length(max=254)],
+        validators=[DataRequired(), OneLine(), Length(max=column_length(StaffUser.email))],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
@@ -175,11 +175,10 @@ def complete_sign_in(user: StaffUser) -> None:
     user.locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     record_change(
         db.session,
-        actor=user,
+        actor=Actor(user, request.remote_addr),
         action="staff.sign_in",
         entity_type="staff_user",
         entity_id=user.id,
-        address=request.remote_addr,
     )
     db.session.commit()
 
@@ -222,7 +221,7 @@ def login_code():
             session.pop(PENDING, None)
             flash(_("Too many wrong codes. Please sign in again."), "error")
             return redirect(url_for("staff.login"), 303)
-        if two_factor.use_code(db.session, user, form.code.data, request.remote_addr):
+        if two_factor.use_code(db.session, Actor(user, request.remote_addr), form.code.data):
             complete_sign_in(user)
             return redirect(target, 303)
         db.session.rollback()
@@ -244,11 +243,10 @@ def sign_out(action: str) -> None:
     """Audit ``action`` on the signed-in user, commit, and end this browser's session."""
     record_change(
         db.session,
-        actor=current_user,
+        actor=current_actor(),
         action=action,
         entity_type="staff_user",
         entity_id=current_user.id,
-        address=request.remote_addr,
     )
     db.session.commit()
     logout_user()

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import (
-    BooleanField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import BooleanField, SelectField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
-from campaigns.forms import EmptyForm
+from campaigns.forms import (
+    CheckboxesField,
+    EmptyForm,
+    choices,
+    current_actor,
+    form_values,
+    staff_locale,
+    submit,
+    with_errors,
+)
 from campaigns.markdown import render_markdown
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
-from campaigns.services import FormInvalid
 from campaigns.services.content import campaign_editing
 from campaigns.services.content.campaign_editing import CampaignForm, OptionForm
 from campaigns.services.content.uploads import discard_images
@@ -45,22 +42,6 @@ DESIGNATION_LABELS = {
     Designation.SADAQAH: _l("Sadaqah"),
     Designation.ZAKAT: _l("Zakat"),
 }
-
-
-def choices(labels: dict) -> list[SelectChoice]:
-    """Select options from an enum's labels."""
-    return [SelectChoice(member.value, label) for member, label in labels.items()]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (no script needed). The service checks the values,
-    with its own message, as for every select on these forms (validate_choice=False)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, validate_choice=False, **kwargs)
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class CampaignEditForm(FlaskForm):
@@ -109,10 +90,6 @@ class OptionEditForm(FlaskForm):
     active = BooleanField(_l("Offered on the donation form"))
 
 
-def staff_locale() -> str:
-    return str(get_locale() or "en")
-
-
 def campaign_or_404(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -127,23 +104,6 @@ def option_or_404(campaign: Campaign, option_id: int) -> DonationOption:
     return option
 
 
-def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Put a service's messages beside the fields they concern ("" above the form)."""
-    for name, message in errors.items():
-        field = form._fields.get(name)
-        if field is None:
-            form.form_errors.append(message)
-        else:
-            field.errors = [*field.errors, message]
-
-
-def form_values(form: FlaskForm, target: type):
-    """The service's form dataclass from the submitted fields of the same names."""
-    return target(
-        **{f.name: form[f.name].data for f in fields(target) if form[f.name].data is not None}
-    )
-
-
 @bp.get("/campaigns")
 def campaigns():
     listed = db.session.scalars(
@@ -154,43 +114,40 @@ def campaigns():
     )
 
 
-def edit_page(form: CampaignEditForm, campaign: Campaign | None, status: int = 200, preview=None):
+def edit_page(form: CampaignEditForm, campaign: Campaign | None, preview=None) -> str:
     if campaign is not None and campaign_editing.has_money(db.session, campaign):
         form.currency.description = _(
             "Fixed: this campaign already has donations in %(code)s.", code=campaign.currency
         )
     return render_template(
         "staff/campaigns/edit.html", form=form, campaign=campaign, preview=preview
-    ), status
+    )
 
 
 def submit_campaign(form: CampaignEditForm, campaign: Campaign | None):
     """Preview the story, or save the campaign; the same page again with the messages
     when anything is wrong."""
     if not form.validate_on_submit():
-        return edit_page(form, campaign, 400)
+        return edit_page(form, campaign), 400
     if request.form.get("action") == "preview":
         return edit_page(form, campaign, preview=render_markdown(form.story.data))
     upload = form.cover.data
-    try:
-        saved, unused = campaign_editing.save_campaign(
+    folder = current_app.config["UPLOAD_FOLDER"]
+    return submit(
+        with_errors(form, lambda: edit_page(form, campaign)),
+        lambda: campaign_editing.save_campaign(
             db.session,
             form_values(form, CampaignForm),
             locale=staff_locale(),
-            actor=current_user,
-            folder=current_app.config["UPLOAD_FOLDER"],
+            actor=current_actor(),
+            folder=folder,
             cover=upload.stream if upload else None,
             campaign=campaign,
-            address=request.remote_addr,
-        )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        show_errors(form, invalid.errors)
-        return edit_page(form, campaign, 422)
-    db.session.commit()
-    discard_images(unused, current_app.config["UPLOAD_FOLDER"])
-    flash(_("Saved “%(title)s”.", title=saved.title), "info")
-    return redirect(url_for("staff.edit_campaign", campaign_id=saved.id), 303)
+        ),
+        lambda saved: _("Saved “%(title)s”.", title=saved[0].title),
+        lambda saved: url_for("staff.edit_campaign", campaign_id=saved[0].id),
+        after_commit=lambda saved: discard_images(saved[1], folder),
+    )
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -212,32 +169,28 @@ def edit_campaign(campaign_id: int):
     return submit_campaign(form, campaign)
 
 
-def option_page(form: OptionEditForm, campaign: Campaign, option, status: int = 200):
+def option_page(form: OptionEditForm, campaign: Campaign, option) -> str:
     return render_template(
         "staff/campaigns/option.html", form=form, campaign=campaign, option=option
-    ), status
+    )
 
 
 def submit_option(form: OptionEditForm, campaign: Campaign, option: DonationOption | None):
     if not form.validate_on_submit():
-        return option_page(form, campaign, option, 400)
-    try:
-        campaign_editing.save_option(
+        return option_page(form, campaign, option), 400
+    return submit(
+        with_errors(form, lambda: option_page(form, campaign, option)),
+        lambda: campaign_editing.save_option(
             db.session,
             campaign,
             form_values(form, OptionForm),
             locale=staff_locale(),
-            actor=current_user,
+            actor=current_actor(),
             option=option,
-            address=request.remote_addr,
-        )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        show_errors(form, invalid.errors)
-        return option_page(form, campaign, option, 422)
-    db.session.commit()
-    flash(_("Saved the option “%(label)s”.", label=form.label.data.strip()), "info")
-    return redirect(url_for("staff.edit_campaign", campaign_id=campaign.id, _anchor="options"), 303)
+        ),
+        lambda saved: _("Saved the option “%(label)s”.", label=saved.label),
+        url_for("staff.edit_campaign", campaign_id=campaign.id, _anchor="options"),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/options/new", methods=["GET", "POST"])
@@ -269,9 +222,7 @@ def remove_option(campaign_id: int, option_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     label = option.label
-    deleted = campaign_editing.remove_option(
-        db.session, option, actor=current_user, address=request.remote_addr
-    )
+    deleted = campaign_editing.remove_option(db.session, option, actor=current_actor())
     db.session.commit()
     if deleted:
         flash(_("Deleted the option “%(label)s”.", label=label), "info")

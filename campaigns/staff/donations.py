@@ -12,6 +12,7 @@ from campaigns.models import DonationStatus
 from campaigns.models.campaign import Designation
 from campaigns.models.donation import Frequency
 from campaigns.services.books.dashboard import (
+    MAX_SEARCH,
     campaign_choices,
     donation_query,
     donation_record,
@@ -59,6 +60,7 @@ def donations():
         statuses=list(DonationStatus),
         designations=list(Designation),
         frequencies=list(Frequency),
+        max_search=MAX_SEARCH,
     )
 
 

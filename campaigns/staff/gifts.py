@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, widgets
@@ -17,6 +16,14 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
 from campaigns.filters import local_today
+from campaigns.forms import (
+    choices,
+    current_actor,
+    form_values,
+    staff_locale,
+    submit,
+    with_errors,
+)
 from campaigns.models import Donation, DonationOption
 from campaigns.models.staff import Role
 from campaigns.money import format_plain
@@ -25,14 +32,7 @@ from campaigns.services.giving import offline, refunds
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
 from campaigns.staff import bp, requires
-from campaigns.staff.campaigns import (
-    DESIGNATION_LABELS,
-    campaign_or_404,
-    choices,
-    form_values,
-    show_errors,
-    staff_locale,
-)
+from campaigns.staff.campaigns import DESIGNATION_LABELS, campaign_or_404
 
 METHOD_LABELS = {PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash")}
 
@@ -59,8 +59,8 @@ class RefundEditForm(FlaskForm):
     version = HiddenField()
 
 
-def gift_page(form: OfflineGiftEditForm, campaign, status: int = 200):
-    return render_template("staff/gifts/new.html", form=form, campaign=campaign), status
+def gift_page(form: OfflineGiftEditForm, campaign) -> str:
+    return render_template("staff/gifts/new.html", form=form, campaign=campaign)
 
 
 @bp.route("/campaigns/<int:campaign_id>/gifts/new", methods=["GET", "POST"])
@@ -83,24 +83,20 @@ def new_offline_gift(campaign_id: int):
     if request.method == "GET":
         return gift_page(form, campaign)
     if not form.validate_on_submit():
-        return gift_page(form, campaign, 400)
-    try:
-        donation = offline.record_offline_gift(
+        return gift_page(form, campaign), 400
+    return submit(
+        with_errors(form, lambda: gift_page(form, campaign)),
+        lambda: offline.record_offline_gift(
             db.session,
             campaign,
             form_values(form, OfflineGiftForm),
             locale=staff_locale(),
             today=local_today(),
-            actor=current_user,
-            address=request.remote_addr,
-        )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        show_errors(form, invalid.errors)
-        return gift_page(form, campaign, 422)
-    db.session.commit()
-    flash(_("Recorded the gift of %(name)s.", name=donation.donor_name), "info")
-    return redirect(url_for("staff.donation", donation_id=donation.id), 303)
+            actor=current_actor(),
+        ),
+        lambda donation: _("Recorded the gift of %(name)s.", name=donation.donor_name),
+        lambda donation: url_for("staff.donation", donation_id=donation.id),
+    )
 
 
 def refund_form(donation: Donation) -> RefundEditForm:
@@ -145,8 +141,7 @@ def refund_donation(donation_id: int):
             current_app.extensions["payment_provider"],
             donation,
             amount,
-            actor=current_user,
-            address=request.remote_addr,
+            actor=current_actor(),
         )
     except FormInvalid as invalid:
         db.session.rollback()

@@ -6,12 +6,12 @@ them masked). Editors and admins may send a message again.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaigns.extensions import db
-from campaigns.forms import EmptyForm
+from campaigns.forms import EmptyForm, current_actor
 from campaigns.models.staff import Role
 from campaigns.services.mail.outbox import failed_messages, send_again
 from campaigns.staff import bp
@@ -37,7 +37,7 @@ def outbox():
 def send_message_again(message_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if send_again(db.session, message_id, actor=current_user, address=request.remote_addr):
+    if send_again(db.session, message_id, actor=current_actor()):
         db.session.commit()
         flash(_("The message will be sent again within a few minutes."), "info")
     else:

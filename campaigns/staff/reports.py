@@ -10,25 +10,35 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
-from campaigns.forms import EmptyForm
+from campaigns.forms import (
+    CheckboxesField,
+    EmptyForm,
+    current_actor,
+    show_errors,
+    staff_locale,
+    submit,
+)
 from campaigns.markdown import render_markdown
-from campaigns.models import ActivityReport, Campaign
+from campaigns.models import ActivityReport, Campaign, ReportFigure, ReportImage
 from campaigns.services import FormInvalid
 from campaigns.services.content import report_editing
 from campaigns.services.content.report_editing import NewPhoto, ReportForm
 from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
-from campaigns.staff.campaigns import CheckboxesField, show_errors, staff_locale
+from campaigns.text import column_length
 
 BLANK_FIGURE_ROWS = 5
 PHOTO_SLOTS = 3
+MAX_LENGTHS = {
+    "figure_label": column_length(ReportFigure.label),
+    "alt": column_length(ReportImage.alt),
+}
 
 
 class ReportEditForm(FlaskForm):
@@ -100,10 +110,9 @@ def edit_page(
     report: ActivityReport | None,
     values: ReportForm,
     *,
-    status: int = 200,
     errors: dict[str, str] | None = None,
     preview=None,
-):
+) -> str:
     rows = [row for row in values.figures if any(cell.strip() for cell in row)]
     return render_template(
         "staff/reports/edit.html",
@@ -115,7 +124,8 @@ def edit_page(
         photo_slots=range(PHOTO_SLOTS),
         errors=errors or {},
         preview=preview,
-    ), status
+        max_length=MAX_LENGTHS,
+    )
 
 
 @bp.get("/reports")
@@ -130,27 +140,29 @@ def submit_report(report: ActivityReport | None):
     form = new_form()
     values = submitted(form, report)
     if not form.validate_on_submit():
-        return edit_page(form, report, values, status=400)
+        return edit_page(form, report, values), 400
     if request.form.get("action") == "preview":
         return edit_page(form, report, values, preview=render_markdown(values.body))
-    try:
-        saved, unused = report_editing.save_report(
+    folder = current_app.config["UPLOAD_FOLDER"]
+
+    def invalid_page(errors: dict[str, str]) -> str:
+        show_errors(form, errors)
+        return edit_page(form, report, values, errors=errors)
+
+    return submit(
+        invalid_page,
+        lambda: report_editing.save_report(
             db.session,
             values,
             locale=staff_locale(),
-            actor=current_user,
-            folder=current_app.config["UPLOAD_FOLDER"],
+            actor=current_actor(),
+            folder=folder,
             report=report,
-            address=request.remote_addr,
-        )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        show_errors(form, invalid.errors)
-        return edit_page(form, report, values, status=422, errors=invalid.errors)
-    db.session.commit()
-    discard_images(unused, current_app.config["UPLOAD_FOLDER"])
-    flash(_("Saved “%(title)s”.", title=saved.title), "info")
-    return redirect(url_for("staff.edit_report", report_id=saved.id), 303)
+        ),
+        lambda saved: _("Saved “%(title)s”.", title=saved[0].title),
+        lambda saved: url_for("staff.edit_report", report_id=saved[0].id),
+        after_commit=lambda saved: discard_images(saved[1], folder),
+    )
 
 
 @bp.route("/reports/new", methods=["GET", "POST"])
@@ -176,9 +188,7 @@ def publish_report(report_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        queued = report_editing.publish_report(
-            db.session, report, actor=current_user, address=request.remote_addr
-        )
+        queued = report_editing.publish_report(db.session, report, actor=current_actor())
     except FormInvalid as invalid:
         db.session.rollback()
         for message in invalid.errors.values():
@@ -202,9 +212,7 @@ def unpublish_report(report_id: int):
     report = report_or_404(report_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    report_editing.unpublish_report(
-        db.session, report, actor=current_user, address=request.remote_addr
-    )
+    report_editing.unpublish_report(db.session, report, actor=current_actor())
     db.session.commit()
     flash(_("Taken off the site; it is a draft again."), "info")
     return redirect(url_for("staff.edit_report", report_id=report.id), 303)

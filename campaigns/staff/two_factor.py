@@ -8,7 +8,7 @@ sent here after the password step and can do nothing else (``campaigns.staff``).
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -17,6 +17,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from campaigns.extensions import db
+from campaigns.forms import current_actor
 from campaigns.services.people import lockout, two_factor
 from campaigns.services.people.lockout import Outcome
 from campaigns.services.people.two_factor import TwoFactorError
@@ -86,9 +87,7 @@ def two_factor_setup():
     # No count of tries here: the secret is this browser's own, nothing to guess.
     user = current_user._get_current_object()
     try:
-        codes = two_factor.enable(
-            db.session, user, setup_secret(), form.code.data, request.remote_addr
-        )
+        codes = two_factor.enable(db.session, current_actor(), setup_secret(), form.code.data)
     except TwoFactorError as error:
         db.session.rollback()
         form.code.errors.append(str(error))
@@ -119,12 +118,12 @@ def two_factor_disable():
         form.password.errors.append(_("Your current password is not right."))
         return render_page(form, 400)
     if not lockout.take_try(user.email) or not two_factor.use_code(
-        db.session, user, form.code.data, request.remote_addr
+        db.session, current_actor(), form.code.data
     ):
         db.session.rollback()
         form.code.errors.append(_("That code is not right. Please try again."))
         return render_page(form, 400)
-    two_factor.disable(db.session, user, actor=user, address=request.remote_addr)
+    two_factor.disable(db.session, user, actor=current_actor())
     db.session.commit()
     flash(_("Two-step sign-in is off."), "info")
     return redirect(url_for("staff.two_factor_setup"), 303)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from campaigns.extensions import db
-from campaigns.forms import EmptyForm
+from campaigns.forms import EmptyForm, current_actor
 from campaigns.models import StaffUser
 from campaigns.models.staff import Role
 from campaigns.services.people.staff import (
@@ -24,7 +23,7 @@ from campaigns.services.people.staff import (
     staff_users,
 )
 from campaigns.staff import ROLE_LABELS, bp, requires
-from campaigns.text import OneLine
+from campaigns.text import OneLine, column_length
 
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
@@ -32,10 +31,12 @@ ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.i
 class AddUserForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), OneLine(), Length(max=254)],
+        validators=[DataRequired(), OneLine(), Length(max=column_length(StaffUser.email))],
         render_kw={"autocomplete": "off"},
     )
-    name = StringField(_l("Name"), validators=[OneLine(), Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[OneLine(), Length(max=column_length(StaffUser.name))]
+    )
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.VIEWER.value)
     password = PasswordField(
         _l("Initial password"),
@@ -85,12 +86,11 @@ def add_user():
     try:
         user = add_staff_user(
             db.session,
-            current_user,
+            current_actor(),
             email=form.email.data,
             name=form.name.data or "",
             role=Role(form.role.data),
             password=form.password.data,
-            address=request.remote_addr,
         )
     except StaffError as error:
         form.email.errors.append(str(error))
@@ -108,7 +108,7 @@ def user_role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        change_role(db.session, current_user, user, Role(form.role.data), request.remote_addr)
+        change_role(db.session, current_actor(), user, Role(form.role.data))
     except StaffError as error:
         flash(str(error), "error")
         return redirect(url_for("staff.users"), 303)
@@ -134,7 +134,7 @@ def set_user_active(user_id: int, active: bool):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        set_active(db.session, current_user, user, active, request.remote_addr)
+        set_active(db.session, current_actor(), user, active)
     except StaffError as error:
         flash(str(error), "error")
         return redirect(url_for("staff.users"), 303)

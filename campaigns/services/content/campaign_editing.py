@@ -10,112 +10,32 @@ retired, never deleted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry, StaffUser
+from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus, Designation
-from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount, read_amount
+from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change, record_saved
+from campaigns.services.audit import Actor, record_change, record_saved
 from campaigns.services.content.uploads import UploadRefused, clean_image, save_image
-from campaigns.text import YEARS, check_text, day_in_range, parse_day, parse_int
+from campaigns.text import (
+    LONG_TEXT,
+    column_length,
+    read_count,
+    read_date,
+    read_money,
+    read_slug,
+    read_text,
+)
 
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MAX_COUNT = 1_000_000_000
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
-# Far above any real goal or transfer; beyond it a typo (an extra digit or three) is likelier.
-MONEY_CEILING = 1000
-
-
-# -- reading what staff typed (shared by the staff editing services) ----------------------
-
-
-def read_text(
-    text: str,
-    name: str,
-    limit: int,
-    errors: dict,
-    *,
-    required: bool = False,
-    multiline: bool = False,
-) -> str:
-    """``text`` with surrounding space removed, read by the rules of ``campaigns.text``
-    (one line unless ``multiline``); an error when refused, missing or too long."""
-    value = check_text(text, name, errors, multiline=multiline).strip()
-    if name in errors:
-        return value
-    if required and not value:
-        errors[name] = _("Please fill this in.")
-    elif len(value) > limit:
-        errors[name] = _("Please shorten this to %(n)d characters.", n=limit)
-    return value
-
-
-def read_slug(text: str, name: str, limit: int, errors: dict) -> str:
-    """A web address part: lower-case letters, digits and single hyphens."""
-    slug = (text or "").strip().lower()
-    if not slug:
-        errors[name] = _("Please fill this in.")
-    elif len(slug) > limit or not SLUG.fullmatch(slug):
-        errors[name] = _(
-            "Use lower-case letters, digits and hyphens only (at most %(n)d), "
-            "like earthquake-food-aid.",
-            n=limit,
-        )
-    return slug
-
-
-def read_date(text: str, name: str, errors: dict, *, required: bool = False) -> date | None:
-    """A date as a date input sends it (2026-03-01), from 1900 to 2100; blank is None
-    unless required."""
-    if not (text or "").strip():
-        if required:
-            errors[name] = _("Please enter a date.")
-        return None
-    day = parse_day(text)
-    if day is None:
-        errors[name] = _("Please enter a date like 2026-03-01.")
-    elif not day_in_range(day):
-        errors[name] = _("Please enter a date between %(first)d and %(last)d.", **YEARS)
-        day = None
-    return day
-
-
-def read_count(
-    text: str, name: str, errors: dict, *, minimum: int = 1, maximum: int = MAX_COUNT
-) -> int | None:
-    """A whole number from ``minimum`` to ``maximum`` (ASCII digits); blank is None."""
-    if not (text or "").strip():
-        return None
-    count = parse_int(text, minimum=minimum, maximum=maximum)
-    if count is None:
-        errors[name] = _(
-            "Please enter a whole number from %(low)s to %(high)s.",
-            low=format_decimal(minimum),
-            high=format_decimal(maximum),
-        )
-    return count
-
-
-def read_money(text: str, code: str, locale: str) -> int:
-    """An amount of any size above zero (a goal, a bank transfer) in minor units, or
-    AmountError. The online gift range does not apply; a sanity ceiling does."""
-    minor = read_amount(text, code, locale)
-    if minor <= 0:
-        raise AmountError(_("Please enter an amount above zero."))
-    if minor > CURRENCIES[code].maximum * MONEY_CEILING:
-        raise AmountError(_("This amount is too large; please check it."))
-    return minor
 
 
 # -- campaigns ----------------------------------------------------------------------------
@@ -202,12 +122,21 @@ def _campaign_values(
 ) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     values = {
-        "slug": read_slug(form.slug, "slug", 80, errors),
-        "title": read_text(form.title, "title", 200, errors, required=True),
-        "summary": read_text(form.summary, "summary", 500, errors, multiline=True),
-        "story": read_text(form.story, "story", 50_000, errors, multiline=True),
-        "cover_alt": read_text(form.cover_alt, "cover_alt", 300, errors),
-        "unit_label": read_text(form.unit_label, "unit_label", 80, errors) or None,
+        "slug": read_slug(form.slug, "slug", column_length(Campaign.slug), errors),
+        "title": read_text(
+            form.title, "title", column_length(Campaign.title), errors, required=True
+        ),
+        "summary": read_text(
+            form.summary, "summary", column_length(Campaign.summary), errors, multiline=True
+        ),
+        "story": read_text(form.story, "story", LONG_TEXT, errors, multiline=True),
+        "cover_alt": read_text(
+            form.cover_alt, "cover_alt", column_length(Campaign.cover_alt), errors
+        ),
+        "unit_label": read_text(
+            form.unit_label, "unit_label", column_length(Campaign.unit_label), errors
+        )
+        or None,
         "units_goal": read_count(form.units_goal, "units_goal", errors),
         "starts_on": read_date(form.starts_on, "starts_on", errors),
         "ends_on": read_date(form.ends_on, "ends_on", errors),
@@ -249,8 +178,7 @@ def save_campaign(
     form: CampaignForm,
     *,
     locale: str,
-    actor: StaffUser,
-    address: str | None = None,
+    actor: Actor,
     folder: str,
     cover: IO[bytes] | None = None,
     campaign: Campaign | None = None,
@@ -289,7 +217,7 @@ def save_campaign(
             setattr(campaign, name, value)
     session.flush()
     after = campaign_snapshot(campaign)
-    record_saved(session, campaign, "campaign", before, after, actor=actor, address=address)
+    record_saved(session, campaign, "campaign", before, after, actor=actor)
     return campaign, unused
 
 
@@ -350,8 +278,7 @@ def save_option(
     form: OptionForm,
     *,
     locale: str,
-    actor: StaffUser,
-    address: str | None = None,
+    actor: Actor,
     option: DonationOption | None = None,
 ) -> DonationOption:
     """Add a donation option to ``campaign`` or change ``option``; raise FormInvalid with
@@ -359,8 +286,12 @@ def save_option(
     held or sold."""
     errors: dict[str, str] = {}
     values = {
-        "label": read_text(form.label, "label", 200, errors, required=True),
-        "description": read_text(form.description, "description", 500, errors),
+        "label": read_text(
+            form.label, "label", column_length(DonationOption.label), errors, required=True
+        ),
+        "description": read_text(
+            form.description, "description", column_length(DonationOption.description), errors
+        ),
         "units": read_count(form.units, "units", errors, maximum=MAX_OPTION_UNITS) or 1,
         "stock": read_count(form.stock, "stock", errors, minimum=0),
         "position": read_count(form.position, "position", errors, minimum=0) or 0,
@@ -388,13 +319,11 @@ def save_option(
             setattr(option, name, value)
     session.flush()
     after = option_snapshot(option)
-    record_saved(session, option, "option", before, after, actor=actor, address=address)
+    record_saved(session, option, "option", before, after, actor=actor)
     return option
 
 
-def remove_option(
-    session: Session, option: DonationOption, *, actor: StaffUser, address: str | None = None
-) -> bool:
+def remove_option(session: Session, option: DonationOption, *, actor: Actor) -> bool:
     """Delete an option nobody chose; retire (hide) one that was given, keeping it for the
     donations that name it. Returns True when deleted, False when retired."""
     before, option_id = option_snapshot(option), option.id
@@ -410,7 +339,6 @@ def remove_option(
     record_change(
         session,
         actor=actor,
-        address=address,
         action=action,
         entity_type="donation_option",
         entity_id=option_id,

@@ -25,20 +25,22 @@ from campaigns.models import (
     DonationStatus,
     ReportFigure,
     ReportImage,
-    StaffUser,
 )
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change, record_saved
+from campaigns.services.audit import Actor, record_change, record_saved
 from campaigns.services.books.ledger import donor_key
-from campaigns.services.content.campaign_editing import (
+from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
+from campaigns.services.mail.notifications import absolute_url, queue_message
+from campaigns.text import (
+    LONG_TEXT,
     MAX_COUNT,
+    check_text,
+    column_length,
+    parse_int,
     read_date,
     read_slug,
     read_text,
 )
-from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
-from campaigns.services.mail.notifications import absolute_url, queue_message
-from campaigns.text import check_text, parse_int
 
 # Donors whose gift went through (a partly refunded gift still went through).
 GAVE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
@@ -116,8 +118,11 @@ def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[Rep
             continue
         if not label or not number:
             errors[name] = _("Each figure needs a label and a number.")
-        elif len(label) > 120:
-            errors[name] = _("Please shorten the label to %(n)d characters.", n=120)
+        elif len(label) > column_length(ReportFigure.label):
+            errors[name] = _(
+                "Please shorten the label to %(n)d characters.",
+                n=column_length(ReportFigure.label),
+            )
         else:
             try:
                 value = parse_number(number, locale=locale)
@@ -142,7 +147,7 @@ def _new_photos(photos: list[NewPhoto], errors: dict) -> list[tuple[CleanImage, 
     cleaned = []
     for index, photo in enumerate(photos):
         name = f"photos-{index}"
-        alt = read_text(photo.alt, name, 300, errors)
+        alt = read_text(photo.alt, name, column_length(ReportImage.alt), errors)
         if photo.file is None:
             if alt:
                 errors[name] = _("Please choose the photo this description belongs to.")
@@ -182,8 +187,7 @@ def save_report(
     form: ReportForm,
     *,
     locale: str,
-    actor: StaffUser,
-    address: str | None = None,
+    actor: Actor,
     folder: str,
     report: ActivityReport | None = None,
 ) -> tuple[ActivityReport, list[str]]:
@@ -192,11 +196,15 @@ def save_report(
     photos), for the caller to discard once the change is committed."""
     errors: dict[str, str] = {}
     values = {
-        "title": read_text(form.title, "title", 200, errors, required=True),
-        "slug": read_slug(form.slug, "slug", 120, errors),
-        "summary": read_text(form.summary, "summary", 500, errors, multiline=True),
-        "body": read_text(form.body, "body", 50_000, errors, multiline=True),
-        "place": read_text(form.place, "place", 200, errors),
+        "title": read_text(
+            form.title, "title", column_length(ActivityReport.title), errors, required=True
+        ),
+        "slug": read_slug(form.slug, "slug", column_length(ActivityReport.slug), errors),
+        "summary": read_text(
+            form.summary, "summary", column_length(ActivityReport.summary), errors, multiline=True
+        ),
+        "body": read_text(form.body, "body", LONG_TEXT, errors, multiline=True),
+        "place": read_text(form.place, "place", column_length(ActivityReport.place), errors),
         "happened_on": read_date(form.happened_on, "happened_on", errors, required=True),
     }
     taken = select(ActivityReport.id).where(ActivityReport.slug == values["slug"])
@@ -205,7 +213,7 @@ def save_report(
     if "slug" not in errors and session.scalar(taken) is not None:
         errors["slug"] = _("Another report already uses this address.")
     alts = {
-        image_id: read_text(alt, f"image-{image_id}", 300, errors)
+        image_id: read_text(alt, f"image-{image_id}", column_length(ReportImage.alt), errors)
         for image_id, alt in form.image_alts.items()
     }
     figures = _figures(form.figures, locale, errors)
@@ -233,13 +241,11 @@ def save_report(
     unused = _apply_photos(report, form, alts, new_photos, folder)
     session.flush()
     after = report_snapshot(report)
-    record_saved(session, report, "report", before, after, actor=actor, address=address)
+    record_saved(session, report, "report", before, after, actor=actor)
     return report, unused
 
 
-def publish_report(
-    session: Session, report: ActivityReport, *, actor: StaffUser, address: str | None = None
-) -> int:
+def publish_report(session: Session, report: ActivityReport, *, actor: Actor) -> int:
     """Publish ``report`` and e-mail the opted-in donors of its campaigns; returns how many
     e-mails were queued (none to anyone who already had this report's)."""
     missing = photos_missing_alt(report)
@@ -258,7 +264,6 @@ def publish_report(
     record_change(
         session,
         actor=actor,
-        address=address,
         action="report.publish",
         entity_type="activity_report",
         entity_id=report.id,
@@ -268,16 +273,13 @@ def publish_report(
     return _notify_donors(session, report)
 
 
-def unpublish_report(
-    session: Session, report: ActivityReport, *, actor: StaffUser, address: str | None = None
-) -> None:
+def unpublish_report(session: Session, report: ActivityReport, *, actor: Actor) -> None:
     """Take ``report`` off the public site (it stays as a draft)."""
     before = report_snapshot(report)
     report.published = False
     record_change(
         session,
         actor=actor,
-        address=address,
         action="report.unpublish",
         entity_type="activity_report",
         entity_id=report.id,

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select, update
@@ -26,12 +25,12 @@ from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
 from campaigns.services.giving.settlement import fail_donation
-from campaigns.text import check_text, parse_int
+from campaigns.text import check_text, column_length, parse_int, read_email
 
 MAX_QUANTITY = 100
-MAX_NAME = 200
-MAX_ON_BEHALF = 120
-MAX_DEDICATION = 300
+MAX_NAME = column_length(Donation.donor_name)
+MAX_ON_BEHALF = 120  # each name of the on_behalf list (a JSON column)
+MAX_DEDICATION = column_length(Donation.dedication)
 
 
 class GiftInvalid(FormInvalid):
@@ -91,10 +90,14 @@ def allows_monthly(option: DonationOption | None) -> bool:
     return option is None or (option.stock is None and not option.needs_on_behalf)
 
 
-def _choose_option(session: Session, campaign: Campaign, form: GiftForm, errors: dict):
-    if not form.option.strip():
+def read_option(
+    session: Session, campaign: Campaign, text: str, errors: dict
+) -> DonationOption | None:
+    """The option chosen in the ``option`` field: one of ``campaign``'s active options, or
+    None when the field is blank (an amount of the donor's choice)."""
+    if not text.strip():
         return None
-    option_id = parse_int(form.option, minimum=1)
+    option_id = parse_int(text, minimum=1)
     option = session.get(DonationOption, option_id) if option_id is not None else None
     if option is None or option.campaign_id != campaign.id or not option.active:
         errors["option"] = _("Please choose one of the gifts listed.")
@@ -128,14 +131,7 @@ def _donor(form: GiftForm, errors: dict) -> tuple[str, str]:
         errors.setdefault("name", _("Please enter your name."))
     elif len(name) > MAX_NAME:
         errors.setdefault("name", _("Please shorten your name to %(n)d characters.", n=MAX_NAME))
-    typed = check_text(form.email, "email", errors).strip()
-    email = ""
-    if "email" not in errors:
-        try:
-            email = validate_email(typed, check_deliverability=False).normalized
-        except EmailNotValidError:
-            errors["email"] = _("Please enter a valid e-mail address, like name@example.org.")
-    return name, email
+    return name, read_email(form.email, "email", errors)
 
 
 def _on_behalf(form: GiftForm, option, quantity: int, errors: dict) -> list[str]:
@@ -160,7 +156,7 @@ def validate_gift(
     if not accepts_gifts(campaign, today):
         raise GiftInvalid({"": _("This campaign is not taking gifts at the moment.")})
     errors: dict[str, str] = {}
-    option = _choose_option(session, campaign, form, errors)
+    option = read_option(session, campaign, form.option, errors)
     quantity = _quantity(form, option, errors)
     unit_amount = 0
     if option is not None:

@@ -16,7 +16,6 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -24,28 +23,21 @@ from sqlalchemy.orm import Session
 from campaigns.models import (
     Campaign,
     Donation,
-    DonationOption,
     DonationStatus,
     LedgerKind,
-    StaffUser,
 )
 from campaigns.models.base import new_token
 from campaigns.models.campaign import Designation
 from campaigns.money import AmountError
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 from campaigns.services.books.ledger import post_entry
 from campaigns.services.books.receipts import issue_receipt, receipt_settings
-from campaigns.services.content.campaign_editing import (
-    read_count,
-    read_date,
-    read_money,
-    read_text,
-)
-from campaigns.services.giving.donations import reserve_stock
+from campaigns.services.giving.donations import read_option, reserve_stock
 from campaigns.services.mail.notifications import queue_thank_you
-from campaigns.text import check_text, parse_int
+from campaigns.text import column_length, read_count, read_date, read_email, read_money, read_text
 
+MAX_NOTE = 2000  # a staff note (a TEXT column)
 # Only these can be refunded; a disputed gift is settled by the dispute.
 REFUNDABLE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
 
@@ -76,33 +68,11 @@ class OfflineGiftForm:
     note: str = ""
 
 
-def _option(session: Session, campaign: Campaign, text: str, errors: dict):
-    if not text.strip():
-        return None
-    option_id = parse_int(text, minimum=1)
-    option = session.get(DonationOption, option_id) if option_id is not None else None
-    if option is None or option.campaign_id != campaign.id or not option.active:
-        errors["option"] = _("Please choose one of the gifts listed.")
-        return None
-    return option
-
-
-def _email(text: str, errors: dict) -> str:
-    text = check_text(text, "donor_email", errors).strip()
-    if not text or "donor_email" in errors:
-        return ""
-    try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError:
-        errors["donor_email"] = _("Please enter a valid e-mail address, or leave it empty.")
-        return ""
-
-
 def _gift_values(
     session: Session, campaign: Campaign, form: OfflineGiftForm, locale: str, today: date
 ) -> dict:
     errors: dict[str, str] = {}
-    option = _option(session, campaign, form.option, errors)
+    option = read_option(session, campaign, form.option, errors)
     quantity = read_count(form.quantity, "quantity", errors) or 1
     amount = 0
     if option is not None and not form.amount.strip():
@@ -126,9 +96,11 @@ def _gift_values(
         "amount": amount,
         "designation": form.designation,
         "provider": form.method,
-        "donor_name": read_text(form.donor_name, "donor_name", 200, errors, required=True),
-        "donor_email": _email(form.donor_email, errors),
-        "note": read_text(form.note, "note", 2000, errors, multiline=True),
+        "donor_name": read_text(
+            form.donor_name, "donor_name", column_length(Donation.donor_name), errors, required=True
+        ),
+        "donor_email": read_email(form.donor_email, "donor_email", errors, required=False),
+        "note": read_text(form.note, "note", MAX_NOTE, errors, multiline=True),
         # Noon: the day received stays the same day in any time zone near the charity's.
         "paid_at": datetime.combine(received_on, time(12), tzinfo=UTC) if received_on else None,
     }
@@ -156,8 +128,7 @@ def record_offline_gift(
     *,
     locale: str,
     today: date,
-    actor: StaffUser,
-    address: str | None = None,
+    actor: Actor,
 ) -> Donation:
     """Record a cash or bank-transfer gift as a paid donation and post it to the ledger,
     with a receipt and the thank-you e-mail when the donor gave an e-mail address. Raises
@@ -196,7 +167,6 @@ def record_offline_gift(
     record_change(
         session,
         actor=actor,
-        address=address,
         action="donation.offline_gift",
         entity_type="donation",
         entity_id=donation.id,

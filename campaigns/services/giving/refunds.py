@@ -17,12 +17,11 @@ from campaigns.models import (
     DonationStatus,
     LedgerEntry,
     LedgerKind,
-    StaffUser,
 )
 from campaigns.money import AmountError, read_amount
 from campaigns.payments import PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 from campaigns.services.books.ledger import post_entry
 from campaigns.services.books.receipts import revise_after_refund
 from campaigns.services.giving.offline import donation_snapshot, is_offline
@@ -224,8 +223,7 @@ def refund_donation(
     donation: Donation,
     amount: int,
     *,
-    actor: StaffUser,
-    address: str | None = None,
+    actor: Actor,
 ) -> bool:
     """Refund ``amount`` of ``donation``, claimed by ``claim_refund``; raise FormInvalid,
     changing nothing, when the provider refuses. Returns True when the totals changed now,
@@ -240,7 +238,6 @@ def refund_donation(
     record_change(
         session,
         actor=actor,
-        address=address,
         action=action,
         entity_type="donation",
         entity_id=donation.id,

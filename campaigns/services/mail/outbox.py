@@ -33,9 +33,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import OutboxMessage, StaffUser
+from campaigns.models import OutboxMessage
 from campaigns.models.base import utcnow
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 from campaigns.services.mail.notifications import prepare
 
 log = logging.getLogger("campaigns.mail")
@@ -231,7 +231,7 @@ def count_failed(session: Session) -> int:
     return session.scalar(failed_messages(session).with_only_columns(func.count()).order_by(None))
 
 
-def send_again(session: Session, message_id: int, *, actor: StaffUser, address: str | None) -> bool:
+def send_again(session: Session, message_id: int, *, actor: Actor) -> bool:
     """Put a failed message back in the queue, due now with a fresh count of tries, and
     audit it. False when it is not failed (a double click, or another staff member, was
     first): the conditional UPDATE lets only one of them through."""
@@ -259,7 +259,6 @@ def send_again(session: Session, message_id: int, *, actor: StaffUser, address: 
         entity_id=message_id,
         before=before,
         after={"attempts": 0},
-        address=address,
     )
     session.flush()
     return True

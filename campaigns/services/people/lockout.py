@@ -32,6 +32,7 @@ from campaigns.models import StaffUser
 from campaigns.models.base import utcnow
 from campaigns.services.mail.notifications import queue_staff_code
 from campaigns.services.people.keys import keyed_hash
+from campaigns.text import column_length
 
 CODE_DIGITS = 8
 CODE_MINUTES = 15
@@ -57,7 +58,7 @@ def _limits():
 
 
 def account_key(email: str) -> str:
-    return (email or "").strip().lower()[:254]
+    return (email or "").strip().lower()[: column_length(StaffUser.email)]
 
 
 def record_failure(email: str, counter: str = PASSWORD) -> None:

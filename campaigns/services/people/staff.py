@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from campaigns.models import StaffUser
 from campaigns.models.base import new_token
 from campaigns.models.staff import Role
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 
 MIN_PASSWORD = 12
 # Checked against when the account does not exist, so unknown e-mails cost the same time.
@@ -94,13 +94,12 @@ def _would_leave_no_admin(session: Session, user: StaffUser) -> bool:
 
 def add_staff_user(
     session: Session,
-    actor: StaffUser | None,
+    actor: Actor | None,
     *,
     email: str,
     name: str,
     role: Role,
     password: str,
-    address: str | None = None,
 ) -> StaffUser:
     """Create an account (see ``create_staff_user``) and write it to the audit log;
     ``actor`` None means the command line."""
@@ -112,14 +111,11 @@ def add_staff_user(
         entity_type="staff_user",
         entity_id=user.id,
         after={"email": user.email, "name": user.name, "role": user.role.value, "active": True},
-        address=address,
     )
     return user
 
 
-def change_role(
-    session: Session, actor: StaffUser, user: StaffUser, role: Role, address: str | None = None
-) -> None:
+def change_role(session: Session, actor: Actor, user: StaffUser, role: Role) -> None:
     """Give ``user`` another role; the last active admin keeps theirs."""
     if role == user.role:
         return
@@ -135,13 +131,10 @@ def change_role(
         entity_id=user.id,
         before={"role": before.value},
         after={"role": role.value},
-        address=address,
     )
 
 
-def set_active(
-    session: Session, actor: StaffUser, user: StaffUser, active: bool, address: str | None = None
-) -> None:
+def set_active(session: Session, actor: Actor, user: StaffUser, active: bool) -> None:
     """Deactivate (ending every session of the user at once) or reactivate an account;
     the last active admin cannot be deactivated."""
     if active == user.active:
@@ -159,7 +152,6 @@ def set_active(
         entity_id=user.id,
         before={"active": not active},
         after={"active": active},
-        address=address,
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import RecoveryCode, StaffUser
 from campaigns.models.base import utcnow
-from campaigns.services.audit import record_change
+from campaigns.services.audit import Actor, record_change
 from campaigns.services.people.keys import decrypt, encrypt, keyed_hash
 from campaigns.services.people.staff import end_sessions
 
@@ -88,12 +88,11 @@ def _new_recovery_codes(session: Session, user: StaffUser) -> list[str]:
     return codes
 
 
-def enable(
-    session: Session, user: StaffUser, secret: str, code: str, address: str | None = None
-) -> list[str]:
-    """Turn two-step sign-in on with ``secret`` once ``code`` proves the app has it; ends
-    the user's other sessions (the caller signs this browser in again). Returns the new
-    recovery codes."""
+def enable(session: Session, actor: Actor, secret: str, code: str) -> list[str]:
+    """Turn two-step sign-in on for ``actor.user`` with ``secret`` once ``code`` proves the
+    app has it; ends the user's other sessions (the caller signs this browser in again).
+    Returns the new recovery codes."""
+    user = actor.user
     if user.two_factor:
         raise TwoFactorError(_("Two-step sign-in is already on."))
     step = _matching_step(secret, code, utcnow())
@@ -106,11 +105,10 @@ def enable(
     end_sessions(user)
     record_change(
         session,
-        actor=user,
+        actor=actor,
         action="staff.2fa_enable",
         entity_type="staff_user",
         entity_id=user.id,
-        address=address,
     )
     session.flush()
     return codes
@@ -142,9 +140,8 @@ def recovery_codes_left(session: Session, user: StaffUser) -> int:
     )
 
 
-def _use_recovery_code(
-    session: Session, user: StaffUser, code: str, address: str | None = None
-) -> bool:
+def _use_recovery_code(session: Session, actor: Actor, code: str) -> bool:
+    user = actor.user
     used = session.execute(
         update(RecoveryCode)
         .where(
@@ -159,33 +156,32 @@ def _use_recovery_code(
         return False
     record_change(
         session,
-        actor=user,
+        actor=actor,
         action="staff.2fa_recovery_code_used",
         entity_type="staff_user",
         entity_id=user.id,
         after={"recovery_codes_left": recovery_codes_left(session, user)},
-        address=address,
     )
     return True
 
 
-def use_code(session: Session, user: StaffUser, code: str, address: str | None = None) -> bool:
+def use_code(session: Session, actor: Actor, code: str) -> bool:
     """Whether ``code`` (six digits from the app, or a recovery code) proves the second
-    step for ``user``; it is used up either way it passes."""
+    step for ``actor.user``; it is used up either way it passes."""
+    user = actor.user
     if not user.two_factor or not code:
         return False
     if len(_digits(code)) == 6:
         return _use_totp(session, user, code)
-    return _use_recovery_code(session, user, code, address)
+    return _use_recovery_code(session, actor, code)
 
 
 def disable(
     session: Session,
     user: StaffUser,
     *,
-    actor: StaffUser | None,
+    actor: Actor | None,
     action: str = "staff.2fa_disable",
-    address: str | None = None,
 ) -> None:
     """Turn two-step sign-in off: the secret and recovery codes are deleted. ``actor`` None
     is the command line (``flask staff reset-2fa``, which also ends every session)."""
@@ -203,6 +199,5 @@ def disable(
         action=action,
         entity_type="staff_user",
         entity_id=user.id,
-        address=address,
     )
     session.flush()
