@@ -17,8 +17,8 @@ from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
 from campaigns.filters import local_today
+from campaigns.labels import label, payment_method
 from campaigns.models import Donation, DonationOption
-from campaigns.models.staff import Role
 from campaigns.money import format_plain
 from campaigns.services import FormInvalid
 from campaigns.services.giving import offline, refunds
@@ -26,7 +26,6 @@ from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
 from campaigns.staff import bp, requires
 from campaigns.staff.campaigns import (
-    DESIGNATION_LABELS,
     campaign_or_404,
     choices,
     form_values,
@@ -34,7 +33,7 @@ from campaigns.staff.campaigns import (
     staff_locale,
 )
 
-METHOD_LABELS = {PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash")}
+METHOD_LABELS = {m: payment_method(m) for m in (PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH)}
 
 
 class OfflineGiftEditForm(FlaskForm):
@@ -64,7 +63,7 @@ def gift_page(form: OfflineGiftEditForm, campaign, status: int = 200):
 
 
 @bp.route("/campaigns/<int:campaign_id>/gifts/new", methods=["GET", "POST"])
-@requires(Role.ADMIN)
+@requires("handle_money")
 def new_offline_gift(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     # Submitted values win over these defaults (what a new form offers).
@@ -78,7 +77,7 @@ def new_offline_gift(campaign_id: int):
         SelectChoice(str(o.id), o.label) for o in options
     ]
     form.designation.choices = [
-        SelectChoice(d.value, DESIGNATION_LABELS[d]) for d in campaign.designation_list
+        SelectChoice(d.value, label(d)) for d in campaign.designation_list
     ]
     if request.method == "GET":
         return gift_page(form, campaign)
@@ -127,7 +126,7 @@ def refund_helpers() -> dict:
 
 
 @bp.post("/donations/<int:donation_id>/refund")
-@requires(Role.ADMIN)
+@requires("handle_money")
 def refund_donation(donation_id: int):
     donation = db.session.get(Donation, donation_id)
     if donation is None:
