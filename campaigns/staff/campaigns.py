@@ -37,7 +37,6 @@ from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
 
 
-
 def choices(labels: dict) -> list[SelectChoice]:
     """Select options from an enum's labels."""
     return [SelectChoice(member.value, label) for member, label in labels.items()]
@@ -82,7 +81,9 @@ class CampaignEditForm(FlaskForm):
     unit_label = StringField(_l("Unit name"), description=_l("e.g. food parcels, wells."))
     starts_on = StringField(_l("Starts on"), widget=widgets.DateInput())
     ends_on = StringField(_l("Ends on"), widget=widgets.DateInput())
-    status = SelectField(_l("Status"), choices=choices(labels_of(CampaignStatus)), validate_choice=False)
+    status = SelectField(
+        _l("Status"), choices=choices(labels_of(CampaignStatus)), validate_choice=False
+    )
     designations = CheckboxesField(
         _l("Designations offered"),
         choices=choices(labels_of(Designation)),

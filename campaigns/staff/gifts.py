@@ -76,9 +76,7 @@ def new_offline_gift(campaign_id: int):
     form.option.choices = [SelectChoice("", _("None: an amount of the donor's choice"))] + [
         SelectChoice(str(o.id), o.label) for o in options
     ]
-    form.designation.choices = [
-        SelectChoice(d.value, label(d)) for d in campaign.designation_list
-    ]
+    form.designation.choices = [SelectChoice(d.value, label(d)) for d in campaign.designation_list]
     if request.method == "GET":
         return gift_page(form, campaign)
     if not form.validate_on_submit():
