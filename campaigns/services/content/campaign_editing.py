@@ -287,6 +287,7 @@ def save_campaign(
     else:
         for name, value in values.items():
             setattr(campaign, name, value)
+        campaign.touch()
     session.flush()
     after = campaign_snapshot(campaign)
     record_saved(session, campaign, "campaign", before, after, actor=actor, address=address)
@@ -386,6 +387,7 @@ def save_option(
     else:
         for name, value in values.items():
             setattr(option, name, value)
+    campaign.touch()
     session.flush()
     after = option_snapshot(option)
     record_saved(session, option, "option", before, after, actor=actor, address=address)
@@ -398,6 +400,7 @@ def remove_option(
     """Delete an option nobody chose; retire (hide) one that was given, keeping it for the
     donations that name it. Returns True when deleted, False when retired."""
     before, option_id = option_snapshot(option), option.id
+    option.campaign.touch()
     if has_donations(session, option):
         option.active = False
         after = option_snapshot(option)
