@@ -21,6 +21,7 @@ from campaigns.labels import label, payment_method
 from campaigns.models import Donation, DonationOption
 from campaigns.money import format_plain
 from campaigns.services import FormInvalid
+from campaigns.services.books.receipts import receipt_settings
 from campaigns.services.giving import offline, refunds
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
@@ -89,6 +90,7 @@ def new_offline_gift(campaign_id: int):
             locale=staff_locale(),
             today=local_today(),
             actor=current_user,
+            receipts=receipt_settings(current_app.config),
             address=request.remote_addr,
         )
     except FormInvalid as invalid:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -35,7 +34,7 @@ from campaigns.money import AmountError
 from campaigns.services import FormInvalid
 from campaigns.services.audit import record_change
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import issue_receipt, receipt_settings
+from campaigns.services.books.receipts import ReceiptSettings, issue_receipt
 from campaigns.services.content.campaign_editing import (
     read_count,
     read_date,
@@ -157,6 +156,7 @@ def record_offline_gift(
     locale: str,
     today: date,
     actor: StaffUser,
+    receipts: ReceiptSettings,
     address: str | None = None,
 ) -> Donation:
     """Record a cash or bank-transfer gift as a paid donation and post it to the ledger,
@@ -191,7 +191,7 @@ def record_offline_gift(
         donor_email=donation.donor_email or reference,
     )
     if donation.donor_email:
-        receipt = issue_receipt(session, donation, receipt_settings(current_app.config))
+        receipt = issue_receipt(session, donation, receipts)
         queue_thank_you(session, donation, receipt)
     record_change(
         session,
