@@ -152,8 +152,10 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from campaigns.filters import register as register_filters
+    from campaigns.labels import register as register_labels
 
     register_filters(app)
+    register_labels(app)
 
 
 def set_security_headers(response):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -40,19 +40,23 @@ def client_address() -> str:
 class WriteLimiter(Limiter):
     """Flask-Limiter for writes only (giving, signing in, asking for a donor link).
 
-    A page read returns before any of the limiter's bookkeeping, which a request filter
-    would still do (find the view, resolve its limits and exemptions) on every read;
-    only the few views decorated with ``limit_reads`` (reads that cost: a receipt check,
-    a statement) count their reads too.
-    ``_check_request_limit`` is what Flask-Limiter runs before each request and what each
-    limited view calls (with the view's name). It is not public API: check it is still
-    there when upgrading Flask-Limiter (without it, only each limit's ``methods=["POST"]``
-    spares reads).
+    A page read is exempt from every limit through Flask-Limiter's public
+    ``request_filter`` (``_spares``), checked before any limit is resolved; only the few
+    views decorated with ``limit_reads`` (reads that cost: a receipt check, a statement)
+    count their reads too.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._limited_reads: set[str] = set()
+        self.request_filter(self._spares)
+
+    def _spares(self) -> bool:
+        """True (exempt) for a read of any view but those that ``limit_reads``."""
+        if request.method not in READS:
+            return False
+        view = current_app.view_functions.get(request.endpoint or "")
+        return view is None or get_qualified_name(view) not in self._limited_reads
 
     def limit_reads(self, limit_value: str, **kwargs) -> Callable:
         """``limit``, counting every request to the view, reads included."""
@@ -62,12 +66,6 @@ class WriteLimiter(Limiter):
             return self.limit(limit_value, **kwargs)(view)
 
         return decorate
-
-    def _check_request_limit(
-        self, callable_name: str | None = None, in_middleware: bool = True
-    ) -> None:
-        if request.method not in READS or callable_name in self._limited_reads:
-            super()._check_request_limit(callable_name, in_middleware)
 
 
 class SignedCookieSessions(SecureCookieSessionInterface):

@@ -11,6 +11,7 @@ from campaigns.models import Campaign, Donation, LedgerKind
 from campaigns.models.campaign import CampaignStatus
 from campaigns.services.audit import record_change
 from campaigns.services.books.ledger import post_entry
+from campaigns.services.content import campaign_editing, report_editing
 from tests.giving import csrf_token, post_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated
@@ -34,13 +35,48 @@ def test_a_gift_shows_at_once_on_a_cached_page(client, make_campaign):
     assert "$250" in client.get("/campaigns/wells").get_data(as_text=True)
 
 
-def test_a_staff_edit_shows_at_once(client, make_campaign):
+def edit_title(app, campaign: Campaign, title: str) -> None:
+    """A staff edit, through the service the staff form uses."""
+    form = campaign_editing.campaign_form(campaign, "en")
+    form.title = title
+    campaign_editing.save_campaign(
+        db.session,
+        form,
+        locale="en",
+        actor=None,
+        folder=app.config["UPLOAD_FOLDER"],
+        campaign=campaign,
+    )
+    db.session.commit()
+
+
+def test_a_staff_edit_shows_at_once(app, client, make_campaign):
     campaign = make_campaign("wells", title="Old title")
     assert "Old title" in client.get("/campaigns/wells").get_data(as_text=True)
-    campaign.title = "New title"
-    record_change(db.session, actor=None, action="campaign.update", entity_type="campaign")
-    db.session.commit()
+    edit_title(app, campaign, "New title")
     assert "New title" in client.get("/campaigns/wells").get_data(as_text=True)
+
+
+def test_a_linked_report_published_shows_at_once(client, make_campaign, make_report):
+    campaign = make_campaign("wells")
+    report = make_report(
+        "wells-dug", title="Three wells dug", campaigns=[campaign], published=False
+    )
+    assert "Three wells dug" not in client.get("/campaigns/wells").get_data(as_text=True)
+    report_editing.publish_report(db.session, report, actor=None)
+    db.session.commit()
+    assert "Three wells dug" in client.get("/campaigns/wells").get_data(as_text=True)
+
+
+def test_an_edit_of_another_campaign_keeps_this_page(app, client, make_campaign, monkeypatch):
+    make_campaign("wells")
+    other = make_campaign("food-aid", title="Food")
+    client.get("/campaigns/wells")
+    edit_title(app, other, "Food parcels")
+    record_change(db.session, actor=None, action="staff_user.add", entity_type="staff_user")
+    db.session.commit()
+    served_from_the_cache_only(monkeypatch)
+    assert client.get("/campaigns/wells").status_code == 200
 
 
 def test_each_visitor_gets_their_own_csrf_token_from_a_cached_page(app):

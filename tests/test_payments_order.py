@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
-from campaigns.models import Donation, LedgerEntry
+from campaigns.models import Donation, LedgerEntry, ProviderEvent
 from campaigns.payments import CheckoutRequest, ProviderError
 from campaigns.payments.demo_provider import DemoProvider
 from tests.payments_fixtures import (
@@ -158,6 +158,13 @@ def test_instalment_refund_and_dispute_in_any_order_end_the_same(
 
     [instalment] = instalments_of(first)
     assert (instalment.status, instalment.refunded_amount) == ("disputed", 30_00)
+    # Each event keeps the object it names and the gift its handler found.
+    stored = db.session.execute(
+        select(ProviderEvent.type, ProviderEvent.object_id, ProviderEvent.donation_id).where(
+            ProviderEvent.object_id.in_([o["id"] for o in objects.values()])
+        )
+    )
+    assert sorted(stored) == sorted((t, objects[t]["id"], instalment.id) for t in order)
     assert sorted(e[:2] for e in entries_of(first.campaign)) == sorted(
         [("payment", 100_00), ("payment", 100_00), ("refund", -30_00), ("dispute", -70_00)]
     )

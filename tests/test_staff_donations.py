@@ -216,12 +216,16 @@ def test_a_donations_page_shows_ledger_receipts_emails_and_events(viewer, donati
                 provider="stripe",
                 event_id="evt_ayse",
                 type="checkout.session.completed",
+                object_id="cs_test_ayse",
+                donation_id=ayse.id,
                 payload='{"data": {"object": {"id": "cs_test_ayse"}}}',
             ),
             ProviderEvent(
                 provider="stripe",
                 event_id="evt_john",
                 type="invoice.paid",
+                object_id="in_john",
+                donation_id=donations[1].id,
                 payload='{"data": {"object": {"subscription": "sub_john"}}}',
             ),
         ]
@@ -234,7 +238,7 @@ def test_a_donations_page_shows_ledger_receipts_emails_and_events(viewer, donati
     assert page.find("dd", "donor-name").text == "Ayşe Yılmaz"
     [ledger] = page.find_all("table", "ledger-table")
     assert [td.text for td in ledger.find_all("td")][1:] == [
-        "payment",
+        "Payment",
         "₺1,234.50",
         "0",
         "ch_ayse_1",

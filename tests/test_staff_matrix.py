@@ -19,7 +19,6 @@ from flask.testing import FlaskClient
 from campaigns.extensions import db
 from campaigns.models.staff import Role
 from campaigns.services.mail.notifications import queue_message
-from campaigns.staff import RANK
 from tests.payments_fixtures import isolated
 from tests.staff_fixtures import SignedIn, create_account, csrf_token_of
 
@@ -145,7 +144,7 @@ def test_every_staff_route_has_an_expected_role(app):
 def test_the_table_keeps_viewers_read_only_and_money_and_people_for_admins():
     for endpoint, methods in LEAST_ROLE.items():
         if endpoint not in SELF_SERVICE and "POST" in methods:
-            assert RANK[methods["POST"]] >= RANK[E], endpoint
+            assert methods["POST"].rank >= E.rank, endpoint
     for endpoint in ADMIN_ONLY:
         assert set(LEAST_ROLE[endpoint].values()) == {A}, endpoint
 
@@ -171,7 +170,7 @@ def test_each_role_gets_what_the_table_allows_and_403_below(role, routes, signed
     wrong = []
     for route in routes:
         least = LEAST_ROLE[route.endpoint][route.method]
-        allowed = least is None or RANK[role] >= RANK[least]
+        allowed = least is None or role.rank >= least.rank
         if route.method == "GET":
             expected = 200 if allowed else 403
             response = staff.get(route.url)

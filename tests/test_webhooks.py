@@ -94,6 +94,7 @@ def test_signed_delivery_is_stored_raw_and_processed(paid_session, deliver):
     assert event.event_id == json.loads(payload)["id"]
     assert (event.provider, event.type) == ("stripe", "checkout.session.completed")
     assert event.payload == payload
+    assert (event.object_id, event.donation_id) == (session["id"], donation.id)
     assert event.processed_at is not None
     assert event.error is None
     assert reloaded(donation).status == "paid"
@@ -131,6 +132,7 @@ def test_unknown_event_type_is_acknowledged_and_stored(paid_session, deliver):
     assert (answer.status_code, answer.json["result"]) == (200, "ignored")
     [event] = events_stored()
     assert event.type == "customer.created"
+    assert (event.object_id, event.donation_id) == ("cus_test_1", None)
     assert event.processed_at is not None
     assert reloaded(donation).status == "pending"
 

@@ -57,6 +57,9 @@ class Campaign(db.Model):
     # Comma-separated Designation values this campaign offers, e.g. "general,zakat".
     designations: Mapped[str] = mapped_column(String(60), default=Designation.GENERAL.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When what the campaign's page shows last changed, besides its totals and stock: the
+    # campaign, its options, the reports linked to it. Every such write calls touch().
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     options: Mapped[list[DonationOption]] = relationship(
         back_populates="campaign", order_by="DonationOption.position"
@@ -72,6 +75,10 @@ class Campaign(db.Model):
         super().__init__(**kwargs)
         if self.totals is None:
             self.totals = CampaignTotals()
+
+    def touch(self) -> None:
+        """Mark the campaign's page as changed (the page cache reads ``updated_at``)."""
+        self.updated_at = utcnow()
 
     @property
     def designation_list(self) -> list[Designation]:

@@ -18,6 +18,22 @@ class Role(enum.StrEnum):
     EDITOR = "editor"
     VIEWER = "viewer"
 
+    @property
+    def rank(self) -> int:
+        """Each role can do all that the roles below it can."""
+        return RANKS[self]
+
+
+RANKS = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+# What staff may do, by name, and the least role that may do it. Views (``requires``) and
+# templates (``current_user.can("edit")``) both ask through StaffUser.can.
+ACTIONS = {
+    "view": Role.VIEWER,  # read every staff page but the admin areas
+    "edit": Role.EDITOR,  # campaigns, options, reports; send a message again
+    "handle_money": Role.ADMIN,  # offline gifts, refunds and their reversal
+    "manage_staff": Role.ADMIN,  # staff accounts and the audit log
+}
+
 
 class StaffUser(UserMixin, db.Model):
     """A staff account; ``session_token`` is rotated to end every session of the user.
@@ -54,6 +70,13 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def at_least(self, role: Role) -> bool:
+        return self.role.rank >= role.rank
+
+    def can(self, action: str) -> bool:
+        """Whether this user may do ``action`` (a key of ACTIONS; KeyError for any other)."""
+        return self.at_least(ACTIONS[action])
 
     @property
     def two_factor(self) -> bool:

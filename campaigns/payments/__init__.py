@@ -121,6 +121,9 @@ class Event:
 
 class PaymentProvider(Protocol):
     name: str
+    # Whether the provider tells of a refund's outcome by webhook (charge.refunded and
+    # refund.updated). One that does not is read back right after asking for a refund.
+    confirms_refunds_by_webhook: bool
 
     def create_checkout(self, request: CheckoutRequest) -> Checkout: ...
 

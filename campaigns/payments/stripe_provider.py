@@ -93,6 +93,7 @@ class StripeProvider:
     gifts, ``subscription`` mode; the donation token travels in metadata."""
 
     name = "stripe"
+    confirms_refunds_by_webhook = True
 
     def __init__(self, secret_key: str, webhook_secret: str | None, api_base: str | None = None):
         base = {"api": api_base.rstrip("/")} if api_base else None

@@ -2,7 +2,7 @@
 
 A campaign page is the hottest page of the site and changes mostly when money arrives.
 Whether a stored page is still right is one small query (catalog.campaign_version: the
-totals' last update, the stock held, the newest staff edit), asked at most once per
+totals' last update, the stock held, the campaign's own ``updated_at``), asked at most once per
 ``PAGE_VERSION_SECONDS`` per worker: a gift or an edit shows within that (a second by
 default). The per-visitor CSRF token is put back into the page on every hit: a page is
 kept as its UTF-8 bytes split where the token was, so a hit is one join, with no search

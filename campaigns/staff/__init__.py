@@ -14,11 +14,10 @@ from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from campaigns.models.staff import Role
+from campaigns.models.staff import ACTIONS
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
 OPEN_ENDPOINTS = {"staff.login", "staff.login_code"}
 # Every signed-in user, viewers too, may sign out, change their own password and set up
 # their own two-step sign-in.
@@ -45,7 +44,7 @@ def require_sign_in():
     if must_set_up_two_factor() and request.endpoint not in SET_UP_FIRST_ENDPOINTS:
         return redirect(url_for("staff.two_factor_setup"), 303)
     read_only = request.method in ("GET", "HEAD") or request.endpoint in SELF_SERVICE_ENDPOINTS
-    if not read_only and RANK[current_user.role] < RANK[Role.EDITOR]:
+    if not read_only and not current_user.can("edit"):
         abort(403)
     return None
 
@@ -57,13 +56,14 @@ def no_store(response):
     return response
 
 
-def requires(role: Role):
-    """At least ``role`` for this view (admins can do all an editor can, and so on)."""
+def requires(action: str):
+    """A view that only staff who ``can(action)`` may open (403 for the others)."""
+    ACTIONS[action]  # a misspelt action fails at import, not at the first request
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if RANK[current_user.role] < RANK[role]:
+            if not current_user.can(action):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -78,32 +78,31 @@ def staff_timezone() -> ZoneInfo:
     return ZoneInfo(str(get_timezone()))
 
 
-ROLE_LABELS = {Role.ADMIN: _l("Admin"), Role.EDITOR: _l("Editor"), Role.VIEWER: _l("Viewer")}
-# The staff menu: (endpoint, label, least role). Areas whose module is not registered
+# The staff menu: (endpoint, label, action it needs). Areas whose module is not registered
 # yet are left out, so each area's module adds itself by defining its endpoint.
 NAV = (
-    ("staff.dashboard", _l("Dashboard"), Role.VIEWER),
-    ("staff.donations", _l("Donations"), Role.VIEWER),
-    ("staff.campaigns", _l("Campaigns"), Role.VIEWER),
-    ("staff.reports", _l("Reports"), Role.VIEWER),
-    ("staff.users", _l("Staff users"), Role.ADMIN),
-    ("staff.audit_log", _l("Audit log"), Role.ADMIN),
+    ("staff.dashboard", _l("Dashboard"), "view"),
+    ("staff.donations", _l("Donations"), "view"),
+    ("staff.campaigns", _l("Campaigns"), "view"),
+    ("staff.reports", _l("Reports"), "view"),
+    ("staff.users", _l("Staff users"), "manage_staff"),
+    ("staff.audit_log", _l("Audit log"), "manage_staff"),
 )
 
 
 @bp.context_processor
 def staff_layout():
-    """What staff/base.html needs: the menu this user may see, and role names."""
+    """What staff/base.html needs: the menu this user may see."""
     if not current_user.is_authenticated or must_set_up_two_factor():
-        return {"staff_nav": [], "role_labels": ROLE_LABELS}
+        return {"staff_nav": []}
     nav = []
-    for endpoint, label, role in NAV:
-        if endpoint in current_app.view_functions and RANK[current_user.role] >= RANK[role]:
+    for endpoint, label, action in NAV:
+        if endpoint in current_app.view_functions and current_user.can(action):
             url = url_for(endpoint)
             # An area's pages live under its list's path (/staff/donations/5, ...csv).
             current = request.path == url or (url != "/staff/" and request.path.startswith(url))
             nav.append({"endpoint": endpoint, "url": url, "label": label, "current": current})
-    return {"staff_nav": nav, "role_labels": ROLE_LABELS}
+    return {"staff_nav": nav}
 
 
 # Each area registers its views on ``bp`` when imported.

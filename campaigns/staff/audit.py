@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import render_template
 
 from campaigns.extensions import db
-from campaigns.models.staff import Role
 from campaigns.services.audit import audit_query, changed_fields
 from campaigns.staff import bp, requires
 from campaigns.staff.donations import page_number
@@ -14,7 +13,7 @@ PER_PAGE = 50
 
 
 @bp.get("/audit")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def audit_log():
     page = db.paginate(audit_query(), page=page_number(), per_page=PER_PAGE)
     return render_template("staff/audit.html", page=page, audit_changes=changed_fields)

@@ -23,6 +23,7 @@ from campaigns.forms import (
     submit,
     with_errors,
 )
+from campaigns.labels import labels_of
 from campaigns.markdown import render_markdown
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus, Designation
@@ -31,17 +32,6 @@ from campaigns.services.content import campaign_editing
 from campaigns.services.content.campaign_editing import CampaignForm, OptionForm
 from campaigns.services.content.uploads import discard_images
 from campaigns.staff import bp
-
-STATUS_LABELS = {
-    CampaignStatus.DRAFT: _l("Draft (not shown)"),
-    CampaignStatus.ACTIVE: _l("Active (taking gifts)"),
-    CampaignStatus.CLOSED: _l("Closed (shown, not taking gifts)"),
-}
-DESIGNATION_LABELS = {
-    Designation.GENERAL: _l("General"),
-    Designation.SADAQAH: _l("Sadaqah"),
-    Designation.ZAKAT: _l("Zakat"),
-}
 
 
 class CampaignEditForm(FlaskForm):
@@ -72,10 +62,12 @@ class CampaignEditForm(FlaskForm):
     unit_label = StringField(_l("Unit name"), description=_l("e.g. food parcels, wells."))
     starts_on = StringField(_l("Starts on"), widget=widgets.DateInput())
     ends_on = StringField(_l("Ends on"), widget=widgets.DateInput())
-    status = SelectField(_l("Status"), choices=choices(STATUS_LABELS), validate_choice=False)
+    status = SelectField(
+        _l("Status"), choices=choices(labels_of(CampaignStatus)), validate_choice=False
+    )
     designations = CheckboxesField(
         _l("Designations offered"),
-        choices=choices(DESIGNATION_LABELS),
+        choices=choices(labels_of(Designation)),
     )
 
 
@@ -109,9 +101,7 @@ def campaigns():
     listed = db.session.scalars(
         select(Campaign).options(selectinload(Campaign.totals)).order_by(Campaign.title)
     )
-    return render_template(
-        "staff/campaigns/list.html", campaigns=list(listed), status_labels=STATUS_LABELS
-    )
+    return render_template("staff/campaigns/list.html", campaigns=list(listed))
 
 
 def edit_page(form: CampaignEditForm, campaign: Campaign | None, preview=None) -> str:

@@ -24,17 +24,18 @@ from campaigns.forms import (
     submit,
     with_errors,
 )
+from campaigns.labels import label, payment_method
 from campaigns.models import Donation, DonationOption
-from campaigns.models.staff import Role
 from campaigns.money import format_plain
 from campaigns.services import FormInvalid
+from campaigns.services.books.receipts import receipt_settings
 from campaigns.services.giving import offline, refunds
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
 from campaigns.staff import bp, requires
-from campaigns.staff.campaigns import DESIGNATION_LABELS, campaign_or_404
+from campaigns.staff.campaigns import campaign_or_404
 
-METHOD_LABELS = {PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash")}
+METHOD_LABELS = {m: payment_method(m) for m in (PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH)}
 
 
 class OfflineGiftEditForm(FlaskForm):
@@ -64,7 +65,7 @@ def gift_page(form: OfflineGiftEditForm, campaign) -> str:
 
 
 @bp.route("/campaigns/<int:campaign_id>/gifts/new", methods=["GET", "POST"])
-@requires(Role.ADMIN)
+@requires("handle_money")
 def new_offline_gift(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     # Submitted values win over these defaults (what a new form offers).
@@ -77,9 +78,7 @@ def new_offline_gift(campaign_id: int):
     form.option.choices = [SelectChoice("", _("None: an amount of the donor's choice"))] + [
         SelectChoice(str(o.id), o.label) for o in options
     ]
-    form.designation.choices = [
-        SelectChoice(d.value, DESIGNATION_LABELS[d]) for d in campaign.designation_list
-    ]
+    form.designation.choices = [SelectChoice(d.value, label(d)) for d in campaign.designation_list]
     if request.method == "GET":
         return gift_page(form, campaign)
     if not form.validate_on_submit():
@@ -93,6 +92,7 @@ def new_offline_gift(campaign_id: int):
             locale=staff_locale(),
             today=local_today(),
             actor=current_actor(),
+            receipts=receipt_settings(current_app.config),
         ),
         lambda donation: _("Recorded the gift of %(name)s.", name=donation.donor_name),
         lambda donation: url_for("staff.donation", donation_id=donation.id),
@@ -123,7 +123,7 @@ def refund_helpers() -> dict:
 
 
 @bp.post("/donations/<int:donation_id>/refund")
-@requires(Role.ADMIN)
+@requires("handle_money")
 def refund_donation(donation_id: int):
     donation = db.session.get(Donation, donation_id)
     if donation is None:

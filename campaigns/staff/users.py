@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from campaigns.extensions import db
 from campaigns.forms import EmptyForm, current_actor
+from campaigns.labels import label, labels_of
 from campaigns.models import StaffUser
 from campaigns.models.staff import Role
 from campaigns.services.people.staff import (
@@ -22,10 +23,10 @@ from campaigns.services.people.staff import (
     set_active,
     staff_users,
 )
-from campaigns.staff import ROLE_LABELS, bp, requires
+from campaigns.staff import bp, requires
 from campaigns.text import OneLine, column_length
 
-ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+ROLE_CHOICES = [SelectChoice(role.value, text) for role, text in labels_of(Role).items()]
 
 
 class AddUserForm(FlaskForm):
@@ -72,13 +73,13 @@ def users_page(form: AddUserForm, status: int = 200):
 
 
 @bp.get("/users")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def users():
     return users_page(AddUserForm())
 
 
 @bp.post("/users")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def add_user():
     form = AddUserForm()
     if not form.validate_on_submit():
@@ -101,7 +102,7 @@ def add_user():
 
 
 @bp.post("/users/<int:user_id>/role")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def user_role(user_id: int):
     user = staff_user_or_404(user_id)
     form = RoleForm()
@@ -113,18 +114,18 @@ def user_role(user_id: int):
         flash(str(error), "error")
         return redirect(url_for("staff.users"), 303)
     db.session.commit()
-    flash(_("%(email)s is now %(role)s.", email=user.email, role=ROLE_LABELS[user.role]), "info")
+    flash(_("%(email)s is now %(role)s.", email=user.email, role=label(user.role)), "info")
     return redirect(url_for("staff.users"), 303)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def user_deactivate(user_id: int):
     return set_user_active(user_id, active=False)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
-@requires(Role.ADMIN)
+@requires("manage_staff")
 def user_reactivate(user_id: int):
     return set_user_active(user_id, active=True)
 

@@ -343,38 +343,20 @@ class DonationRecord:
     events: list[ProviderEvent]
 
 
-def provider_references(donation: Donation) -> list[str]:
-    return [
-        ref
-        for ref in (
-            donation.provider_session_id,
-            donation.provider_payment_id,
-            donation.provider_subscription_id,
-        )
-        if ref
-    ]
-
-
 def donation_record(session: Session, donation_id: int) -> DonationRecord | None:
-    """The donation with its ledger entries, receipts, e-mails and provider events, or
-    None. Events are found by a LIKE on their raw payload for the donation's provider
-    references: a scan of the events table, acceptable for one staff page."""
+    """The donation with its ledger entries, receipts, e-mails and provider events (those
+    whose handler found this gift, by the indexed ``ProviderEvent.donation_id``), or None."""
     donation = session.get(Donation, donation_id)
     if donation is None:
         return None
-    references = provider_references(donation)
-    events: list[ProviderEvent] = []
-    if references:
-        events = list(
-            session.scalars(
-                select(ProviderEvent)
-                .where(
-                    or_(*[ProviderEvent.payload.contains(r, autoescape=True) for r in references])
-                )
-                .order_by(ProviderEvent.received_at, ProviderEvent.id)
-                .limit(MAX_EVENTS)
-            )
+    events = list(
+        session.scalars(
+            select(ProviderEvent)
+            .where(ProviderEvent.donation_id == donation.id)
+            .order_by(ProviderEvent.received_at, ProviderEvent.id)
+            .limit(MAX_EVENTS)
         )
+    )
     return DonationRecord(
         donation=donation,
         ledger=list(

@@ -32,14 +32,13 @@ import segno
 from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.addresses import email_key
+from campaigns.labels import label, payment_method
 from campaigns.models import AuditEntry, Donation, DonationStatus, Receipt, ReceiptCounter
 from campaigns.models.base import utcnow
-from campaigns.models.campaign import Designation
 from campaigns.money import format_money
 from campaigns.money_words import amount_in_words
 from campaigns.pdf import render_pdf
@@ -50,19 +49,6 @@ S = DonationStatus
 RECEIPTABLE = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.DISPUTED})
 # What a statement lists: gifts the charity keeps, whole or in part.
 STATEMENT_STATUSES = (S.PAID, S.PARTIALLY_REFUNDED)
-
-DESIGNATIONS = {
-    Designation.GENERAL: _l("General"),
-    Designation.SADAQAH: _l("Sadaqah"),
-    Designation.ZAKAT: _l("Zakat"),
-}
-# Donation.provider -> how the donor paid. Offline gifts name their own method.
-PAYMENT_METHODS = {
-    "stripe": _l("Card via Stripe"),
-    "demo": _l("Demo checkout (TEST)"),
-    "cash": _l("Cash"),
-    "bank_transfer": _l("Bank transfer"),
-}
 
 
 # Check codes: no look-alikes (0/O, 1/I/L, 5/S, 2/Z, 8/B), 8 symbols of 25, about 37 bits.
@@ -319,8 +305,8 @@ def _render_receipt(
             refunded=money(donation.amount - receipt.amount),
             option_label=option.label if option else None,
             unit_price=money(option.unit_price) if option else None,
-            designation=DESIGNATIONS[donation.designation],
-            payment_method=PAYMENT_METHODS.get(donation.provider, donation.provider),
+            designation=label(donation.designation),
+            payment_method=payment_method(donation.provider),
             verify_url=verify_url,
             check_code=settings.check_code(receipt.number),
             qr_code=qr_code(verify_url),
@@ -400,7 +386,7 @@ def render_statement(
             StatementLine(
                 given_on=_long_date(d.paid_at, settings, locale),
                 campaign=d.campaign.title,
-                designation=str(DESIGNATIONS[d.designation]),
+                designation=str(label(d.designation)),
                 amount=format_money(d.amount - d.refunded_amount, d.currency, locale),
                 receipt_number=numbers.get(d.id),
             )

@@ -215,6 +215,7 @@ def save_campaign(
     else:
         for name, value in values.items():
             setattr(campaign, name, value)
+        campaign.touch()
     session.flush()
     after = campaign_snapshot(campaign)
     record_saved(session, campaign, "campaign", before, after, actor=actor)
@@ -317,6 +318,7 @@ def save_option(
     else:
         for name, value in values.items():
             setattr(option, name, value)
+    campaign.touch()
     session.flush()
     after = option_snapshot(option)
     record_saved(session, option, "option", before, after, actor=actor)
@@ -327,6 +329,7 @@ def remove_option(session: Session, option: DonationOption, *, actor: Actor) -> 
     """Delete an option nobody chose; retire (hide) one that was given, keeping it for the
     donations that name it. Returns True when deleted, False when retired."""
     before, option_id = option_snapshot(option), option.id
+    option.campaign.touch()
     if has_donations(session, option):
         option.active = False
         after = option_snapshot(option)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from campaigns.models import (
     ActivityReport,
-    AuditEntry,
     Campaign,
     CampaignTotals,
     DonationOption,
@@ -121,8 +120,9 @@ class CampaignPage(NamedTuple):
 
 def campaign_version(session: Session, slug: str) -> tuple | None:
     """Everything that can change a campaign page, as one cheap query: its totals' last
-    update, the stock held by open checkouts, and the newest audit entry (every staff edit
-    writes one). None for no such public campaign."""
+    update, the stock held by open checkouts, and the campaign's ``updated_at`` (which
+    every write to the campaign, its options or its linked reports bumps). None for no
+    such public campaign."""
     if not SLUG.fullmatch(slug):
         return None
     held = (
@@ -130,9 +130,8 @@ def campaign_version(session: Session, slug: str) -> tuple | None:
         .where(DonationOption.campaign_id == Campaign.id)
         .scalar_subquery()
     )
-    last_edit = select(func.max(AuditEntry.id)).scalar_subquery()
     row = session.execute(
-        select(Campaign.id, CampaignTotals.updated_at, held, last_edit)
+        select(Campaign.id, CampaignTotals.updated_at, held, Campaign.updated_at)
         .join(CampaignTotals, CampaignTotals.campaign_id == Campaign.id)
         .where(Campaign.slug == slug, IS_PUBLIC)
     ).first()

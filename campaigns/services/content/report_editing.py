@@ -182,6 +182,12 @@ def _apply_photos(
     return unused
 
 
+def _touch(campaigns: list[Campaign]) -> None:
+    """A linked report's change changes these campaigns' pages (they list their reports)."""
+    for campaign in campaigns:
+        campaign.touch()
+
+
 def save_report(
     session: Session,
     form: ReportForm,
@@ -236,8 +242,10 @@ def save_report(
     else:
         for name, value in values.items():
             setattr(report, name, value)
+        _touch(report.campaigns)  # the campaigns it leaves
     report.figures = figures
     report.campaigns = campaigns
+    _touch(campaigns)
     unused = _apply_photos(report, form, alts, new_photos, folder)
     session.flush()
     after = report_snapshot(report)
@@ -261,6 +269,7 @@ def publish_report(session: Session, report: ActivityReport, *, actor: Actor) ->
         )
     before = report_snapshot(report)
     report.published = True
+    _touch(report.campaigns)
     record_change(
         session,
         actor=actor,
@@ -277,6 +286,7 @@ def unpublish_report(session: Session, report: ActivityReport, *, actor: Actor) 
     """Take ``report`` off the public site (it stays as a draft)."""
     before = report_snapshot(report)
     report.published = False
+    _touch(report.campaigns)
     record_change(
         session,
         actor=actor,

@@ -16,7 +16,6 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,7 @@ from campaigns.money import AmountError
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import issue_receipt, receipt_settings
+from campaigns.services.books.receipts import ReceiptSettings, issue_receipt
 from campaigns.services.giving.donations import read_option, reserve_stock
 from campaigns.services.mail.notifications import queue_thank_you
 from campaigns.text import column_length, read_count, read_date, read_email, read_money, read_text
@@ -129,6 +128,7 @@ def record_offline_gift(
     locale: str,
     today: date,
     actor: Actor,
+    receipts: ReceiptSettings,
 ) -> Donation:
     """Record a cash or bank-transfer gift as a paid donation and post it to the ledger,
     with a receipt and the thank-you e-mail when the donor gave an e-mail address. Raises
@@ -162,7 +162,7 @@ def record_offline_gift(
         donor_email=donation.donor_email or reference,
     )
     if donation.donor_email:
-        receipt = issue_receipt(session, donation, receipt_settings(current_app.config))
+        receipt = issue_receipt(session, donation, receipts)
         queue_thank_you(session, donation, receipt)
     record_change(
         session,

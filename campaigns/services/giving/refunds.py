@@ -26,6 +26,8 @@ from campaigns.services.books.ledger import post_entry
 from campaigns.services.books.receipts import revise_after_refund
 from campaigns.services.giving.offline import donation_snapshot, is_offline
 from campaigns.services.giving.settlement import (
+    Handled,
+    Outcome,
     S,
     advance,
     app_receipt_settings,
@@ -42,29 +44,36 @@ REFUND_UNDONE = frozenset({"failed", "canceled"})
 log = logging.getLogger(__name__)
 
 
-def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> int:
+def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> Handled:
     """Post every succeeded refund of a charge once, each by its own id, and give back
-    every posted refund that failed afterwards, once; returns how many changed the books.
-    Totals go down by exactly the refunded amounts; a refund still pending is posted when
-    it succeeds (``apply_refund_update``)."""
-    changed = 0
+    every posted refund that failed afterwards, once (REFUNDED when any changed the
+    books). Totals go down by exactly the refunded amounts; a refund still pending is
+    posted when it succeeds (``apply_refund_update``)."""
+    changed = False
+    donation_id = None
+    undone = []
     for refund in provider.list_refunds(charge_id):
         if refund.status in REFUND_UNDONE:
-            changed += reverse_refund(session, refund.id)
+            changed |= reverse_refund(session, refund.id)
+            undone.append(refund.id)
         elif refund.status == "succeeded":
             donation = paid_donation(session, provider, refund.payment_id)
             if donation is not None:
-                changed += post_refund(session, donation, refund.id, refund.amount)
-    return changed
+                donation_id = donation.id
+                changed |= post_refund(session, donation, refund.id, refund.amount)
+    if donation_id is None and undone:  # the gift whose refunds were posted
+        donation_id = session.scalar(
+            select(LedgerEntry.donation_id).where(LedgerEntry.reference.in_(undone)).limit(1)
+        )
+    return Handled(Outcome.REFUNDED if changed else Outcome.ALREADY, donation_id)
 
 
-def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> int:
+def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> Handled:
     """A refund changed status (a pending one succeeded, a succeeded one failed): re-read it
-    and settle every refund of its charge, as charge.refunded does; returns how many
-    changed the books."""
+    and settle every refund of its charge, as charge.refunded does."""
     refund = provider.retrieve_refund(refund_id)
     if refund.charge_id is None:  # a customer's balance refunded, no gift of ours
-        return 0
+        return Handled(Outcome.UNKNOWN)
     return apply_refunds(session, provider, refund.charge_id)
 
 
@@ -275,7 +284,7 @@ def _request_refund(
         raise FormInvalid(
             {"": _("The payment service refused the refund: %(reason)s", reason=str(error))}
         ) from None
-    if provider.name == "demo":
-        # The demo sends no webhooks: read its refunds back now, as charge.refunded would.
+    if not provider.confirms_refunds_by_webhook:
+        # No webhook will come: read its refunds back now, as charge.refunded would.
         apply_refunds(session, provider, donation.provider_payment_id)
     return {"refund_id": refund.id, "refund_status": refund.status, "idempotency_key": key}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, select, update
@@ -45,6 +46,16 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     MISMATCH = "mismatch"  # the provider's object does not match the donation
     UNKNOWN = "unknown"  # no donation of ours
+    REFUNDED = "refunded"  # this call took a refund off the totals (or gave a failed one back)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What a webhook handler did; every handler in ``webhooks.HANDLERS`` returns one: its
+    outcome and the gift the event concerned (None when it names none of ours)."""
+
+    outcome: Outcome
+    donation_id: int | None = None
 
 
 def advance(session: Session, donation: Donation, to: DonationStatus, **values) -> bool:
@@ -193,15 +204,24 @@ def expire_donation(session: Session, donation: Donation) -> Outcome:
     return Outcome.EXPIRED
 
 
-def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Outcome:
+def checkout_event(session: Session, provider: PaymentProvider, checkout_id: str) -> Handled:
+    """``fulfill_checkout`` for a webhook: with the gift whose checkout it is."""
+    outcome = fulfill_checkout(session, provider, checkout_id)
+    donation_id = session.scalar(
+        select(Donation.id).where(Donation.provider_session_id == checkout_id)
+    )
+    return Handled(outcome, donation_id)
+
+
+def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Handled:
     """A delayed payment failed (checkout.session.async_payment_failed)."""
     checkout = provider.retrieve_checkout(checkout_id)
     donation = find_donation(session, token=checkout.reference) if checkout.reference else None
     if donation is None or donation.provider_session_id != checkout.id:
-        return Outcome.UNKNOWN
+        return Handled(Outcome.UNKNOWN)
     if checkout.paid:  # the provider's word now beats the event's
-        return _apply_checkout(session, provider, donation, checkout)
-    return fail_donation(session, donation)
+        return Handled(_apply_checkout(session, provider, donation, checkout), donation.id)
+    return Handled(fail_donation(session, donation), donation.id)
 
 
 def fail_donation(session: Session, donation: Donation) -> Outcome:
@@ -235,12 +255,12 @@ def paid_donation(session: Session, provider: PaymentProvider, payment_id: str) 
     return donation if donation.provider_payment_id == payment_id else None
 
 
-def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -> Outcome:
+def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -> Handled:
     """A chargeback opened: the disputed amount leaves the totals until it is won."""
     dispute = provider.retrieve_dispute(dispute_id)
     donation = paid_donation(session, provider, dispute.payment_id)
     if donation is None:
-        return Outcome.UNKNOWN
+        return Handled(Outcome.UNKNOWN)
     entry = post_entry(
         session,
         campaign=donation.campaign,
@@ -253,7 +273,8 @@ def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -
     )
     if entry is not None:
         advance(session, donation, S.DISPUTED)
-    return _settle_dispute(session, donation, dispute.id, dispute.status, dispute.amount)
+    outcome = _settle_dispute(session, donation, dispute.id, dispute.status, dispute.amount)
+    return Handled(outcome, donation.id)
 
 
 def _settle_dispute(
@@ -282,29 +303,31 @@ def _settle_dispute(
     return Outcome.PROCESSING
 
 
-def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str) -> Outcome:
+def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str) -> Handled:
     """A paid monthly invoice: the first completes the donor's first gift; each later one
     becomes its own paid donation (an instalment), counted once."""
     invoice = provider.retrieve_invoice(invoice_id)
     if invoice.status != "paid" or not invoice.payment_id or not invoice.reference:
-        return Outcome.PROCESSING
+        return Handled(Outcome.PROCESSING)
     first = find_donation(session, token=invoice.reference)
     if first is None or first.frequency != Frequency.MONTHLY:
-        return Outcome.UNKNOWN
+        return Handled(Outcome.UNKNOWN)
     if invoice.currency != first.currency:
-        return Outcome.MISMATCH
+        return Handled(Outcome.MISMATCH, first.id)
     if invoice.billing_reason == "subscription_create":
         if not _matches(first, invoice.amount_paid, invoice.currency):
-            return Outcome.MISMATCH
-        return mark_paid(
+            return Handled(Outcome.MISMATCH, first.id)
+        outcome = mark_paid(
             session, first, payment_id=invoice.payment_id, subscription_id=invoice.subscription_id
         )
+        return Handled(outcome, first.id)
     return _record_instalment(session, first, invoice)
 
 
-def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> Outcome:
-    if find_donation(session, provider_payment_id=invoice.payment_id) is not None:
-        return Outcome.ALREADY
+def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> Handled:
+    known = find_donation(session, provider_payment_id=invoice.payment_id)
+    if known is not None:
+        return Handled(Outcome.ALREADY, known.id)
     instalment = Donation(
         campaign_id=first.campaign_id,
         option_id=first.option_id,
@@ -329,17 +352,24 @@ def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> O
         with session.begin_nested():
             session.add(instalment)
     except IntegrityError:
-        return Outcome.ALREADY
-    return mark_paid(
+        known = find_donation(session, provider_payment_id=invoice.payment_id)
+        return Handled(Outcome.ALREADY, known.id if known else None)
+    outcome = mark_paid(
         session,
         instalment,
         payment_id=invoice.payment_id,
         subscription_id=invoice.subscription_id,
     )
+    return Handled(outcome, instalment.id)
 
 
-def end_subscription(session: Session, subscription_id: str) -> Outcome:
+def end_subscription(session: Session, subscription_id: str) -> Handled:
     """The donor's monthly gift was cancelled (by them, by staff or by Stripe)."""
+    first = session.scalar(
+        select(Donation.id).where(
+            Donation.provider_subscription_id == subscription_id, Donation.parent_id.is_(None)
+        )
+    )
     ended = session.execute(
         update(Donation)
         .where(
@@ -350,4 +380,4 @@ def end_subscription(session: Session, subscription_id: str) -> Outcome:
         .values(subscription_ended_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
-    return Outcome.PAID if ended else Outcome.ALREADY
+    return Handled(Outcome.PAID if ended else Outcome.ALREADY, first)

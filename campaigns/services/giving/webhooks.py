@@ -11,16 +11,31 @@ from campaigns.models import ProviderEvent
 from campaigns.models.base import utcnow
 from campaigns.payments import Event, PaymentProvider
 from campaigns.services.giving import refunds, settlement
+from campaigns.services.giving.settlement import Handled, Outcome
 from campaigns.services.mail import notifications
 from campaigns.services.sql import insert_ignoring_duplicates
 
-Handler = Callable[[Session, PaymentProvider, str], object]
+Handler = Callable[[Session, PaymentProvider, str], Handled]
 
-# Each handler takes the event's object id as a hint and re-reads the object itself.
+
+def failed_instalment(session: Session, provider: PaymentProvider, invoice_id: str) -> Handled:
+    """``invoice.payment_failed``: the donor is told once (FAILED when this call told them)."""
+    message = notifications.notify_failed_instalment(session, provider, invoice_id)
+    if message is None:
+        return Handled(Outcome.ALREADY)
+    return Handled(Outcome.FAILED, message.donation_id)
+
+
+def subscription_deleted(session: Session, _provider: PaymentProvider, sub_id: str) -> Handled:
+    return settlement.end_subscription(session, sub_id)
+
+
+# Each handler takes the event's object id as a hint and re-reads the object itself; it
+# returns what it did and the gift it concerned (kept on the event's row).
 HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": settlement.fulfill_checkout,
-    "checkout.session.async_payment_succeeded": settlement.fulfill_checkout,
-    "checkout.session.expired": settlement.fulfill_checkout,
+    "checkout.session.completed": settlement.checkout_event,
+    "checkout.session.async_payment_succeeded": settlement.checkout_event,
+    "checkout.session.expired": settlement.checkout_event,
     "checkout.session.async_payment_failed": settlement.fail_checkout,
     "charge.refunded": refunds.apply_refunds,
     # A pending refund settling: since API 2024-10-28.acacia Stripe sends refund.updated
@@ -32,10 +47,8 @@ HANDLERS: dict[str, Handler] = {
     "charge.dispute.created": settlement.open_dispute,
     "charge.dispute.closed": settlement.open_dispute,
     "invoice.paid": settlement.record_invoice,
-    "invoice.payment_failed": notifications.notify_failed_instalment,
-    "customer.subscription.deleted": lambda session, _provider, sub_id: settlement.end_subscription(
-        session, sub_id
-    ),
+    "invoice.payment_failed": failed_instalment,
+    "customer.subscription.deleted": subscription_deleted,
 }
 
 
@@ -47,6 +60,7 @@ def _stored(session: Session, provider: PaymentProvider, event: Event, payload: 
         "event_id": event.id,
         "type": event.type,
         "payload": payload,
+        "object_id": event.object_id or None,
         "received_at": utcnow(),
     }
     insert_ignoring_duplicates(session, ProviderEvent, values)
@@ -70,7 +84,7 @@ def receive_event(session: Session, provider: PaymentProvider, event: Event, pay
         return "duplicate"
     handler = HANDLERS.get(event.type)
     if handler is not None:
-        handler(session, provider, event.object_id)
+        row.donation_id = handler(session, provider, event.object_id).donation_id
     row.processed_at = utcnow()
     row.error = None
     return "processed" if handler else "ignored"
