@@ -88,6 +88,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # Batch mode rebuilds a table to change a column; with foreign keys on, SQLite
+            # refuses to drop the old table while stored rows point at it. Off for the
+            # migration only (it cannot change inside a transaction, so before it starts),
+            # then every key is checked before the app uses the database again.
+            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -96,6 +104,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+            connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+            connection.commit()
+            if broken:
+                raise RuntimeError(f'foreign keys broken by the migration: {broken[:5]}')
 
 
 if context.is_offline_mode():
