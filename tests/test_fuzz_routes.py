@@ -48,7 +48,7 @@ QUERY_NAMES = (
 POST_FIELDS = {
     "donations.donate": (
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
-        *("anonymous", "dedication", "on_behalf", "website"),
+        *("anonymous", "updates", "dedication", "on_behalf", "website"),
     ),
     "staff.refund_donation": ("amount", "seen_refunded"),
     "staff.user_role": ("role",),
