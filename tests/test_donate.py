@@ -15,6 +15,7 @@ from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import demo_checkout
+from campaigns.services.giving.donations import MAX_QUANTITY
 from tests.giving import DONOR, csrf_token, donate, post_gift, press
 from tests.markup import Element, parse
 from tests.payments_fixtures import isolated, totals_of
@@ -122,6 +123,9 @@ def test_campaign_page_offers_the_form_with_the_contract_field_names(client, qur
     assert [labels[i.attrs["id"]] for i in names_inputs] == [
         f"Name for share {n}" for n in range(1, 8)
     ]
+    # give.js adds name inputs up to the largest quantity the server takes.
+    assert form.find("fieldset", "on-behalf").attrs["data-max-names"] == str(MAX_QUANTITY)
+    assert by_id(page, "quantity").attrs["maxlength"] == str(len(str(MAX_QUANTITY)))
     assert "one name per share" in by_id(page, "on-behalf-hint").text
     assert labels["anonymous"] == "Show my gift as anonymous"
     assert labels["updates"] == "E-mail me when you report on this campaign"

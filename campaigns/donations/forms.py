@@ -61,8 +61,8 @@ def is_bot(data: MultiDict[str, str]) -> bool:
 class DonationFormView:
     """What the form shows beyond the campaign page: the values typed (or the defaults),
     a message per field ("" for the whole form), the currency's limits, whether the
-    campaign takes gifts today, the options that cannot be monthly, and how many name
-    inputs to offer."""
+    campaign takes gifts today, the options that cannot be monthly, how many name
+    inputs to offer, and the largest quantity (give.js offers no more names)."""
 
     values: GiftForm
     errors: dict[str, str]
@@ -70,6 +70,7 @@ class DonationFormView:
     open: bool
     once_only: frozenset[int]
     name_inputs: int
+    max_quantity: int
 
 
 @bp.app_template_global()
@@ -91,4 +92,5 @@ def donation_form(
         open=accepts_gifts(campaign, local_today()),
         once_only=frozenset(o.id for o in options if not allows_monthly(o)),
         name_inputs=min(max(ON_BEHALF_FIELDS, typed, len(values.on_behalf)), MAX_QUANTITY),
+        max_quantity=MAX_QUANTITY,
     )
