@@ -4,13 +4,14 @@ the demo checkout's Pay, Decline and Cancel end where the donor expects."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus
 from campaigns.payments import ProviderError
@@ -82,6 +83,14 @@ def sheep_gift(qurban, **fields) -> dict:
     inputs, the unused ones empty, one empty in between."""
     names = [NAMES[0], "", NAMES[1], "", "", "", ""]
     return {"option": qurban.sheep, "quantity": "2", "on_behalf": names} | fields
+
+
+def dated(fields: dict) -> dict:
+    """``fields`` with each timedelta turned into that many days from the site's today."""
+    return {
+        name: local_today() + value if isinstance(value, timedelta) else value
+        for name, value in fields.items()
+    }
 
 
 # --- the form ---------------------------------------------------------------------
@@ -164,13 +173,13 @@ def test_a_campaign_with_one_designation_asks_no_question(client, make_campaign)
     ("fields", "message"),
     [
         ({"status": CampaignStatus.CLOSED}, "This campaign has closed"),
-        ({"ends_on": date.today() - timedelta(days=1)}, "This campaign ended on"),
-        ({"starts_on": date.today() + timedelta(days=3)}, "Giving opens on"),
+        ({"ends_on": timedelta(days=-1)}, "This campaign ended on"),
+        ({"starts_on": timedelta(days=3)}, "Giving opens on"),
     ],
     ids=["closed", "ended", "not-started"],
 )
 def test_campaigns_not_taking_gifts_show_no_form(client, make_campaign, fields, message):
-    make_campaign("appeal", **fields)
+    make_campaign("appeal", **dated(fields))
 
     give = parse(isolated(client.get, "/campaigns/appeal").data).find("section", "campaign-give")
 
@@ -406,13 +415,13 @@ def test_a_failing_payment_service_fails_the_gift_and_releases_its_stock(
     ("change", "message"),
     [
         ({"status": CampaignStatus.CLOSED}, "This campaign has closed"),
-        ({"ends_on": date.today() - timedelta(days=1)}, "This campaign ended on"),
+        ({"ends_on": timedelta(days=-1)}, "This campaign ended on"),
     ],
     ids=["closed", "ended"],
 )
 def test_a_campaign_that_stops_taking_gifts_refuses_the_open_form(client, qurban, change, message):
     token = csrf_token(client, "qurban")  # the donor opened the page while it was open
-    for name, value in change.items():
+    for name, value in dated(change).items():
         setattr(qurban.campaign, name, value)
     db.session.commit()
     before = stored()

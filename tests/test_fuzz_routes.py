@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -28,6 +27,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from campaigns.extensions import db, limiter
+from campaigns.filters import local_today
 from campaigns.models import Receipt
 from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
@@ -204,9 +204,10 @@ class Site:
         provider = current_app.extensions["payment_provider"]
         assert isinstance(provider, DemoProvider)
         form = GiftForm(amount="100", name="Ali", email="ali@example.org")
-        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
-        donation, _url = start_donation(db.session, provider, campaign, gift, thank_you_urls)
-        db.session.commit()
+        gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
+        donation, _url = start_donation(
+            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        )
         return donation
 
     def sign_in(self, role: str) -> None:
