@@ -40,16 +40,14 @@ pytest_plugins = [
 # Tests marked postgres that ran on SQLite: they pass there, but prove nothing of what
 # they are about (SQLite serialises writers, so no update is lost and no row lock waits).
 _RAN_ON_SQLITE: list[str] = []
+# Read once at the start: tests may change the environment while they run.
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
 
-def on_postgres() -> bool:
-    return os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and "postgres" in report.keywords and not on_postgres():
-        report.user_properties.append(("database", "sqlite"))
-        _RAN_ON_SQLITE.append(report.nodeid)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
+    if call.when == "call" and not ON_POSTGRES and item.get_closest_marker("postgres"):
+        item.user_properties.append(("database", "sqlite"))
+        _RAN_ON_SQLITE.append(item.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
