@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def create_app(config: object | None = None) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     config.check(app.config)
+    configure_logging(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config["TRUSTED_PROXIES"]:
@@ -75,6 +77,18 @@ def create_app(config: object | None = None) -> Flask:
 
         start_background_sender(app)
     return app
+
+
+def configure_logging(app: Flask) -> None:
+    """INFO and above from the app's loggers (``campaigns`` and ``campaigns.*``; DEBUG with
+    FLASK_DEBUG) reach the server's error stream: gunicorn's error log in a request, else
+    stderr (commands, ``flask run``). Through Flask's one default handler, so calling this
+    again (each create_app) adds nothing; records still propagate to any root handler."""
+    from flask.logging import default_handler
+
+    log = logging.getLogger(app.import_name)
+    log.setLevel(logging.DEBUG if app.debug else logging.INFO)
+    log.addHandler(default_handler)  # a no-op when it is already there
 
 
 def register_extensions(app: Flask) -> None:

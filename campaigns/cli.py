@@ -1,4 +1,7 @@
-"""`flask` commands: demo data, totals verification (more arrive with later features)."""
+"""The `flask` commands: ``totals verify``, ``demo load``, ``stripe reconcile``,
+``outbox send``, ``staff create`` and ``staff reset-2fa`` (README's commands table). Each is
+an edge like a view: it calls the services and commits; when it cannot do its work it says
+why in one line and exits 1."""
 
 from __future__ import annotations
 

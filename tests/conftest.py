@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from campaigns import create_app
 from campaigns.extensions import db, limiter
+from campaigns.filters import local_today
 from campaigns.models import (
     ActivityReport,
     Campaign,
@@ -34,6 +35,31 @@ pytest_plugins = [
     "tests.mail_fixtures",
     "tests.staff_fixtures",
 ]
+
+
+# Tests marked postgres that ran on SQLite: they pass there, but prove nothing of what
+# they are about (SQLite serialises writers, so no update is lost and no row lock waits).
+_RAN_ON_SQLITE: list[str] = []
+# Read once at the start: tests may change the environment while they run.
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> None:
+    if call.when == "call" and not ON_POSTGRES and item.get_closest_marker("postgres"):
+        item.user_properties.append(("database", "sqlite"))
+        _RAN_ON_SQLITE.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _RAN_ON_SQLITE:
+        terminalreporter.section("postgres-marked tests that ran on SQLite")
+        terminalreporter.line(
+            f"{len(_RAN_ON_SQLITE)} test(s) marked postgres ran on SQLite, which cannot show "
+            "what they test (lost updates, FOR UPDATE, NOWAIT); set TEST_DATABASE_URL to a "
+            "PostgreSQL database for that:"
+        )
+        for nodeid in _RAN_ON_SQLITE:
+            terminalreporter.line(f"  {nodeid} ran on SQLite")
 
 
 @pytest.fixture(scope="session")
@@ -118,8 +144,8 @@ def make_campaign(app_ctx):
             "currency": "TRY",
             "goal_amount": 1_000_000_00,
             "status": CampaignStatus.ACTIVE,
-            "starts_on": date.today() - timedelta(days=10),
-            "ends_on": date.today() + timedelta(days=20),
+            "starts_on": local_today() - timedelta(days=10),
+            "ends_on": local_today() + timedelta(days=20),
         }
         campaign = Campaign(slug=slug, **(defaults | fields))
         db.session.add(campaign)

@@ -40,3 +40,11 @@ def post_gift(client, slug: str, token: str, fields: dict, **kwargs):
 def donate(client, slug: str, **fields):
     """Open the campaign page and give: ``donate(client, "qurban", option="3", ...)``."""
     return post_gift(client, slug, csrf_token(client, slug), fields)
+
+
+def press(client, checkout_path: str, button: str):
+    """Open the demo checkout and press one of its buttons (pay, decline, cancel)."""
+    page = parse(isolated(client.get, checkout_path).data)
+    assert "TEST" in page.find("p", "test-banner").text
+    form = next(f for f in page.find_all("form") if f.attrs["action"].endswith(f"/{button}"))
+    return isolated(client.post, form.attrs["action"], data={"csrf_token": form_token(form)})

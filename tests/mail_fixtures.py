@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
-from datetime import date
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -15,6 +14,7 @@ from aiosmtpd.controller import Controller
 from flask import current_app
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from campaigns.services.giving.settlement import fulfill_checkout
 from tests.payments_fixtures import thank_you_urls
@@ -87,7 +87,7 @@ def give(app_ctx, make_campaign):
             campaign = default[0]
         provider = current_app.extensions["payment_provider"]
         form = GiftForm(amount=amount, frequency=frequency, name="Ayşe Yılmaz", email=email)
-        gift = validate_gift(db.session, campaign, form, locale=locale, today=date.today())
+        gift = validate_gift(db.session, campaign, form, locale=locale, today=local_today())
         donation, _url = start_donation(
             db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
         )

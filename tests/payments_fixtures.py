@@ -16,12 +16,12 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Campaign, CampaignTotals, Donation, LedgerEntry, ProviderEvent
 from campaigns.payments.stripe_provider import StripeProvider
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
@@ -86,7 +86,7 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
             email=email,
             on_behalf=list(on_behalf),
         )
-        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
+        gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
             db.session, stripe_provider, campaign, gift, thank_you_urls, commit=db.session.commit
         )

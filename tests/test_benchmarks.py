@@ -31,6 +31,8 @@ from campaigns.models import Campaign, CampaignTotals, Donation, LedgerKind
 from campaigns.services.books.ledger import post_entry, verify_totals
 from tests.fake_stripe import FakeStripe
 
+pytestmark = pytest.mark.benchmarks
+
 
 @pytest.fixture
 def fresh_url(database_url, is_postgres):

@@ -6,13 +6,14 @@ pending gifts past their expiry, asking the provider first, exactly once beside 
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from campaigns import create_app
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Donation, DonationOption
 from campaigns.models.base import utcnow
 from campaigns.payments.stripe_provider import StripeProvider
@@ -228,7 +229,7 @@ def test_a_gift_stopped_before_its_checkout_is_released_by_reconcile(
         fake_stripe.api_key, WEBHOOK_SECRET, fake_stripe.url
     )
     form = GiftForm(option=str(water.id), quantity="6", name="Ayşe", email="a@example.org")
-    gift = validate_gift(db.session, water.campaign, form, locale="en", today=date.today())
+    gift = validate_gift(db.session, water.campaign, form, locale="en", today=local_today())
     with pytest.raises(SystemExit):
         start_donation(
             db.session,

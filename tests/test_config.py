@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
 
 from campaigns import create_app
@@ -159,3 +162,22 @@ def test_testing_defaults_to_memory_sqlite(environ):
 def test_settings_are_read_when_the_config_is_made(environ):
     environ(CHARITY_NAME="Hilal Relief")
     assert Config().CHARITY_NAME == "Hilal Relief"
+
+
+def test_the_apps_info_logs_reach_the_servers_stream_once(environ, capsys):
+    """gunicorn shows INFO from the app's loggers: in a request on its error stream
+    (wsgi.errors), elsewhere (commands) on stderr; one line each, however many apps
+    create_app made."""
+    create_app("testing")
+    app = create_app("testing")
+    log = logging.getLogger("campaigns.services.giving.reconcile")
+    errors = io.StringIO()
+
+    log.info("repaired cs_1")
+    with app.test_request_context(environ_overrides={"wsgi.errors": errors}):
+        log.info("repaired cs_2")
+    log.debug("not shown")
+
+    printed = capsys.readouterr().err.splitlines()
+    assert [line.split("] ", 1)[1] for line in printed] == ["INFO in test_config: repaired cs_1"]
+    assert errors.getvalue().split("] ", 1)[1] == "INFO in test_config: repaired cs_2\n"

@@ -4,18 +4,20 @@ the demo checkout's Pay, Decline and Cancel end where the donor expects."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import demo_checkout
-from tests.giving import DONOR, csrf_token, donate, form_token, post_gift
+from campaigns.services.giving.donations import MAX_QUANTITY
+from tests.giving import DONOR, csrf_token, donate, post_gift, press
 from tests.markup import Element, parse
 from tests.payments_fixtures import isolated, totals_of
 
@@ -83,6 +85,14 @@ def sheep_gift(qurban, **fields) -> dict:
     return {"option": qurban.sheep, "quantity": "2", "on_behalf": names} | fields
 
 
+def dated(fields: dict) -> dict:
+    """``fields`` with each timedelta turned into that many days from the site's today."""
+    return {
+        name: local_today() + value if isinstance(value, timedelta) else value
+        for name, value in fields.items()
+    }
+
+
 # --- the form ---------------------------------------------------------------------
 
 
@@ -94,7 +104,7 @@ def test_campaign_page_offers_the_form_with_the_contract_field_names(client, qur
     assert form.attrs["action"] == "/campaigns/qurban/donate"
     names = {i.attrs.get("name") for i in form.iter() if i.tag in ("input", "button")}
     contract = {"option", "quantity", "amount", "frequency", "designation", "name", "email"}
-    assert contract | {"anonymous", "on_behalf", "csrf_token", "dedication"} <= names
+    assert contract | {"anonymous", "updates", "on_behalf", "csrf_token", "dedication"} <= names
     labels = {e.attrs["for"]: e.text for e in form.find_all("label")}
     radios = {i.attrs["value"]: i for i in form.find_all("input") if i.attrs["name"] == "option"}
     assert [labels[r.attrs["id"]] for r in radios.values()] == [
@@ -122,8 +132,13 @@ def test_campaign_page_offers_the_form_with_the_contract_field_names(client, qur
     assert [labels[i.attrs["id"]] for i in names_inputs] == [
         f"Name for share {n}" for n in range(1, 8)
     ]
+    # give.js adds name inputs up to the largest quantity the server takes.
+    assert form.find("fieldset", "on-behalf").attrs["data-max-names"] == str(MAX_QUANTITY)
+    assert by_id(page, "quantity").attrs["maxlength"] == str(len(str(MAX_QUANTITY)))
     assert "one name per share" in by_id(page, "on-behalf-hint").text
     assert labels["anonymous"] == "Show my gift as anonymous"
+    assert labels["updates"] == "E-mail me when you report on this campaign"
+    assert "checked" not in by_id(page, "updates").attrs
     assert "cannot be given every month" in by_id(page, "frequency-hint").text
 
 
@@ -183,13 +198,13 @@ def test_a_campaign_with_one_designation_asks_no_question(client, make_campaign)
     ("fields", "message"),
     [
         ({"status": CampaignStatus.CLOSED}, "This campaign has closed"),
-        ({"ends_on": date.today() - timedelta(days=1)}, "This campaign ended on"),
-        ({"starts_on": date.today() + timedelta(days=3)}, "Giving opens on"),
+        ({"ends_on": timedelta(days=-1)}, "This campaign ended on"),
+        ({"starts_on": timedelta(days=3)}, "Giving opens on"),
     ],
     ids=["closed", "ended", "not-started"],
 )
 def test_campaigns_not_taking_gifts_show_no_form(client, make_campaign, fields, message):
-    make_campaign("appeal", **fields)
+    make_campaign("appeal", **dated(fields))
 
     give = parse(isolated(client.get, "/campaigns/appeal").data).find("section", "campaign-give")
 
@@ -204,7 +219,9 @@ def test_a_valid_gift_is_stored_pending_and_sent_to_the_checkout(client, qurban)
     response = donate(
         client,
         "qurban",
-        **sheep_gift(qurban, designation="sadaqah", anonymous="1", dedication="For my father"),
+        **sheep_gift(
+            qurban, designation="sadaqah", anonymous="1", dedication="For my father", updates="1"
+        ),
     )
 
     assert response.status_code == 303
@@ -216,6 +233,7 @@ def test_a_valid_gift_is_stored_pending_and_sent_to_the_checkout(client, qurban)
     assert donation.on_behalf == NAMES
     assert (donation.donor_name, donation.donor_email) == ("Ayşe Yılmaz", "ayse@example.org")
     assert (donation.anonymous, donation.dedication) == (True, "For my father")
+    assert donation.updates_opt_in is True
     assert (donation.frequency, donation.locale, donation.provider) == ("once", "en", "demo")
     assert response.headers["Location"] == f"/demo-checkout/{donation.provider_session_id}"
     assert stored()["reserved"][int(qurban.sheep)] == 2  # held while the checkout is open
@@ -345,6 +363,7 @@ def test_the_form_keeps_what_the_donor_typed(client, qurban):
             qurban,
             on_behalf=[NAMES[0]],
             anonymous="1",
+            updates="1",
             dedication="In memory of my mother",
             email="ayse@",
             designation="sadaqah",
@@ -362,6 +381,7 @@ def test_the_form_keeps_what_the_donor_typed(client, qurban):
     assert by_id(page, "email").attrs["value"] == "ayse@"
     assert by_id(page, "dedication").attrs["value"] == "In memory of my mother"
     assert "checked" in by_id(page, "anonymous").attrs
+    assert "checked" in by_id(page, "updates").attrs
     assert "checked" in by_id(page, "designation-sadaqah").attrs
     assert "checked" not in by_id(page, "designation-general").attrs
     assert [a.text for a in page.find("div", "error-summary").find_all("a")] == [
@@ -420,13 +440,13 @@ def test_a_failing_payment_service_fails_the_gift_and_releases_its_stock(
     ("change", "message"),
     [
         ({"status": CampaignStatus.CLOSED}, "This campaign has closed"),
-        ({"ends_on": date.today() - timedelta(days=1)}, "This campaign ended on"),
+        ({"ends_on": timedelta(days=-1)}, "This campaign ended on"),
     ],
     ids=["closed", "ended"],
 )
 def test_a_campaign_that_stops_taking_gifts_refuses_the_open_form(client, qurban, change, message):
     token = csrf_token(client, "qurban")  # the donor opened the page while it was open
-    for name, value in change.items():
+    for name, value in dated(change).items():
         setattr(qurban.campaign, name, value)
     db.session.commit()
     before = stored()
@@ -462,14 +482,6 @@ def test_a_post_without_a_good_csrf_token_is_refused(client, app, qurban, token)
 
 
 # --- the demo checkout ------------------------------------------------------------
-
-
-def press(client, checkout_path: str, button: str):
-    """Open the demo checkout and press one of its buttons (pay, decline, cancel)."""
-    page = parse(isolated(client.get, checkout_path).data)
-    assert "TEST" in page.find("p", "test-banner").text
-    form = next(f for f in page.find_all("form") if f.attrs["action"].endswith(f"/{button}"))
-    return isolated(client.post, form.attrs["action"], data={"csrf_token": form_token(form)})
 
 
 def ledger_count() -> int:

@@ -8,7 +8,6 @@ import io
 import re
 import time
 import unicodedata
-from datetime import date
 
 import pytest
 from flask import current_app
@@ -17,6 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import event, select
 
 from campaigns.extensions import db, limiter
+from campaigns.filters import local_today
 from campaigns.models import OutboxMessage, Receipt
 from campaigns.payments import ProviderError
 from campaigns.payments.demo_provider import DemoProvider
@@ -317,7 +317,7 @@ def test_statement_lists_the_gifts_and_totals_per_currency(client, give, make_ca
     gifts = [give(wells, amount="250"), give(wells, amount="100"), give(iftar, amount="50")]
     give(wells, email="omar@example.org", amount="999")
     path = signed_in(client, "ayse@example.org")
-    today = date.today()
+    today = local_today()
 
     response = isolated(
         client.get, f"{path}/statement.pdf?start={today.year}-01-01&end={today.isoformat()}"
@@ -345,7 +345,7 @@ def test_statement_form_defaults_to_last_calendar_year(client, give):
         for i in page.find_all("input")
         if i.attrs.get("type") == "date"
     }
-    last_year = date.today().year - 1
+    last_year = local_today().year - 1
     assert values == {"start": f"{last_year}-01-01", "end": f"{last_year}-12-31"}
 
 
@@ -422,7 +422,7 @@ def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give
     monkeypatch.setattr("campaigns.donor.views.render_statement", counted)
     first = give(amount="250")
     path = signed_in(client, "ayse@example.org")
-    year = date.today().year
+    year = local_today().year
     this_year = f"{path}/statement.pdf?start={year}-01-01&end={year}-12-31"
 
     again = [isolated(client.get, this_year) for _ in range(3)]
@@ -445,7 +445,7 @@ def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give
 def test_statements_are_rate_limited_per_client(client, give):
     give()
     path = signed_in(client, "ayse@example.org")
-    year = date.today().year
+    year = local_today().year
     url = f"{path}/statement.pdf?start={year}-01-01&end={year}-12-31"
 
     answers = [isolated(client.get, url).status_code for _ in range(11)]

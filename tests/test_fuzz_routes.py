@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -28,6 +27,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from campaigns.extensions import db, limiter
+from campaigns.filters import local_today
 from campaigns.models import Receipt
 from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
@@ -48,7 +48,7 @@ QUERY_NAMES = (
 POST_FIELDS = {
     "donations.donate": (
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
-        *("anonymous", "dedication", "on_behalf", "website"),
+        *("anonymous", "updates", "dedication", "on_behalf", "website"),
     ),
     "staff.refund_donation": ("amount", "seen_refunded", "version"),
     "staff.login_code": ("code",),
@@ -206,11 +206,10 @@ class Site:
         provider = current_app.extensions["payment_provider"]
         assert isinstance(provider, DemoProvider)
         form = GiftForm(amount="100", name="Ali", email="ali@example.org")
-        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
+        gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
             db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
         )
-        db.session.commit()
         return donation
 
     def sign_in(self, role: str) -> None:

@@ -253,6 +253,7 @@ def shared_posts(pair: int, count: int) -> list[Post]:
     ]
 
 
+@pytest.mark.postgres
 def test_concurrent_posts_lose_nothing_and_count_each_reference_once(
     app, make_campaign, is_postgres
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
@@ -83,6 +84,7 @@ def test_the_thank_you_arrives_once_over_smtp(give, runner, mail_url):
     assert f"/receipts/{receipt.token}.pdf" in text_of(email)
 
 
+@pytest.mark.postgres
 def test_webhook_twice_and_two_senders_at_once_still_one_e_mail(
     app, pending_donation, fake_stripe, deliver, smtp_server
 ):

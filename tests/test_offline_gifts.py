@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import AuditEntry, Donation, DonationOption, OutboxMessage, Receipt
 from tests.markup import parse
 from tests.payments_fixtures import entries_of, reloaded, totals_of
@@ -130,7 +131,7 @@ def test_bad_gifts_are_refused_with_messages_and_change_nothing(
     client, staff_login, campaign, app_ctx
 ):
     admin = staff_login(client, "admin")
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (local_today() + timedelta(days=2)).isoformat()
 
     response = admin.post(
         f"/staff/campaigns/{campaign.id}/gifts/new",

@@ -157,6 +157,7 @@ def test_one_failing_message_does_not_hold_up_the_others(app_ctx, smtp_server):
     ]
 
 
+@pytest.mark.postgres
 def test_concurrent_senders_deliver_each_message_exactly_once(app, app_ctx, smtp_server):
     """Three senders at once, as on three hosts: FOR UPDATE SKIP LOCKED on PostgreSQL,
     the write lock on SQLite. Every message arrives, none twice."""

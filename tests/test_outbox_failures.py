@@ -64,10 +64,10 @@ def outbox() -> dict[str, OutboxMessage]:
 
 
 def send_all(runner) -> list[str]:
-    """`flask outbox send` as cron runs it; its lines."""
+    """`flask outbox send` as cron runs it; the lines it prints (its log goes to stderr)."""
     result = isolated(runner.invoke, args=["outbox", "send"])
     assert result.exit_code == 0, result.output
-    return result.output.splitlines()
+    return result.stdout.splitlines()
 
 
 def test_a_name_with_a_nul_byte_is_refused_before_it_can_reach_the_mail(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
@@ -85,6 +86,7 @@ def test_a_rolled_back_issue_leaves_no_gap(app_ctx, make_campaign):
     ]
 
 
+@pytest.mark.postgres
 def test_concurrent_issuers_never_repeat_or_skip_a_number(app, app_ctx, make_campaign, is_postgres):
     """Threads, each with its own app context and database session, start together and
     issue receipts as fast as they can; the numbers must come out exactly 1..N."""

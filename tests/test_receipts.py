@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import Receipt, ReceiptCounter
 from campaigns.payments import Dispute
 from campaigns.pdf import StaticFilesFetcher
@@ -369,7 +370,7 @@ def test_a_statement_lists_kept_gifts_with_totals_per_currency(app_ctx, make_cam
     paid_donation(lira, amount=999_00, donor_email="someone-else@example.org")
     earlier = unreceipted_donation(lira, paid_at=datetime(2019, 6, 1, tzinfo=UTC))
     db.session.commit()
-    today = datetime.now(UTC).date()
+    today = local_today()
 
     pdf = render_statement(
         db.session,

@@ -4,11 +4,10 @@ retired, never deleted), and who may do what."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import AuditEntry, Campaign, Donation, DonationOption, DonationStatus
 from campaigns.services.giving import settlement
 from campaigns.services.giving.donations import (
@@ -360,7 +359,7 @@ def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
             name="Ayşe Yılmaz",
             email=f"donor{n}@example.org",
         )
-        gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
+        gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
             db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
         )

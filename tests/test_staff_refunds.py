@@ -4,12 +4,11 @@ demo at once, Stripe by its charge.refunded webhook)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import AuditEntry, Donation
 from campaigns.services.giving import settlement
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
@@ -52,7 +51,7 @@ def demo_gift(app, make_campaign):
         campaign,
         GiftForm(amount="250", name="Ayşe Yılmaz", email="ayse@example.org"),
         locale="en",
-        today=date.today(),
+        today=local_today(),
     )
     donation, _url = start_donation(
         db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
@@ -268,6 +267,7 @@ def press(admin, donation: Donation, fields: dict[str, str]) -> list[str]:
     return flashes(admin.get(response.headers["Location"]))
 
 
+@pytest.mark.postgres
 def test_ten_admins_refunding_at_once_refund_once(client, app, staff_login, demo_gift, app_ctx):
     admins = [staff_login(app.test_client(), "admin") for _ in range(10)]
     forms = [refund_form_of(admin, demo_gift) for admin in admins]

@@ -111,6 +111,7 @@ def test_the_limit_follows_the_setting(client, app, water, monkeypatch):
     assert "At most 2 of this gift" in quantity_error(give(client, water, 1))
 
 
+@pytest.mark.postgres
 def test_concurrent_gifts_from_one_address_never_hold_more_than_the_limit(app, water, is_postgres):
     """The count is taken under the option's row lock: racing gifts count in turn."""
     attempts = 8 if is_postgres else 4

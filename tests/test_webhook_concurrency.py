@@ -58,6 +58,7 @@ def assert_paid_once(donation, results: list[tuple[str, int, str]]) -> None:
     assert len(events_stored()) == 1
 
 
+@pytest.mark.postgres
 def test_concurrent_deliveries_and_thank_you_page_pay_once(app, pending_donation, fake_stripe):
     donation = pending_donation(amount="250")
     session = fake_stripe.complete_session(donation.provider_session_id)
@@ -158,6 +159,7 @@ def wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
 
 
+@pytest.mark.postgres
 def test_concurrent_deliveries_under_gunicorn_workers_pay_once(
     served, pending_donation, fake_stripe
 ):

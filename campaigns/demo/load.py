@@ -302,12 +302,12 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             # ledger reference, as a real payment's id is.
             provider_session_id=gift.key,
             provider_payment_id=gift.key,
-            status=DonationStatus.PENDING,
+            # Born paid: the demo's gifts were never pending, so no checkout to settle.
+            status=DonationStatus.PAID,
             created_at=gift.paid_at - timedelta(minutes=3),
             updated_at=gift.paid_at,
             paid_at=gift.paid_at,
         )
-        donation.move_to(DonationStatus.PAID)
         if option is not None and option.stock is not None:
             option.reserved += gift.units
         session.add(donation)

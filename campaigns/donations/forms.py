@@ -58,6 +58,7 @@ def gift_form(data: MultiDict[str, str]) -> GiftForm:
     return GiftForm(
         **{name: data[name] for name in TEXT_FIELDS if name in data},
         anonymous="anonymous" in data,
+        updates="updates" in data,
         on_behalf=[name for name in data.getlist("on_behalf") if name.strip()],
     )
 
@@ -72,7 +73,8 @@ class DonationFormView:
     """What the form shows beyond the campaign page: the values typed (or the defaults),
     a message per field ("" for the whole form), the currency's limits, whether the
     campaign takes gifts today, the options that cannot be monthly, how many name
-    inputs to offer, and each text input's maxlength."""
+    inputs to offer, the largest quantity (give.js offers no more names), and each text
+    input's maxlength."""
 
     values: GiftForm
     errors: dict[str, str]
@@ -81,6 +83,7 @@ class DonationFormView:
     once_only: frozenset[int]
     name_inputs: int
     max_length: dict[str, int]
+    max_quantity: int
 
 
 @bp.app_template_global()
@@ -103,4 +106,5 @@ def donation_form(
         once_only=frozenset(o.id for o in options if not allows_monthly(o)),
         name_inputs=min(max(ON_BEHALF_FIELDS, typed, len(values.on_behalf)), MAX_QUANTITY),
         max_length=MAX_LENGTHS,
+        max_quantity=MAX_QUANTITY,
     )

@@ -32,7 +32,8 @@ class Frequency(enum.StrEnum):
 
 S = DonationStatus
 # Status moves only forward along these edges, except that a won dispute returns to paid
-# and a refund that fails after succeeding returns to what the refunds left.
+# and a refund that fails after succeeding returns to what the refunds left. The one way
+# to move along them is settlement.advance (a compare-and-set on the status read).
 TRANSITIONS: dict[DonationStatus, frozenset[DonationStatus]] = {
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED}),
@@ -43,10 +44,6 @@ TRANSITIONS: dict[DonationStatus, frozenset[DonationStatus]] = {
     S.EXPIRED: frozenset(),
     S.LOST: frozenset(),
 }
-
-
-class InvalidTransition(ValueError):
-    """A status change the state machine does not allow."""
 
 
 class Donation(db.Model):
@@ -114,16 +111,3 @@ class Donation(db.Model):
     def _normalise_email(self, _key: str, address: str) -> str:
         """Stored in email_key's form, however it was typed: donors are matched on it."""
         return email_key(address)
-
-    def move_to(self, status: DonationStatus) -> None:
-        """Change status along an allowed edge; anything else raises InvalidTransition."""
-        if status not in TRANSITIONS[self.status]:
-            raise InvalidTransition(f"donation {self.id}: {self.status} -> {status}")
-        self.status = status
-        if status == DonationStatus.PAID and self.paid_at is None:
-            self.paid_at = utcnow()
-
-    @property
-    def public_name(self) -> str | None:
-        """The name shown in public, or None for an anonymous gift."""
-        return None if self.anonymous else self.donor_name

@@ -8,7 +8,7 @@ only module that imports ``stripe``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -65,11 +65,6 @@ class Checkout:
     def paid(self) -> bool:
         return self.status == "complete" and self.payment_status == "paid"
 
-    @property
-    def payment_reference(self) -> str | None:
-        """The id the ledger entry for this checkout's money is posted under."""
-        return self.invoice_id if self.subscription_id else self.payment_id
-
 
 @dataclass(frozen=True)
 class Refund:
@@ -109,14 +104,12 @@ class Invoice:
 
 @dataclass(frozen=True)
 class Event:
-    """A verified webhook event: only its id, type and the object's id and kind are trusted
-    as hints; handlers re-read the object from the provider."""
+    """A verified webhook event: its id and type, and the id of the object it is about as
+    a hint; handlers re-read the object from the provider."""
 
     id: str
     type: str
     object_id: str
-    object_type: str
-    data: dict = field(default_factory=dict, repr=False)
 
 
 class PaymentProvider(Protocol):

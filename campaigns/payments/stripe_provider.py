@@ -243,12 +243,6 @@ class StripeProvider:
         try:
             event = json.loads(payload)
             obj = event["data"]["object"]
-            return Event(
-                id=event["id"],
-                type=event["type"],
-                object_id=obj["id"],
-                object_type=obj.get("object", ""),
-                data=obj,
-            )
+            return Event(id=event["id"], type=event["type"], object_id=obj["id"])
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidSignature(f"malformed event: {error}") from error

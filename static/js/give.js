@@ -18,7 +18,8 @@
   var once = form.querySelector("#frequency-once");
   var names = form.querySelector(".on-behalf");
   var nameList = names && names.querySelector(".on-behalf-names");
-  var MAX_NAMES = 100;
+  // One name per share, and a gift has at most this many shares (the server's limit).
+  var maxNames = names ? Number(names.dataset.maxNames) : 0;
 
   var money = new Intl.NumberFormat(document.documentElement.lang || "en", {
     style: "currency",
@@ -61,7 +62,7 @@
     }
     var needed = option && "needsNames" in option.dataset;
     names.hidden = !needed;
-    var wanted = Math.min(Math.max(count, 1), MAX_NAMES);
+    var wanted = Math.min(Math.max(count, 1), maxNames);
     var items = nameList.children;
     while (needed && items.length < wanted) {
       var item = items[0].cloneNode(true);

@@ -9,6 +9,7 @@ import pytest
 from babel.numbers import format_decimal
 from playwright.sync_api import Page, expect
 
+import campaigns.donations.forms as donation_form_module
 from campaigns.extensions import db
 from campaigns.models import Campaign, DonationOption
 from campaigns.money import format_money
@@ -131,3 +132,17 @@ def test_a_missing_name_is_shown_at_the_top_and_beside_its_field(
     summary.get_by_role("link").click()
     expect(give.get_by_label("Name for share 1", exact=True)).to_be_focused()
     page.screenshot(path=screenshot_dir / "01b-errors.png", full_page=True)
+
+
+def test_name_inputs_stop_at_the_largest_quantity_the_form_gives(
+    demo_site, visit, page, monkeypatch
+):
+    """give.js reads the limit from the form (data-max-names), not a number of its own."""
+    monkeypatch.setattr(donation_form_module, "MAX_QUANTITY", 12)
+    visit("/campaigns/qurban")
+    give = page.locator("section#give")
+    give.get_by_label(SHEEP).check()
+
+    give.get_by_label("How many?").fill("30")
+
+    expect(name_inputs(page)).to_have_count(12)

@@ -51,6 +51,7 @@ class GiftForm:
     anonymous: bool = False
     dedication: str = ""
     on_behalf: list[str] = field(default_factory=list)
+    updates: bool = False  # e-mail me the campaign's activity reports
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Gift:
     dedication: str
     on_behalf: list[str]
     locale: str
+    updates: bool  # the donor asked to hear of the campaign's activity reports
 
     @property
     def amount(self) -> int:
@@ -202,6 +204,7 @@ def validate_gift(
         dedication=dedication,
         on_behalf=on_behalf,
         locale=locale,
+        updates=form.updates,
     )
 
 
@@ -301,6 +304,7 @@ def start_donation(
         donor_name=gift.name,
         donor_email=gift.email,
         anonymous=gift.anonymous,
+        updates_opt_in=gift.updates,
         dedication=gift.dedication,
         on_behalf=gift.on_behalf,
         locale=gift.locale,

@@ -340,6 +340,7 @@ def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> H
         donor_name=first.donor_name,
         donor_email=first.donor_email,
         anonymous=first.anonymous,
+        updates_opt_in=first.updates_opt_in,
         dedication=first.dedication,
         on_behalf=list(first.on_behalf),
         locale=first.locale,

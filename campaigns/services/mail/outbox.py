@@ -19,7 +19,6 @@ import hashlib
 import logging
 import mimetypes
 import smtplib
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -317,15 +316,12 @@ class SmtpMailer:
 
 
 class LogMailer:
-    """Used when ``MAIL_URL`` is unset: writes each message to the log, so development
-    needs no mail server, and counts it as sent."""
+    """Used when ``MAIL_URL`` is unset: writes each message to the log (INFO on
+    ``campaigns.mail``, shown as create_app configures logging), so development needs no
+    mail server, and counts it as sent."""
 
     def __init__(self, sender: str) -> None:
         self.sender = sender
-        # Make the messages visible where nothing has configured logging (flask run).
-        log.setLevel(logging.INFO)
-        if not log.hasHandlers():
-            log.addHandler(logging.StreamHandler(sys.stderr))
 
     def send(self, message: OutboxMessage) -> None:
         attachment = (
