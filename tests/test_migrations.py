@@ -59,27 +59,10 @@ def test_upgrade_builds_every_table_on_an_empty_database(fresh_app):
     assert table_names() == {t.name for t in db.metadata.sorted_tables} | {"alembic_version"}
 
 
-def same_integer_on_sqlite(context, _inspected, _metadata, inspected_type, metadata_type):
-    """SQLite keeps every INTEGER in up to 8 bytes, so an INTEGER column there is already
-    what BigInteger asks for (migration 0003 widens columns on PostgreSQL only). Any other
-    pair is compared as usual (None)."""
-    integers = {"INTEGER", "BIGINT"}
-    if (
-        context.dialect.name == "sqlite"
-        and {
-            str(inspected_type),
-            str(metadata_type.compile(dialect=context.dialect)),
-        }
-        <= integers
-    ):
-        return False
-    return None
-
-
 def test_migrations_match_the_models(fresh_app):
     upgrade()
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": same_integer_on_sqlite})
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
 
 

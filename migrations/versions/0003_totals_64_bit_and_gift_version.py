@@ -30,10 +30,6 @@ WIDENED = {
 
 
 def _retype(old, new):
-    # SQLite stores every INTEGER in up to 8 bytes already; retyping there would rebuild
-    # each table, which the foreign keys of rows already stored refuse.
-    if op.get_bind().dialect.name == 'sqlite':
-        return
     for table, columns in WIDENED.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column in columns:
