@@ -74,3 +74,13 @@ def parse(html: str | bytes) -> Element:
     builder.feed(html.decode() if isinstance(html, bytes) else html)
     builder.close()
     return builder.root
+
+
+def field_errors(response) -> dict[str, str]:
+    """The message beside each field of a page, by the field's id (``name`` for
+    ``name-error``)."""
+    return {
+        e.attrs["id"].removesuffix("-error"): e.text
+        for e in parse(response.data).find_all("p", "field-error")
+        if e.attrs.get("id")
+    }

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaigns.extensions import db
 from campaigns.filters import local_today
@@ -221,3 +221,9 @@ def all_at_once(calls: list[Callable[[], object]]) -> list[object]:
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+def count(model) -> int:
+    """How many rows of ``model`` are now committed."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))

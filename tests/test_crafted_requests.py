@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from campaigns import create_app
 from campaigns.extensions import db
 from campaigns.models import AuditEntry, Campaign, Donation, OutboxMessage, Receipt
 from tests.giving import donate
-from tests.markup import parse
-from tests.payments_fixtures import isolated
+from tests.markup import field_errors
+from tests.payments_fixtures import count, isolated
 from tests.staff_fixtures import PASSWORD, create_account, csrf_token_of, sign_in
 
 LINK = re.compile(r"http://campaigns\.test(/donor/\S+)")
@@ -42,20 +42,6 @@ OFFLINE_GIFT = {
     "received_on": "2026-01-15",
     "note": "",
 }
-
-
-def field_errors(response) -> dict[str, str]:
-    """The message beside each field, by the field's id (``name`` for ``name-error``)."""
-    return {
-        e.attrs["id"].removesuffix("-error"): e.text
-        for e in parse(response.data).find_all("p", "field-error")
-        if e.attrs.get("id")
-    }
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

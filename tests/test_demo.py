@@ -29,6 +29,7 @@ from campaigns.models import (
 from campaigns.models.campaign import CampaignStatus
 from campaigns.money import CURRENCIES
 from campaigns.services.books.ledger import verify_totals
+from tests.payments_fixtures import count
 
 
 @pytest.fixture
@@ -44,10 +45,6 @@ def catalogue(app_ctx) -> str:
     summary = load_demo(db.session, donations=0)
     db.session.commit()
     return summary
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def campaign(slug: str) -> Campaign:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import AuditEntry, Donation, DonationOption, OutboxMessage, Receipt
-from tests.markup import parse
+from tests.markup import field_errors, parse
 from tests.payments_fixtures import entries_of, reloaded, totals_of
 
 GIFT = {
@@ -30,14 +30,6 @@ GIFT = {
 def only_donation() -> Donation:
     db.session.expire_all()
     return db.session.scalars(select(Donation)).one()
-
-
-def field_errors(response) -> dict[str, str]:
-    return {
-        e.attrs["id"].removesuffix("-error"): e.text
-        for e in parse(response.data).find_all("p", "field-error")
-        if e.attrs.get("id")
-    }
 
 
 def flashes(page) -> list[str]:

@@ -16,7 +16,7 @@ from campaigns.services.giving.donations import (
     start_donation,
     validate_gift,
 )
-from tests.markup import parse
+from tests.markup import field_errors, parse
 from tests.payments_fixtures import thank_you_urls, totals_of
 
 NEW_CAMPAIGN = {
@@ -35,16 +35,6 @@ NEW_CAMPAIGN = {
     "designations": ["general", "zakat"],
     "action": "save",
 }
-
-
-def field_errors(response) -> dict[str, str]:
-    """The message shown beside each field, by the field's id."""
-    page = parse(response.data)
-    return {
-        e.attrs["id"].removesuffix("-error"): e.text
-        for e in page.find_all("p", "field-error")
-        if e.attrs.get("id")
-    }
 
 
 def campaign_by_slug(slug: str) -> Campaign | None:

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import (
@@ -24,8 +24,8 @@ from campaigns.models import (
 )
 from campaigns.text import TextRefused, clean_text, parse_day, parse_int
 from tests.giving import donate
-from tests.markup import parse
-from tests.payments_fixtures import isolated
+from tests.markup import field_errors
+from tests.payments_fixtures import count, isolated
 from tests.staff_fixtures import csrf_token_of
 
 ONE_LINE = "Please use one line, without line breaks or control characters."
@@ -59,20 +59,6 @@ def photo() -> io.BytesIO:
     Image.new("RGB", (64, 48), "orange").save(out, "JPEG")
     out.seek(0)
     return out
-
-
-def field_errors(response) -> dict[str, str]:
-    """The message beside each field, by the field's id (``name`` for ``name-error``)."""
-    return {
-        e.attrs["id"].removesuffix("-error"): e.text
-        for e in parse(response.data).find_all("p", "field-error")
-        if e.attrs.get("id")
-    }
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # -- the rules ------------------------------------------------------------------------------
