@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns import languages, text
 from campaigns.extensions import SignedCookieSessions, babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
+from campaigns.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,8 @@ def create_app(config: object | None = None) -> Flask:
     register_extensions(app)
     app.extensions["payment_provider"] = provider_from_config(app.config)
     register_blueprints(app)
+    # After the blueprints: the settings carry the routes, for links in e-mails.
+    app.extensions["settings"] = Settings.of(app.config, app.url_map.bind("localhost"))
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -75,6 +78,12 @@ def create_app(config: object | None = None) -> Flask:
 
         start_background_sender(app)
     return app
+
+
+def app_settings() -> Settings:
+    """The running app's settings, read once by ``create_app``: the edge (views, commands,
+    the outbox sender) passes them to the services, which never read the app."""
+    return current_app.extensions["settings"]
 
 
 def register_extensions(app: Flask) -> None:
