@@ -85,7 +85,13 @@ def prepare_events(
             form = gift_form(number, option_id)
             gift = validate_gift(db.session, campaign, form, locale="en", today=date.today())
             donation, _checkout_url = start_donation(
-                db.session, provider, campaign, gift, urls, commit=db.session.commit
+                db.session,
+                provider,
+                app.extensions["settings"],
+                campaign,
+                gift,
+                urls,
+                commit=db.session.commit,
             )
             donations.append((donation.id, donation.provider_session_id))
             if (number + 1) % 500 == 0:

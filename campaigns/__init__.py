@@ -6,12 +6,13 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns import languages, text
 from campaigns.extensions import SignedCookieSessions, babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
+from campaigns.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,8 @@ def create_app(config: object | None = None) -> Flask:
     register_extensions(app)
     app.extensions["payment_provider"] = provider_from_config(app.config)
     register_blueprints(app)
+    # After the blueprints: the settings carry the routes, for links in e-mails.
+    app.extensions["settings"] = Settings.of(app.config, app.url_map.bind("localhost"))
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -89,6 +92,12 @@ def configure_logging(app: Flask) -> None:
     log = logging.getLogger(app.import_name)
     log.setLevel(logging.DEBUG if app.debug else logging.INFO)
     log.addHandler(default_handler)  # a no-op when it is already there
+
+
+def app_settings() -> Settings:
+    """The running app's settings, read once by ``create_app``: the edge (views, commands,
+    the outbox sender) passes them to the services, which never read the app."""
+    return current_app.extensions["settings"]
 
 
 def register_extensions(app: Flask) -> None:

@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from campaigns import app_settings
 from campaigns.extensions import db
 
 totals_cli = AppGroup("totals", help="Campaign totals kept beside the ledger.")
@@ -71,7 +72,9 @@ def reconcile_command(since: str) -> None:
     start = datetime.now(UTC) - parse_duration(since)
     repaired = 0
     try:
-        for checkout_id, token, outcome in reconcile_checkouts(db.session, provider, start):
+        for checkout_id, token, outcome in reconcile_checkouts(
+            db.session, provider, app_settings(), start
+        ):
             db.session.commit()
             repaired += 1
             click.echo(f"repaired {checkout_id} (donation {token}): {outcome}")
@@ -100,7 +103,7 @@ def outbox_send_command(limit: int) -> None:
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     try:
-        report = send_pending(db.session, mailer, batch=limit)
+        report = send_pending(db.session, mailer, app_settings(), batch=limit)
     except SQLAlchemyError as error:
         raise click.ClickException(f"could not send e-mail: {describe(error)}") from error
     for failure in report.failures:

@@ -27,6 +27,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus
 from campaigns.services.books.ledger import post_entry
+from campaigns.settings import Settings
 
 # fake_stripe: the project's own Stripe-compatible server (tests/fake_stripe/).
 pytest_plugins = [
@@ -114,6 +115,28 @@ def _clean_database(request):
 def app_ctx(app):
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def settings(app) -> Settings:
+    """The app's settings, as the edge passes them to the services."""
+    return app.extensions["settings"]
+
+
+@pytest.fixture
+def configure(app, monkeypatch):
+    """``configure(KEY=value, ...)`` for one test, as a restart with that config would do:
+    it changes ``app.config`` and the Settings the edge hands the services, and returns
+    the new Settings (both are put back after the test)."""
+
+    def change(**config) -> Settings:
+        for key, value in config.items():
+            monkeypatch.setitem(app.config, key, value)
+        changed = Settings.of(app.config, app.extensions["settings"].urls)
+        monkeypatch.setitem(app.extensions, "settings", changed)
+        return changed
+
+    return change
 
 
 @pytest.fixture

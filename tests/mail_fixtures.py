@@ -86,13 +86,14 @@ def give(app_ctx, make_campaign):
             default[:] = default or [make_campaign("earthquake")]
             campaign = default[0]
         provider = current_app.extensions["payment_provider"]
+        settings = current_app.extensions["settings"]  # as configured when called
         form = GiftForm(amount=amount, frequency=frequency, name="Ayşe Yılmaz", email=email)
         gift = validate_gift(db.session, campaign, form, locale=locale, today=local_today())
         donation, _url = start_donation(
-            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+            db.session, provider, settings, campaign, gift, thank_you_urls, commit=db.session.commit
         )
         provider.pay(donation.provider_session_id)
-        fulfill_checkout(db.session, provider, donation.provider_session_id)
+        fulfill_checkout(db.session, provider, settings, donation.provider_session_id)
         db.session.commit()
         return donation
 

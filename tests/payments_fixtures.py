@@ -88,7 +88,13 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
         )
         gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
-            db.session, stripe_provider, campaign, gift, thank_you_urls, commit=db.session.commit
+            db.session,
+            stripe_provider,
+            app_ctx.extensions["settings"],  # as configured when called
+            campaign,
+            gift,
+            thank_you_urls,
+            commit=db.session.commit,
         )
         return donation
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, Receipt
-from campaigns.services.books.receipts import receipt_pdf, receipt_settings
+from campaigns.services.books.receipts import receipt_pdf
 from campaigns.services.giving import settlement
 
 # The families static/css/fonts.css gives the shipped files (BaseFont names in a PDF):
@@ -38,7 +38,12 @@ def paid_donation(campaign: Campaign, amount: int = 250_00, **fields) -> Donatio
     )
     db.session.add(donation)
     db.session.commit()
-    outcome = settlement.mark_paid(db.session, donation, payment_id=f"pi_test_{next(_payments)}")
+    outcome = settlement.mark_paid(
+        db.session,
+        current_app.extensions["settings"],
+        donation,
+        payment_id=f"pi_test_{next(_payments)}",
+    )
     assert outcome == settlement.Outcome.PAID
     db.session.commit()
     return donation
@@ -62,7 +67,7 @@ def unreceipted_donation(campaign: Campaign, paid_at: datetime, **fields) -> Don
 
 def pdf_of(receipt: Receipt) -> bytes:
     """The receipt's PDF, rendered now if nothing has asked for it yet (as a download would)."""
-    pdf = receipt_pdf(db.session, receipt, receipt_settings(current_app.config))
+    pdf = receipt_pdf(db.session, receipt, current_app.extensions["settings"].receipts)
     db.session.commit()
     return pdf
 

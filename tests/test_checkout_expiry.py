@@ -98,9 +98,9 @@ def test_the_settings_default_to_stripes_minimum_and_fourteen_units(app):
 
 @pytest.mark.parametrize("minutes", [30, 90, 1440])
 def test_a_stripe_session_expires_with_its_donation(
-    app, pending_donation, fake_stripe, monkeypatch, minutes
+    app, pending_donation, fake_stripe, configure, minutes
 ):
-    monkeypatch.setitem(app.config, "CHECKOUT_EXPIRES_MINUTES", minutes)
+    configure(CHECKOUT_EXPIRES_MINUTES=minutes)
     before = time.time()
 
     donation = pending_donation(amount="250")
@@ -223,7 +223,7 @@ class StoppedWhileAsking(StripeProvider):
 
 
 def test_a_gift_stopped_before_its_checkout_is_released_by_reconcile(
-    app, water, fake_stripe, reconcile, later, stripe_provider
+    app, water, fake_stripe, reconcile, later, stripe_provider, settings
 ):
     app.extensions["payment_provider"] = StoppedWhileAsking(
         fake_stripe.api_key, WEBHOOK_SECRET, fake_stripe.url
@@ -234,6 +234,7 @@ def test_a_gift_stopped_before_its_checkout_is_released_by_reconcile(
         start_donation(
             db.session,
             app.extensions["payment_provider"],
+            settings,
             water.campaign,
             gift,
             thank_you_urls,

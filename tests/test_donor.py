@@ -412,7 +412,9 @@ def statement_pdf_text(response) -> str:
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
 
 
-def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give, monkeypatch):
+def test_a_statement_is_rendered_once_until_the_donors_gifts_change(
+    client, give, monkeypatch, settings
+):
     renders = []
 
     def counted(*args, **kwargs):
@@ -434,7 +436,7 @@ def test_a_statement_is_rendered_once_until_the_donors_gifts_change(client, give
     give(amount="100")  # a new gift
     assert "₺350.00" in statement_pdf_text(isolated(client.get, this_year))
     assert len(renders) == 3
-    refunds.post_refund(db.session, reloaded(first), "re_part", 50_00)  # a refund
+    refunds.post_refund(db.session, settings, reloaded(first), "re_part", 50_00)  # a refund
     db.session.commit()
     assert "₺300.00" in statement_pdf_text(isolated(client.get, this_year))
     assert len(renders) == 4

@@ -208,7 +208,13 @@ class Site:
         form = GiftForm(amount="100", name="Ali", email="ali@example.org")
         gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
-            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+            db.session,
+            provider,
+            current_app.extensions["settings"],
+            campaign,
+            gift,
+            thank_you_urls,
+            commit=db.session.commit,
         )
         return donation
 

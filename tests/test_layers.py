@@ -92,10 +92,18 @@ def test_services_packages_import_only_those_before_them():
         ("campaigns.payments", ("campaigns.models", "campaigns.services")),
         ("campaigns.text", ("campaigns.models", "campaigns.services")),
         ("campaigns.money", ("campaigns.models", "campaigns.services")),
+        ("campaigns.settings", ("campaigns.models", "campaigns.services", "flask")),
     ],
 )
 def test_lower_layers_import_nothing_above_them(where, refused):
     assert offenders(where, lambda _module, name: under(name, *refused)) == []
+
+
+def test_services_take_settings_as_arguments_never_from_the_app():
+    """Configuration reaches a service as an argument (``campaigns.settings.Settings``,
+    handed in by the edge); no service reads ``current_app`` or the edge's accessor."""
+    refused = ("flask.current_app", "flask.g", "campaigns.app_settings")
+    assert offenders("campaigns.services", lambda _module, name: under(name, *refused)) == []
 
 
 @pytest.mark.parametrize("blueprint", BLUEPRINTS)

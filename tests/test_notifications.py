@@ -26,7 +26,7 @@ def outbox() -> list[OutboxMessage]:
 
 def written(message: OutboxMessage) -> OutboxMessage:
     """The message with its bodies written, as the sender writes them."""
-    compose(db.session, message)
+    compose(db.session, current_app.extensions["settings"], message)
     return message
 
 
@@ -34,10 +34,10 @@ def receipt_of(donation: Donation) -> Receipt:
     return db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id)).one()
 
 
-def test_a_paid_gift_queues_one_thank_you_with_its_receipt(give, make_campaign):
+def test_a_paid_gift_queues_one_thank_you_with_its_receipt(give, make_campaign, settings):
     donation = give(make_campaign("wells", title="Water wells"), amount="250")
     provider = current_app.extensions["payment_provider"]
-    fulfill_checkout(db.session, provider, donation.provider_session_id)  # again
+    fulfill_checkout(db.session, provider, settings, donation.provider_session_id)  # again
     db.session.commit()
 
     [message] = outbox()
@@ -86,7 +86,7 @@ def test_the_thank_you_arrives_once_over_smtp(give, runner, mail_url):
 
 @pytest.mark.postgres
 def test_webhook_twice_and_two_senders_at_once_still_one_e_mail(
-    app, pending_donation, fake_stripe, deliver, smtp_server
+    app, pending_donation, fake_stripe, deliver, smtp_server, settings
 ):
     donation = pending_donation(amount="100")
     session = fake_stripe.complete_session(donation.provider_session_id)
@@ -99,7 +99,7 @@ def test_webhook_twice_and_two_senders_at_once_still_one_e_mail(
     def sender() -> None:
         with app.app_context():
             start.wait()
-            send_pending(db.session, SmtpMailer(smtp_server.url, "x@example.org"))
+            send_pending(db.session, SmtpMailer(smtp_server.url, "x@example.org"), settings)
 
     threads = [threading.Thread(target=sender) for _ in range(2)]
     for thread in threads:

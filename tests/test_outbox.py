@@ -48,7 +48,7 @@ def test_a_key_is_queued_once(app_ctx):
     assert [(m.key, m.subject, m.sent_at) for m in stored()] == [("thanks:abc", "First", None)]
 
 
-def test_smtp_delivers_text_html_and_attachment(app_ctx, smtp_server):
+def test_smtp_delivers_text_html_and_attachment(app_ctx, smtp_server, settings):
     queue(
         "thanks:pdf",
         subject="Thank you, Ayşe",
@@ -58,7 +58,7 @@ def test_smtp_delivers_text_html_and_attachment(app_ctx, smtp_server):
         attachment_name="receipt-RCPT-2026-000001.pdf",
     )
 
-    report = send_pending(db.session, SmtpMailer(smtp_server.url, SENDER))
+    report = send_pending(db.session, SmtpMailer(smtp_server.url, SENDER), settings)
 
     assert (report.sent, report.failed) == (1, 0)
     [message] = smtp_server.messages
@@ -87,13 +87,13 @@ def test_flask_outbox_send_delivers_once(app_ctx, runner, mail_url):
     assert sorted(m["Subject"] for m in mail_url.messages) == ["Subject a:1", "Subject a:2"]
 
 
-def test_smtp_down_retries_later_with_backoff_and_loses_nothing(app_ctx, smtp_server):
+def test_smtp_down_retries_later_with_backoff_and_loses_nothing(app_ctx, smtp_server, settings):
     queue("retry:1")
     down = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", SENDER, timeout=2)
     up = SmtpMailer(smtp_server.url, SENDER)
     now = utcnow()
 
-    failed = send_pending(db.session, down, now)
+    failed = send_pending(db.session, down, settings, now)
     [row] = stored()
     assert (failed.sent, failed.failed) == (0, 1)
     assert row.sent_at is None and row.attempts == 1
@@ -101,13 +101,13 @@ def test_smtp_down_retries_later_with_backoff_and_loses_nothing(app_ctx, smtp_se
     assert row.next_attempt_at == now + timedelta(minutes=1)
 
     # Not due yet: even a working server gets nothing.
-    assert send_pending(db.session, up, now + timedelta(seconds=59)).sent == 0
-    send_pending(db.session, down, now + timedelta(minutes=1))
+    assert send_pending(db.session, up, settings, now + timedelta(seconds=59)).sent == 0
+    send_pending(db.session, down, settings, now + timedelta(minutes=1))
     [row] = stored()
     assert row.attempts == 2
     assert row.next_attempt_at == now + timedelta(minutes=1) + timedelta(minutes=2)
 
-    later = send_pending(db.session, up, now + timedelta(minutes=3))
+    later = send_pending(db.session, up, settings, now + timedelta(minutes=3))
     [row] = stored()
     assert later.sent == 1 and row.sent_at is not None and row.attempts == 3
     assert [m["Subject"] for m in smtp_server.messages] == ["Subject retry:1"]
@@ -121,13 +121,13 @@ def test_backoff_doubles_up_to_four_hours():
     assert delays == sorted(delays)
 
 
-def test_a_message_that_keeps_failing_stays_visible_unsent(app_ctx):
+def test_a_message_that_keeps_failing_stays_visible_unsent(app_ctx, settings):
     queue("hopeless:1")
     down = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", SENDER, timeout=2)
     now = utcnow()
     reports = []
     for _ in range(MAX_ATTEMPTS + 2):
-        reports.append(send_pending(db.session, down, now))
+        reports.append(send_pending(db.session, down, settings, now))
         now += timedelta(hours=5)
 
     assert sum(r.failed for r in reports) == MAX_ATTEMPTS - 1
@@ -137,7 +137,7 @@ def test_a_message_that_keeps_failing_stays_visible_unsent(app_ctx):
     assert "ConnectionRefusedError" in row.last_error
 
 
-def test_one_failing_message_does_not_hold_up_the_others(app_ctx, smtp_server):
+def test_one_failing_message_does_not_hold_up_the_others(app_ctx, smtp_server, settings):
     class RefusesOne(SmtpMailer):
         def send(self, message):
             if message.key == "bad:1":
@@ -147,7 +147,7 @@ def test_one_failing_message_does_not_hold_up_the_others(app_ctx, smtp_server):
     queue("bad:1")
     queue("good:1")
 
-    report = send_pending(db.session, RefusesOne(smtp_server.url, SENDER))
+    report = send_pending(db.session, RefusesOne(smtp_server.url, SENDER), settings)
 
     assert (report.sent, report.failed) == (1, 1)
     assert [m["Subject"] for m in smtp_server.messages] == ["Subject good:1"]
@@ -158,7 +158,7 @@ def test_one_failing_message_does_not_hold_up_the_others(app_ctx, smtp_server):
 
 
 @pytest.mark.postgres
-def test_concurrent_senders_deliver_each_message_exactly_once(app, app_ctx, smtp_server):
+def test_concurrent_senders_deliver_each_message_exactly_once(app, app_ctx, smtp_server, settings):
     """Three senders at once, as on three hosts: FOR UPDATE SKIP LOCKED on PostgreSQL,
     the write lock on SQLite. Every message arrives, none twice."""
     keys = [f"bulk:{n}" for n in range(30)]
@@ -171,7 +171,9 @@ def test_concurrent_senders_deliver_each_message_exactly_once(app, app_ctx, smtp
         try:
             with app.app_context():
                 start.wait()
-                reports.append(send_pending(db.session, SmtpMailer(smtp_server.url, SENDER)))
+                reports.append(
+                    send_pending(db.session, SmtpMailer(smtp_server.url, SENDER), settings)
+                )
         except Exception as error:  # surfaced by the assertion below
             errors.append(error)
 

@@ -102,7 +102,9 @@ def test_a_name_with_a_nul_byte_is_refused_before_it_can_reach_the_mail(
     ]
 
 
-def test_a_refused_recipient_is_retried_later_and_the_rest_go_out(give, runner, picky_mail):
+def test_a_refused_recipient_is_retried_later_and_the_rest_go_out(
+    give, runner, picky_mail, settings
+):
     give(email=REFUSED)
     give(email="ayse@example.org")
     give(email="mehmet@example.org")
@@ -124,19 +126,21 @@ def test_a_refused_recipient_is_retried_later_and_the_rest_go_out(give, runner, 
     ]
     assert send_all(runner)[-1] == "0 sent, 0 failed (retried later), 0 given up."  # not due
 
-    again = send_pending(db.session, SmtpMailer(picky_mail.url, SENDER), bad.next_attempt_at)
+    again = send_pending(
+        db.session, SmtpMailer(picky_mail.url, SENDER), settings, bad.next_attempt_at
+    )
 
     assert (again.sent, again.failed) == (0, 1)
     assert outbox()[f"thanks:{REFUSED}"].attempts == 2
 
 
 @pytest.fixture
-def given_up(client, give, picky_mail):
+def given_up(client, give, picky_mail, settings):
     """A donor's mailbox is gone after their gift: the sign-in link they ask for later is
     refused MAX_ATTEMPTS times, and is marked failed on the last."""
     picky_mail.refused.clear()
     give(email=REFUSED)
-    send_pending(db.session, SmtpMailer(picky_mail.url, SENDER))
+    send_pending(db.session, SmtpMailer(picky_mail.url, SENDER), settings)
     picky_mail.refused.add(REFUSED)
     page = isolated(client.get, "/donor")
     form = parse(page.data).find("form", "donor-sign-in")
@@ -144,17 +148,21 @@ def given_up(client, give, picky_mail):
     assert isolated(client.post, "/donor", data=data).status_code == 303
     mailer, when = SmtpMailer(picky_mail.url, SENDER), utcnow()
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        report = send_pending(db.session, mailer, when)
+        report = send_pending(db.session, mailer, settings, when)
         assert outbox()[f"donor-link:{REFUSED}"].attempts == attempt
         when += retry_delay(attempt)
     assert (report.failed, report.given_up) == (0, 1)
     return outbox()[f"donor-link:{REFUSED}"]
 
 
-def test_after_the_last_try_a_message_is_marked_failed_and_left_alone(given_up, picky_mail):
+def test_after_the_last_try_a_message_is_marked_failed_and_left_alone(
+    given_up, picky_mail, settings
+):
     assert given_up.failed_at is not None and given_up.sent_at is None
 
-    later = send_pending(db.session, SmtpMailer(picky_mail.url, SENDER), utcnow() + DAYS_30)
+    later = send_pending(
+        db.session, SmtpMailer(picky_mail.url, SENDER), settings, utcnow() + DAYS_30
+    )
 
     assert later.failures == [] and later.sent == 0
     assert outbox()[f"donor-link:{REFUSED}"].attempts == MAX_ATTEMPTS

@@ -57,13 +57,13 @@ def test_a_staff_edit_shows_at_once(app, client, make_campaign):
     assert "New title" in client.get("/campaigns/wells").get_data(as_text=True)
 
 
-def test_a_linked_report_published_shows_at_once(client, make_campaign, make_report):
+def test_a_linked_report_published_shows_at_once(client, make_campaign, make_report, settings):
     campaign = make_campaign("wells")
     report = make_report(
         "wells-dug", title="Three wells dug", campaigns=[campaign], published=False
     )
     assert "Three wells dug" not in client.get("/campaigns/wells").get_data(as_text=True)
-    report_editing.publish_report(db.session, report, actor=None)
+    report_editing.publish_report(db.session, settings, report, actor=None)
     db.session.commit()
     assert "Three wells dug" in client.get("/campaigns/wells").get_data(as_text=True)
 

@@ -80,14 +80,13 @@ def test_the_code_may_be_typed_in_any_case_with_spaces_or_a_dash(client, receipt
     assert f"Receipt {receipt.number} is genuine" in text
 
 
-def test_codes_made_before_the_secret_key_changed_still_work(app, client, receipt, monkeypatch):
+def test_codes_made_before_the_secret_key_changed_still_work(app, client, receipt, configure):
     _code, url = printed(receipt)
     old_key = current_app.config["SECRET_KEY"]
-    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key-after-rotation")
-    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    configure(SECRET_KEY="a-new-secret-key-after-rotation", SECRET_KEY_FALLBACKS=[old_key])
 
     assert "is genuine" in check(client, url)[1]
-    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    configure(SECRET_KEY_FALLBACKS=[])
     assert "is genuine" not in check(client, url)[1]
 
 

@@ -11,20 +11,20 @@ from sqlalchemy import select
 
 from campaigns.extensions import db
 from campaigns.models import Donation, Receipt
-from campaigns.services.books.receipts import issue_receipt, receipt_number, receipt_settings
+from campaigns.services.books.receipts import issue_receipt, receipt_number
 from tests.receipting import unreceipted_donation
 
 NEW_YEAR_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
 def issue(app, donation: Donation) -> Receipt:
-    receipt = issue_receipt(db.session, donation, receipt_settings(app.config))
+    receipt = issue_receipt(db.session, donation, app.extensions["settings"].receipts)
     db.session.commit()
     return receipt
 
 
-def test_numbers_read_prefix_year_and_six_digits(app_ctx, make_campaign, monkeypatch):
-    monkeypatch.setitem(app_ctx.config, "RECEIPT_PREFIX", "YRD")
+def test_numbers_read_prefix_year_and_six_digits(app_ctx, make_campaign, configure):
+    configure(RECEIPT_PREFIX="YRD")
     donation = unreceipted_donation(make_campaign(), paid_at=NEW_YEAR_2026)
 
     receipt = issue(app_ctx, donation)
@@ -68,14 +68,14 @@ def test_each_year_counts_from_one(app_ctx, make_campaign):
     ]
 
 
-def test_a_rolled_back_issue_leaves_no_gap(app_ctx, make_campaign):
+def test_a_rolled_back_issue_leaves_no_gap(app_ctx, make_campaign, settings):
     campaign = make_campaign()
     first, dropped, third = (
         unreceipted_donation(campaign, paid_at=NEW_YEAR_2026) for _ in range(3)
     )
     issue(app_ctx, first)
 
-    taken = issue_receipt(db.session, dropped, receipt_settings(app_ctx.config)).number
+    taken = issue_receipt(db.session, dropped, settings.receipts).number
     db.session.rollback()
 
     assert taken == "RCPT-2026-000002"

@@ -19,7 +19,6 @@ from campaigns.services.books.receipts import (
     ReceiptError,
     issue_receipt,
     live_receipt,
-    receipt_settings,
     render_statement,
 )
 from campaigns.services.giving import refunds, settlement
@@ -140,12 +139,10 @@ def test_downloads_return_the_stored_bytes_every_time(client, make_campaign):
     assert hashlib.sha256(first.data).hexdigest() == receipt.sha256
 
 
-def test_issuing_again_returns_the_same_receipt(app_ctx, make_campaign):
+def test_issuing_again_returns_the_same_receipt(app_ctx, make_campaign, settings):
     donation = paid_donation(make_campaign())
     first = live_receipt(db.session, donation)
-    settings = receipt_settings(app_ctx.config)
-
-    again = issue_receipt(db.session, donation, settings)
+    again = issue_receipt(db.session, donation, settings.receipts)
     db.session.commit()
 
     assert again.id == first.id
@@ -153,13 +150,13 @@ def test_issuing_again_returns_the_same_receipt(app_ctx, make_campaign):
     assert db.session.scalars(select(ReceiptCounter.last)).one() == 1
 
 
-def test_a_refunded_donation_gets_no_new_receipt(app_ctx, make_campaign):
+def test_a_refunded_donation_gets_no_new_receipt(app_ctx, make_campaign, settings):
     donation = paid_donation(make_campaign())
-    refunds.post_refund(db.session, donation, "re_all", donation.amount)
+    refunds.post_refund(db.session, settings, donation, "re_all", donation.amount)
     db.session.commit()
 
     with pytest.raises(ReceiptError):
-        issue_receipt(db.session, donation, receipt_settings(app_ctx.config))
+        issue_receipt(db.session, donation, settings.receipts)
 
 
 @pytest.mark.parametrize("kind", ["donation token", "guessed", "one letter off", "empty-ish"])
@@ -194,12 +191,12 @@ def test_another_donors_receipt_is_only_reached_by_its_own_token(client, make_ca
     assert mine.token != theirs.token
 
 
-def test_a_full_refund_voids_the_receipt(client, make_campaign):
+def test_a_full_refund_voids_the_receipt(client, make_campaign, settings):
     donation = paid_donation(make_campaign(), amount=500_00)
     receipt = live_receipt(db.session, donation)
     original = pdf_of(receipt)
 
-    refunds.post_refund(db.session, donation, "re_full", 500_00)
+    refunds.post_refund(db.session, settings, donation, "re_full", 500_00)
     db.session.commit()
 
     db.session.refresh(receipt)
@@ -216,11 +213,11 @@ def test_a_full_refund_voids_the_receipt(client, make_campaign):
     assert "replaced by" not in text
 
 
-def test_a_partial_refund_replaces_the_receipt_for_the_amount_kept(client, make_campaign):
+def test_a_partial_refund_replaces_the_receipt_for_the_amount_kept(client, make_campaign, settings):
     donation = paid_donation(make_campaign(currency="TRY"), amount=3000_00)
     old = live_receipt(db.session, donation)
 
-    refunds.post_refund(db.session, donation, "re_part", 500_00)
+    refunds.post_refund(db.session, settings, donation, "re_part", 500_00)
     db.session.commit()
 
     new = live_receipt(db.session, donation)
@@ -239,14 +236,14 @@ def test_a_partial_refund_replaces_the_receipt_for_the_amount_kept(client, make_
     assert f"It is replaced by receipt {new.number}" in old_text
 
 
-def test_refunds_in_turn_replace_then_void(app_ctx, make_campaign):
+def test_refunds_in_turn_replace_then_void(app_ctx, make_campaign, settings):
     donation = paid_donation(make_campaign(), amount=300_00)
 
-    refunds.post_refund(db.session, donation, "re_1", 100_00)
-    refunds.post_refund(db.session, donation, "re_2", 100_00)
+    refunds.post_refund(db.session, settings, donation, "re_1", 100_00)
+    refunds.post_refund(db.session, settings, donation, "re_2", 100_00)
     db.session.commit()
     kept = live_receipt(db.session, donation)
-    refunds.post_refund(db.session, donation, "re_3", 100_00)
+    refunds.post_refund(db.session, settings, donation, "re_3", 100_00)
     db.session.commit()
 
     receipts = db.session.scalars(select(Receipt).order_by(Receipt.sequence)).all()
@@ -268,12 +265,12 @@ class DisputeDesk:
 
 
 @pytest.mark.parametrize(("status", "void"), [("lost", True), ("won", False)])
-def test_a_lost_dispute_voids_the_receipt(client, make_campaign, status, void):
+def test_a_lost_dispute_voids_the_receipt(client, make_campaign, status, void, settings):
     donation = paid_donation(make_campaign(), amount=400_00)
     receipt = live_receipt(db.session, donation)
     dispute = Dispute("dp_1", donation.provider_payment_id, 400_00, donation.currency, status)
 
-    settlement.open_dispute(db.session, DisputeDesk(dispute), dispute.id)
+    settlement.open_dispute(db.session, DisputeDesk(dispute), settings, dispute.id)
     db.session.commit()
 
     db.session.refresh(receipt)
@@ -301,10 +298,12 @@ def test_the_verification_page_confirms_without_personal_data(client, make_campa
     assert donation.donor_email not in body
 
 
-def test_the_verification_page_shows_a_void_receipt_and_its_replacement(client, make_campaign):
+def test_the_verification_page_shows_a_void_receipt_and_its_replacement(
+    client, make_campaign, settings
+):
     donation = paid_donation(make_campaign(), amount=600_00)
     old = live_receipt(db.session, donation)
-    refunds.post_refund(db.session, donation, "re_part", 100_00)
+    refunds.post_refund(db.session, settings, donation, "re_part", 100_00)
     db.session.commit()
     new = live_receipt(db.session, donation)
 
@@ -358,15 +357,15 @@ def test_what_donors_type_never_becomes_a_fetch(app_ctx, make_campaign, monkeypa
     )
 
 
-def test_a_statement_lists_kept_gifts_with_totals_per_currency(app_ctx, make_campaign):
+def test_a_statement_lists_kept_gifts_with_totals_per_currency(app_ctx, make_campaign, settings):
     lira = make_campaign("food", title="Food parcels", currency="TRY")
     dollars = make_campaign("wells", title="Water wells", currency="USD")
     first = paid_donation(lira, amount=1000_00)
     second = paid_donation(lira, amount=500_00, donor_email="AYSE@example.org")
     third = paid_donation(dollars, amount=80_00)
     refunded = paid_donation(dollars, amount=20_00)
-    refunds.post_refund(db.session, second, "re_part", 200_00)
-    refunds.post_refund(db.session, refunded, "re_all", 20_00)
+    refunds.post_refund(db.session, settings, second, "re_part", 200_00)
+    refunds.post_refund(db.session, settings, refunded, "re_all", 20_00)
     paid_donation(lira, amount=999_00, donor_email="someone-else@example.org")
     earlier = unreceipted_donation(lira, paid_at=datetime(2019, 6, 1, tzinfo=UTC))
     db.session.commit()
@@ -378,7 +377,7 @@ def test_a_statement_lists_kept_gifts_with_totals_per_currency(app_ctx, make_cam
         date(today.year, 1, 1),
         date(today.year, 12, 31),
         "en",
-        receipt_settings(app_ctx.config),
+        settings.receipts,
     )
 
     text = pdf_text(pdf)

@@ -325,7 +325,7 @@ def test_option_with_donations_is_retired_not_deleted(
 
 
 def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
-    client, app, staff_login, make_campaign, app_ctx
+    client, app, staff_login, make_campaign, app_ctx, settings
 ):
     """A billion units per gift is refused; at the cap, gifts carry the unit total past
     32 bits (2,147,483,647) and every one is still recorded."""
@@ -351,10 +351,10 @@ def test_units_per_gift_are_capped_and_unit_totals_never_overflow(
         )
         gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
         donation, _url = start_donation(
-            db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+            db.session, provider, settings, campaign, gift, thank_you_urls, commit=db.session.commit
         )
         provider.pay(donation.provider_session_id)
-        settlement.fulfill_checkout(db.session, provider, donation.provider_session_id)
+        settlement.fulfill_checkout(db.session, provider, settings, donation.provider_session_id)
         db.session.commit()
 
     totals = totals_of(campaign)

@@ -41,7 +41,7 @@ def refund(admin, donation: Donation, amount: str):
 
 
 @pytest.fixture
-def demo_gift(app, make_campaign):
+def demo_gift(app, make_campaign, settings):
     """A 250.00 TRY gift paid through the demo checkout."""
     campaign = make_campaign("food-aid")
     provider = app.extensions["payment_provider"]
@@ -54,10 +54,10 @@ def demo_gift(app, make_campaign):
         today=local_today(),
     )
     donation, _url = start_donation(
-        db.session, provider, campaign, gift, thank_you_urls, commit=db.session.commit
+        db.session, provider, settings, campaign, gift, thank_you_urls, commit=db.session.commit
     )
     provider.pay(donation.provider_session_id)
-    settlement.fulfill_checkout(db.session, provider, donation.provider_session_id)
+    settlement.fulfill_checkout(db.session, provider, settings, donation.provider_session_id)
     db.session.commit()
     assert donation.status == "paid"
     return donation

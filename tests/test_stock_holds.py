@@ -104,8 +104,8 @@ def test_paid_and_expired_gifts_hold_nothing(client, water, monkeypatch):
     assert reserved(water) == 42  # until reconcile releases the expired ones
 
 
-def test_the_limit_follows_the_setting(client, app, water, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_HELD_UNITS", 2)
+def test_the_limit_follows_the_setting(client, water, configure):
+    configure(MAX_HELD_UNITS=2)
 
     assert give(client, water, 2).status_code == 303
     assert "At most 2 of this gift" in quantity_error(give(client, water, 1))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, make_response, redirect, render_template
 
+from campaigns import app_settings
 from campaigns.demo_checkout import bp
 from campaigns.extensions import db
 from campaigns.forms import EmptyForm
@@ -42,7 +43,7 @@ def show(checkout_id: str):
     if checkout.status == "expired":
         # Past its expiry (or cancelled): settled as Stripe's checkout.session.expired
         # webhook would, which releases the stock once.
-        settlement.fulfill_checkout(db.session, provider, checkout_id)
+        settlement.fulfill_checkout(db.session, provider, app_settings(), checkout_id)
         db.session.commit()
     page = render_template(
         "demo_checkout/checkout.html", checkout=checkout, donation=donation, form=EmptyForm()
@@ -57,7 +58,7 @@ def _finish(checkout_id: str, act, settle, back: int):
         abort(400)
     if checkout.status == "open":
         act(provider, checkout_id)
-        settle(db.session, provider, checkout_id)
+        settle(db.session, provider, app_settings(), checkout_id)
         db.session.commit()
     return redirect(provider.urls(checkout_id)[back], 303)
 

@@ -9,6 +9,7 @@ from flask import abort, current_app, make_response, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from campaigns import app_settings
 from campaigns.donations import bp
 from campaigns.donations.forms import gift_form, is_bot
 from campaigns.extensions import client_address, db, limiter
@@ -26,7 +27,6 @@ from campaigns.services.giving.donations import (
     start_donation,
     validate_gift,
 )
-from campaigns.services.mail.notifications import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,11 @@ def return_urls(campaign: Campaign) -> Callable[[str], tuple[str, str]]:
     """Where the provider sends the donor back: the thank-you page (with the session id
     the provider fills in) after paying, the campaign's form after cancelling. Built on
     SITE_URL, never on the request's Host header, which the client chooses."""
+    settings = app_settings()
 
     def urls(token: str) -> tuple[str, str]:
-        thanks = absolute_url("donations.thanks", token=token)
-        back = absolute_url("public.campaign", slug=campaign.slug) + "#give"
+        thanks = settings.absolute_url("donations.thanks", token=token)
+        back = settings.absolute_url("public.campaign", slug=campaign.slug) + "#give"
         return thanks + "?session_id={CHECKOUT_SESSION_ID}", back
 
     return urls
@@ -77,6 +78,7 @@ def donate(slug: str):
         _donation, checkout_url = start_donation(
             db.session,
             provider,
+            app_settings(),
             campaign,
             valid,
             return_urls(campaign),
@@ -102,7 +104,7 @@ def thanks(token: str):
     if donation.status == DonationStatus.PENDING and session_id == donation.provider_session_id:
         provider = current_app.extensions["payment_provider"]
         try:
-            outcome = settlement.fulfill_checkout(db.session, provider, session_id)
+            outcome = settlement.fulfill_checkout(db.session, provider, app_settings(), session_id)
             db.session.commit()
         except ProviderError:
             db.session.rollback()

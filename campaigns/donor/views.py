@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 
+from campaigns import app_settings
 from campaigns.addresses import email_key
 from campaigns.donor import bp
 from campaigns.donor.forms import SignInForm
@@ -26,7 +27,7 @@ from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
-from campaigns.services.books.receipts import receipt_settings, render_statement, statement_version
+from campaigns.services.books.receipts import render_statement, statement_version
 from campaigns.services.giving import donors
 from campaigns.text import YEARS, day_in_range, parse_day
 
@@ -79,7 +80,7 @@ def start():
     if form.validate_on_submit():
         donors.request_sign_in_link(
             db.session,
-            current_app.config["SECRET_KEY"],
+            app_settings(),
             form.email.data.strip(),
             str(get_locale() or "en"),
         )
@@ -92,7 +93,7 @@ def start():
 def signed_in_donor(token: str) -> str:
     """The e-mail a sign-in link stands for, or a page saying why it cannot be used."""
     try:
-        return donors.donor_email(db.session, current_app.config["SECRET_KEY"], token)
+        return donors.donor_email(db.session, app_settings().secret_keys[0], token)
     except donors.LinkExpired:
         abort(
             notice(
@@ -190,7 +191,7 @@ def statement(token: str):
     email = signed_in_donor(token)
     start, end = statement_range(token)
     locale = str(get_locale() or "en")
-    settings = receipt_settings(current_app.config)
+    settings = app_settings().receipts
     cache = current_app.extensions["statement_cache"]
     version = statement_version(db.session, email, settings)
     key = (email_key(email), start, end, locale, version)

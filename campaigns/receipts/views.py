@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, make_response, render_template, request
 
+from campaigns import app_settings
 from campaigns.extensions import db, limiter
 from campaigns.privacy import keep_private
 from campaigns.receipts import bp
@@ -20,7 +21,7 @@ def download(token: str):
     known = receipt is not None and hmac.compare_digest(receipt.token, token)
     if not known:
         abort(404)
-    pdf = receipts.receipt_pdf(db.session, receipt, receipts.receipt_settings(current_app.config))
+    pdf = receipts.receipt_pdf(db.session, receipt, app_settings().receipts)
     db.session.commit()
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
@@ -42,9 +43,9 @@ def verify(number: str):
     receipt = receipts.receipt_by_number(db.session, number)
     if receipt is None:
         return render_template("receipts/verify.html", number=number, receipt=None), 404
-    settings = receipts.receipt_settings(current_app.config)
+    settings = app_settings().receipts
     code = request.args.get("c", "")
-    if not settings.code_matches(receipt.number, code):
+    if not receipts.code_matches(settings, receipt.number, code):
         return render_template(
             "receipts/verify.html", number=number, receipt=receipt, locked=True, wrong=bool(code)
         )
@@ -54,5 +55,5 @@ def verify(number: str):
         number=number,
         receipt=receipt,
         replaced_by=replaced_by,
-        replaced_by_code=replaced_by and settings.check_code(replaced_by.number),
+        replaced_by_code=replaced_by and receipts.check_code(settings, replaced_by.number),
     )

@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from campaigns import app_settings
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm, current_actor
 from campaigns.models import StaffUser
@@ -143,7 +144,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data
         user = authenticate(db.session, email, form.password.data)
-        outcome = lockout.check(db.session, email, user, form.code.data)
+        outcome = lockout.check(db.session, app_settings(), email, user, form.code.data)
         if outcome is Outcome.OK:
             return password_passed(user)
         db.session.commit()  # an e-mailed code, or a try at one
@@ -217,11 +218,12 @@ def login_code():
     user, target = pending
     form = SecondStepForm()
     if form.validate_on_submit():
-        if not lockout.take_try(user.email):
+        if not lockout.take_try(app_settings(), user.email):
             session.pop(PENDING, None)
             flash(_("Too many wrong codes. Please sign in again."), "error")
             return redirect(url_for("staff.login"), 303)
-        if two_factor.use_code(db.session, Actor(user, request.remote_addr), form.code.data):
+        actor = Actor(user, request.remote_addr)
+        if two_factor.use_code(db.session, app_settings(), actor, form.code.data):
             complete_sign_in(user)
             return redirect(target, 303)
         db.session.rollback()
@@ -258,7 +260,7 @@ def current_password_ok(password: str, code: str | None) -> Outcome:
     turning two-step sign-in off)."""
     user = current_user._get_current_object()
     right = check_password_hash(user.password_hash, password)
-    return lockout.check(db.session, user.email, user if right else None, code)
+    return lockout.check(db.session, app_settings(), user.email, user if right else None, code)
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
+from campaigns import app_settings
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.forms import (
@@ -28,7 +29,6 @@ from campaigns.labels import label, payment_method
 from campaigns.models import Donation, DonationOption
 from campaigns.money import format_plain
 from campaigns.services import FormInvalid
-from campaigns.services.books.receipts import receipt_settings
 from campaigns.services.giving import offline, refunds
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
@@ -92,7 +92,7 @@ def new_offline_gift(campaign_id: int):
             locale=staff_locale(),
             today=local_today(),
             actor=current_actor(),
-            receipts=receipt_settings(current_app.config),
+            receipts=app_settings().receipts,
         ),
         lambda donation: _("Recorded the gift of %(name)s.", name=donation.donor_name),
         lambda donation: url_for("staff.donation", donation_id=donation.id),
@@ -139,6 +139,7 @@ def refund_donation(donation_id: int):
         settled = refunds.refund_donation(
             db.session,
             current_app.extensions["payment_provider"],
+            app_settings(),
             donation,
             amount,
             actor=current_actor(),

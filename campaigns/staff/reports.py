@@ -15,6 +15,7 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
+from campaigns import app_settings
 from campaigns.extensions import db
 from campaigns.forms import (
     CheckboxesField,
@@ -188,7 +189,9 @@ def publish_report(report_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        queued = report_editing.publish_report(db.session, report, actor=current_actor())
+        queued = report_editing.publish_report(
+            db.session, app_settings(), report, actor=current_actor()
+        )
     except FormInvalid as invalid:
         db.session.rollback()
         for message in invalid.errors.values():

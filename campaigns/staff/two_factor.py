@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from campaigns import app_settings
 from campaigns.extensions import db
 from campaigns.forms import current_actor
 from campaigns.services.people import lockout, two_factor
@@ -87,7 +88,9 @@ def two_factor_setup():
     # No count of tries here: the secret is this browser's own, nothing to guess.
     user = current_user._get_current_object()
     try:
-        codes = two_factor.enable(db.session, current_actor(), setup_secret(), form.code.data)
+        codes = two_factor.enable(
+            db.session, app_settings(), current_actor(), setup_secret(), form.code.data
+        )
     except TwoFactorError as error:
         db.session.rollback()
         form.code.errors.append(str(error))
@@ -111,14 +114,14 @@ def two_factor_disable():
     form = DisableForm()
     if not form.validate_on_submit():
         return render_page(form, 400)
-    if lockout.is_guarded(user.email):
+    if lockout.is_guarded(app_settings(), user.email):
         flash(_("Too many failed attempts. Please try again later."), "error")
         return render_page(form, 429)
     if current_password_ok(form.password.data, None) is not Outcome.OK:
         form.password.errors.append(_("Your current password is not right."))
         return render_page(form, 400)
-    if not lockout.take_try(user.email) or not two_factor.use_code(
-        db.session, current_actor(), form.code.data
+    if not lockout.take_try(app_settings(), user.email) or not two_factor.use_code(
+        db.session, app_settings(), current_actor(), form.code.data
     ):
         db.session.rollback()
         form.code.errors.append(_("That code is not right. Please try again."))

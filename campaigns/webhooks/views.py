@@ -7,6 +7,7 @@ import logging
 from flask import current_app, request
 from sqlalchemy.exc import OperationalError
 
+from campaigns import app_settings
 from campaigns.extensions import csrf, db
 from campaigns.payments import InvalidSignature
 from campaigns.services.giving.webhooks import receive_event, record_failure
@@ -29,7 +30,7 @@ def stripe_webhook():
         return {"error": "invalid signature"}, 400
     text = payload.decode("utf-8")
     try:
-        result = receive_event(db.session, provider, event, text)
+        result = receive_event(db.session, provider, app_settings(), event, text)
         db.session.commit()
     except Exception as error:
         db.session.rollback()

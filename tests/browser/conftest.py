@@ -143,12 +143,12 @@ def browser_problems() -> BrowserProblems:
 
 @pytest.fixture
 def page(
-    app, browser, live_server, viewport, javascript, browser_problems, monkeypatch
+    app, browser, live_server, viewport, javascript, browser_problems, configure
 ) -> Iterator[Page]:
     """A fresh context per test (no shared cookies), confined to the live server, which is
     the site's SITE_URL meanwhile (return URLs are built on it); the test fails if the
     browser reports any problem."""
-    monkeypatch.setitem(app.config, "SITE_URL", live_server)
+    configure(SITE_URL=live_server)
     context = browser.new_context(
         base_url=live_server,
         viewport=viewport,

@@ -63,6 +63,7 @@ def site(app: Flask) -> Iterator[Site]:
 
 
 def build_site(app: Flask) -> Site:
+    settings = app.extensions["settings"]
     with app.test_request_context():
         load_demo(db.session)
         db.session.commit()
@@ -71,7 +72,7 @@ def build_site(app: Flask) -> Site:
             select(ActivityReport).filter_by(published=True).order_by(ActivityReport.id)
         ).first()
         gift = paid_donation(campaign, donor_email=DONOR_EMAIL, donor_name="Leyla Kaya")
-        donors.request_sign_in_link(db.session, app.config["SECRET_KEY"], DONOR_EMAIL, "en")
+        donors.request_sign_in_link(db.session, settings, DONOR_EMAIL, "en")
         db.session.commit()
         link = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.key.startswith("donor-link:"))
@@ -84,8 +85,8 @@ def build_site(app: Flask) -> Site:
             donation_id=gift.id,
             thanks_path=f"/donations/{gift.token}/thanks",
             receipt_number=receipts.live_receipt(db.session, gift).number,
-            receipt_code=receipts.receipt_settings(app.config).check_code(
-                receipts.live_receipt(db.session, gift).number
+            receipt_code=receipts.check_code(
+                settings.receipts, receipts.live_receipt(db.session, gift).number
             ),
             donor_path=SIGN_IN_LINK.search(link.body_text).group(1),
         )

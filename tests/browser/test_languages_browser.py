@@ -84,7 +84,7 @@ def arabic(message: str, **values) -> str:
 
 
 def test_a_gift_made_in_arabic_brings_an_arabic_email_and_receipt(
-    demo_site, app_ctx, visit, page, screenshot_dir
+    demo_site, app_ctx, visit, page, screenshot_dir, settings
 ):
     visit("/campaigns/water-wells-africa?lang=ar")
     form = page.locator("form.give-form")
@@ -106,7 +106,7 @@ def test_a_gift_made_in_arabic_brings_an_arabic_email_and_receipt(
     gift = db.session.scalars(select(Donation).filter_by(donor_email="fatima.ar@example.org")).one()
     assert (gift.locale, gift.status) == ("ar", "paid")
     [mail] = db.session.scalars(select(OutboxMessage).filter_by(donation_id=gift.id)).all()
-    compose(db.session, mail)  # as the sender does, with no request at all
+    compose(db.session, settings, mail)  # as the sender does, with no request at all
     subject = arabic("Thank you for your gift to %(campaign)s", campaign=gift.campaign.title)
     assert ARABIC_LETTERS.search(subject), "the Arabic catalog is compiled and loaded"
     assert mail.subject == subject
@@ -117,8 +117,7 @@ def test_a_gift_made_in_arabic_brings_an_arabic_email_and_receipt(
     # The receipt was rendered for the e-mail, during that English request.
     receipt = receipts.live_receipt(db.session, gift)
     assert mail.receipt_id == receipt.id
-    settings = receipts.receipt_settings(app_ctx.config)
-    text = pdf_text(receipts.receipt_pdf(db.session, receipt, settings))
+    text = pdf_text(receipts.receipt_pdf(db.session, receipt, settings.receipts))
     db.session.commit()
     assert arabic("Donation receipt") in text
     assert arabic("Amount received") in text

@@ -21,10 +21,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -43,6 +41,7 @@ from campaigns.money import format_money
 from campaigns.money_words import amount_in_words
 from campaigns.pdf import render_pdf
 from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.settings import ReceiptSettings
 
 S = DonationStatus
 # A donation that was paid and still holds money (a dispute is open, not yet lost).
@@ -61,37 +60,26 @@ class ReceiptError(ValueError):
     """A receipt that must not be issued (the donation holds no money)."""
 
 
-@dataclass(frozen=True)
-class ReceiptSettings:
-    """What a receipt says about the charity, and where its verification link points."""
-
-    prefix: str
-    charity_name: str
-    charity_address: str
-    charity_registration: str
-    statement: str
-    timezone: str  # receipt dates and the numbering year are the charity's local ones
-    base_url: str  # the public site, e.g. https://give.example.org
-    # SECRET_KEY, then SECRET_KEY_FALLBACKS: codes are made with the first, any is accepted.
-    check_keys: tuple[str, ...] = field(repr=False)
-
-    def check_code(self, number: str) -> str:
-        """The check code printed beside receipt ``number``."""
-        return check_code(self.check_keys[0], number)
-
-    def code_matches(self, number: str, code: str) -> bool:
-        """Whether ``code`` (as typed: any case, spaces or dashes) is ``number``'s code."""
-        typed = "".join(code.split()).replace("-", "").upper()
-        return any(hmac.compare_digest(check_code(key, number), typed) for key in self.check_keys)
-
-    def verification_url(self, number: str) -> str:
-        """The public page that confirms receipt ``number`` is genuine and shows its
-        details: the number with its check code."""
-        base = f"{self.base_url.rstrip('/')}/receipts/verify/{quote(number)}"
-        return f"{base}?c={self.check_code(number)}"
+def check_code(settings: ReceiptSettings, number: str) -> str:
+    """The check code printed beside receipt ``number``."""
+    return code_under(settings.check_keys[0], number)
 
 
-def check_code(key: str, number: str) -> str:
+def code_matches(settings: ReceiptSettings, number: str, code: str) -> bool:
+    """Whether ``code`` (as typed: any case, spaces or dashes) is ``number``'s code, under
+    the current key or a fallback one."""
+    typed = "".join(code.split()).replace("-", "").upper()
+    return any(hmac.compare_digest(code_under(key, number), typed) for key in settings.check_keys)
+
+
+def verification_url(settings: ReceiptSettings, number: str) -> str:
+    """The public page that confirms receipt ``number`` is genuine and shows its details:
+    the number with its check code."""
+    base = f"{settings.base_url.rstrip('/')}/receipts/verify/{quote(number)}"
+    return f"{base}?c={check_code(settings, number)}"
+
+
+def code_under(key: str, number: str) -> str:
     """``number``'s check code under ``key``: an HMAC-SHA256 of the number, written as
     CHECK_LENGTH symbols of CHECK_ALPHABET. Unguessable without the key; the same number
     always gets the same code, so it can be printed on a receipt and checked later."""
@@ -102,20 +90,6 @@ def check_code(key: str, number: str) -> str:
         value, index = divmod(value, len(CHECK_ALPHABET))
         symbols.append(CHECK_ALPHABET[index])
     return "".join(symbols)
-
-
-def receipt_settings(config: Mapping[str, Any]) -> ReceiptSettings:
-    """ReceiptSettings from the app's config (``current_app.config``)."""
-    return ReceiptSettings(
-        prefix=config["RECEIPT_PREFIX"],
-        charity_name=config["CHARITY_NAME"],
-        charity_address=config["CHARITY_ADDRESS"],
-        charity_registration=config["CHARITY_REGISTRATION"],
-        statement=config["RECEIPT_STATEMENT"],
-        timezone=config["BABEL_DEFAULT_TIMEZONE"],
-        base_url=config["SITE_URL"],
-        check_keys=(config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ())),
-    )
 
 
 def receipt_by_token(session: Session, token: str) -> Receipt | None:
@@ -285,7 +259,7 @@ def _render_receipt(
     def money(minor: int) -> str:
         return format_money(minor, receipt.currency, locale)
 
-    verify_url = settings.verification_url(receipt.number)
+    verify_url = verification_url(settings, receipt.number)
     option = donation.option
     with force_locale(locale):
         html = render_template(
@@ -308,7 +282,7 @@ def _render_receipt(
             designation=label(donation.designation),
             payment_method=payment_method(donation.provider),
             verify_url=verify_url,
-            check_code=settings.check_code(receipt.number),
+            check_code=check_code(settings, receipt.number),
             qr_code=qr_code(verify_url),
         )
     return render_pdf(html, settings.base_url)

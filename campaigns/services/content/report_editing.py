@@ -30,7 +30,8 @@ from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change, record_saved
 from campaigns.services.books.ledger import donor_key
 from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
-from campaigns.services.mail.notifications import absolute_url, queue_message
+from campaigns.services.mail.notifications import queue_message
+from campaigns.settings import Settings
 from campaigns.text import (
     LONG_TEXT,
     MAX_COUNT,
@@ -253,7 +254,9 @@ def save_report(
     return report, unused
 
 
-def publish_report(session: Session, report: ActivityReport, *, actor: Actor) -> int:
+def publish_report(
+    session: Session, settings: Settings, report: ActivityReport, *, actor: Actor
+) -> int:
     """Publish ``report`` and e-mail the opted-in donors of its campaigns; returns how many
     e-mails were queued (none to anyone who already had this report's)."""
     missing = photos_missing_alt(report)
@@ -279,7 +282,7 @@ def publish_report(session: Session, report: ActivityReport, *, actor: Actor) ->
         before=before,
         after=report_snapshot(report),
     )
-    return _notify_donors(session, report)
+    return _notify_donors(session, settings, report)
 
 
 def unpublish_report(session: Session, report: ActivityReport, *, actor: Actor) -> None:
@@ -320,10 +323,11 @@ def _subscribers(session: Session, report: ActivityReport) -> dict[str, tuple[st
     return donors
 
 
-def _notify_donors(session: Session, report: ActivityReport) -> int:
+def _notify_donors(session: Session, settings: Settings, report: ActivityReport) -> int:
     queued = 0
     rendered: dict[str, tuple[str, str, str]] = {}  # one rendering per language
-    context = {"report": report, "report_url": absolute_url("public.report", slug=report.slug)}
+    report_url = settings.absolute_url("public.report", slug=report.slug)
+    context = {"report": report, "report_url": report_url}
     for key, (email, locale) in _subscribers(session, report).items():
         if locale not in rendered:
             with force_locale(locale):

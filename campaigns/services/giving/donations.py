@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from campaigns.money import AmountError, check_range, parse_amount
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
 from campaigns.services.giving.settlement import fail_donation
+from campaigns.settings import Settings
 from campaigns.text import check_text, column_length, parse_int, read_email
 
 MAX_QUANTITY = 100
@@ -231,10 +231,10 @@ def _not_answering() -> str:
     return _("The payment service is not answering. Please try again in a minute.")
 
 
-def client_key(address: str) -> str:
+def client_key(settings: Settings, address: str) -> str:
     """Who holds a checkout, for ``MAX_HELD_UNITS``: the client address hashed with the
     app's secret, so the address itself is never stored."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
+    secret = str(settings.secret_keys[0]).encode()
     return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -263,6 +263,7 @@ def _check_held(session: Session, donation: Donation, limit: int, now: datetime)
 def start_donation(
     session: Session,
     provider: PaymentProvider,
+    settings: Settings,
     campaign: Campaign,
     gift: Gift,
     urls: Callable[[str], tuple[str, str]],
@@ -290,7 +291,6 @@ def start_donation(
     checkout made but never stored (a crash inside step 2 or before step 3) was never
     shown to the donor, and closes at the provider by itself at its expiry.
     """
-    config = current_app.config
     now = utcnow()
     donation = Donation(
         campaign=campaign,
@@ -309,14 +309,14 @@ def start_donation(
         on_behalf=gift.on_behalf,
         locale=gift.locale,
         provider=provider.name,
-        expires_at=now + timedelta(minutes=config["CHECKOUT_EXPIRES_MINUTES"]),
-        client_key=client_key(client) if client else None,
+        expires_at=now + timedelta(minutes=settings.checkout_expires_minutes),
+        client_key=client_key(settings, client) if client else None,
     )
     session.add(donation)
     session.flush()
     if gift.option is not None and gift.option.stock is not None:
         reserve_stock(session, gift.option, gift.quantity)
-        _check_held(session, donation, config["MAX_HELD_UNITS"], now)
+        _check_held(session, donation, settings.max_held_units, now)
     success_url, cancel_url = urls(donation.token)
     description = (
         f"{gift.option.label} × {gift.quantity} — {campaign.title}"

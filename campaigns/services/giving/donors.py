@@ -20,6 +20,7 @@ from campaigns.payments import PaymentProvider
 from campaigns.services.content import catalog
 from campaigns.services.giving import settlement
 from campaigns.services.mail.notifications import queue_donor_link
+from campaigns.settings import Settings
 
 LINK_MAX_AGE = 3600  # seconds
 # A different salt for every purpose: a token signed for anything else is refused here.
@@ -50,7 +51,7 @@ def _gifts_of(email: str):
     )
 
 
-def request_sign_in_link(session: Session, secret_key: str, email: str, locale: str) -> bool:
+def request_sign_in_link(session: Session, settings: Settings, email: str, locale: str) -> bool:
     """Queue an e-mail to ``email``: its sign-in link if it has given, else a note that we
     have no gifts under it; True if it has given. Both do the same work (one lookup, one
     signed token, one e-mail written and queued) and the caller answers the same, so
@@ -61,9 +62,9 @@ def request_sign_in_link(session: Session, secret_key: str, email: str, locale: 
         _gifts_of(address).with_only_columns(Donation.id).order_by(Donation.id.desc()).limit(1)
     )
     # An unknown address signs 0, which names no donation: the token is only its key.
-    token = _serializer(secret_key).dumps(latest or 0)
+    token = _serializer(settings.secret_keys[0]).dumps(latest or 0)
     gave = latest is not None
-    queue_donor_link(session, email=address, link_token=token, gave=gave, locale=locale)
+    queue_donor_link(session, settings, email=address, link_token=token, gave=gave, locale=locale)
     return gave
 
 

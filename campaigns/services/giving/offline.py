@@ -31,9 +31,10 @@ from campaigns.money import AmountError
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import ReceiptSettings, issue_receipt
+from campaigns.services.books.receipts import issue_receipt
 from campaigns.services.giving.donations import read_option, reserve_stock
 from campaigns.services.mail.notifications import queue_thank_you
+from campaigns.settings import ReceiptSettings
 from campaigns.text import column_length, read_count, read_date, read_email, read_money, read_text
 
 MAX_NOTE = 2000  # a staff note (a TEXT column)

@@ -20,12 +20,13 @@ from campaigns.services.giving.settlement import (
     find_donation,
     fulfill_checkout,
 )
+from campaigns.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def reconcile_checkouts(
-    session: Session, provider: PaymentProvider, since: datetime
+    session: Session, provider: PaymentProvider, settings: Settings, since: datetime
 ) -> Iterator[tuple[str, str, Outcome]]:
     """Walk the provider's checkouts created since ``since`` and settle every one whose
     donation is still pending (a missed or failed webhook), then release the stock of
@@ -38,10 +39,10 @@ def reconcile_checkouts(
         donation = find_donation(session, token=checkout.reference)
         if donation is None or donation.status != S.PENDING:
             continue
-        outcome = fulfill_checkout(session, provider, checkout.id)
+        outcome = fulfill_checkout(session, provider, settings, checkout.id)
         if outcome in (Outcome.PAID, Outcome.EXPIRED):
             yield checkout.id, checkout.reference, outcome
-    yield from expire_overdue(session, provider)
+    yield from expire_overdue(session, provider, settings)
 
 
 def overdue_donations(session: Session, provider: PaymentProvider, now: datetime) -> list[int]:
@@ -60,7 +61,7 @@ def overdue_donations(session: Session, provider: PaymentProvider, now: datetime
 
 
 def expire_overdue(
-    session: Session, provider: PaymentProvider
+    session: Session, provider: PaymentProvider, settings: Settings
 ) -> Iterator[tuple[str, str, Outcome]]:
     """Settle every pending donation past its expiry, asking the provider first: a
     checkout paid after all is fulfilled, an open one is expired at the provider, then
@@ -84,6 +85,6 @@ def expire_overdue(
                     # Paid or expired in the meantime (only an open one can be expired);
                     # re-reading it below tells which. Unreachable: that read raises.
                     log.info("checkout %s could not be expired; reading it again", checkout_id)
-            outcome = fulfill_checkout(session, provider, checkout_id)
+            outcome = fulfill_checkout(session, provider, settings, checkout_id)
         if outcome in (Outcome.PAID, Outcome.EXPIRED):
             yield checkout_id or "-", donation.token, outcome

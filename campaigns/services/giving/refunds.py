@@ -30,11 +30,11 @@ from campaigns.services.giving.settlement import (
     Outcome,
     S,
     advance,
-    app_receipt_settings,
     hold_stock_again,
     paid_donation,
     release_stock,
 )
+from campaigns.settings import Settings
 
 # Only these can be refunded; a disputed gift is settled by the dispute.
 REFUNDABLE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
@@ -44,7 +44,9 @@ REFUND_UNDONE = frozenset({"failed", "canceled"})
 log = logging.getLogger(__name__)
 
 
-def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -> Handled:
+def apply_refunds(
+    session: Session, provider: PaymentProvider, settings: Settings, charge_id: str
+) -> Handled:
     """Post every succeeded refund of a charge once, each by its own id, and give back
     every posted refund that failed afterwards, once (REFUNDED when any changed the
     books). Totals go down by exactly the refunded amounts; a refund still pending is
@@ -54,13 +56,13 @@ def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -
     undone = []
     for refund in provider.list_refunds(charge_id):
         if refund.status in REFUND_UNDONE:
-            changed |= reverse_refund(session, refund.id)
+            changed |= reverse_refund(session, settings, refund.id)
             undone.append(refund.id)
         elif refund.status == "succeeded":
-            donation = paid_donation(session, provider, refund.payment_id)
+            donation = paid_donation(session, provider, settings, refund.payment_id)
             if donation is not None:
                 donation_id = donation.id
-                changed |= post_refund(session, donation, refund.id, refund.amount)
+                changed |= post_refund(session, settings, donation, refund.id, refund.amount)
     if donation_id is None and undone:  # the gift whose refunds were posted
         donation_id = session.scalar(
             select(LedgerEntry.donation_id).where(LedgerEntry.reference.in_(undone)).limit(1)
@@ -68,16 +70,20 @@ def apply_refunds(session: Session, provider: PaymentProvider, charge_id: str) -
     return Handled(Outcome.REFUNDED if changed else Outcome.ALREADY, donation_id)
 
 
-def apply_refund_update(session: Session, provider: PaymentProvider, refund_id: str) -> Handled:
+def apply_refund_update(
+    session: Session, provider: PaymentProvider, settings: Settings, refund_id: str
+) -> Handled:
     """A refund changed status (a pending one succeeded, a succeeded one failed): re-read it
     and settle every refund of its charge, as charge.refunded does."""
     refund = provider.retrieve_refund(refund_id)
     if refund.charge_id is None:  # a customer's balance refunded, no gift of ours
         return Handled(Outcome.UNKNOWN)
-    return apply_refunds(session, provider, refund.charge_id)
+    return apply_refunds(session, provider, settings, refund.charge_id)
 
 
-def post_refund(session: Session, donation: Donation, reference: str, amount: int) -> bool:
+def post_refund(
+    session: Session, settings: Settings, donation: Donation, reference: str, amount: int
+) -> bool:
     """Take a refund off the totals once (by its reference); a refund that empties the
     donation also takes back its units and releases any stock it held. Its receipt is
     voided, or replaced by one for the amount kept after a partial refund."""
@@ -97,13 +103,13 @@ def post_refund(session: Session, donation: Donation, reference: str, amount: in
     )
     if entry is None:
         return False
-    _refunded_by(session, donation, amount)
+    _refunded_by(session, settings, donation, amount)
     if full:
         release_stock(session, donation)
     return True
 
 
-def _refunded_by(session: Session, donation: Donation, change: int) -> None:
+def _refunded_by(session: Session, settings: Settings, donation: Donation, change: int) -> None:
     """Add ``change`` to what the donation has had refunded (a negative one for a refund
     that failed), then bring its status and receipt in line with what it keeps."""
     session.execute(
@@ -121,10 +127,10 @@ def _refunded_by(session: Session, donation: Donation, change: int) -> None:
         else:
             status = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
         advance(session, donation, status)
-    revise_after_refund(session, donation, app_receipt_settings())
+    revise_after_refund(session, donation, settings.receipts)
 
 
-def reverse_refund(session: Session, reference: str) -> bool:
+def reverse_refund(session: Session, settings: Settings, reference: str) -> bool:
     """A refund we posted failed after all (the donor's bank sent the money back): the gift
     counts again, by exactly what that refund took off, units and stock included, and its
     receipt is issued again for the amount now kept. Once per refund; True if this call
@@ -149,7 +155,7 @@ def reverse_refund(session: Session, reference: str) -> bool:
     )
     if entry is None:
         return False
-    _refunded_by(session, donation, refund.amount)  # the refund's entry is negative
+    _refunded_by(session, settings, donation, refund.amount)  # the refund's entry is negative
     if refund.units:
         hold_stock_again(session, donation)
     log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
@@ -229,6 +235,7 @@ def _whole(text: str) -> int:
 def refund_donation(
     session: Session,
     provider: PaymentProvider,
+    settings: Settings,
     donation: Donation,
     amount: int,
     *,
@@ -239,10 +246,10 @@ def refund_donation(
     False when they change on the provider's confirmation."""
     before = donation_snapshot(donation)
     if is_offline(donation):
-        reference = _reverse(session, donation, amount)
+        reference = _reverse(session, settings, donation, amount)
         action, details = "donation.offline_reversal", {"reference": reference}
     else:
-        details = _request_refund(session, provider, donation, amount)
+        details = _request_refund(session, provider, settings, donation, amount)
         action = "donation.refund_request"
     record_change(
         session,
@@ -256,7 +263,7 @@ def refund_donation(
     return before != donation_snapshot(donation)
 
 
-def _reverse(session: Session, donation: Donation, amount: int) -> str:
+def _reverse(session: Session, settings: Settings, donation: Donation, amount: int) -> str:
     """An offline gift handed back: a refund entry, numbered per donation. Two clicks at
     once compute the same number and the ledger's unique reference keeps only one."""
     earlier = session.scalar(
@@ -265,12 +272,12 @@ def _reverse(session: Session, donation: Donation, amount: int) -> str:
         .where(LedgerEntry.donation_id == donation.id, LedgerEntry.kind == LedgerKind.REFUND)
     )
     reference = f"offline-reversal:{donation.token}:{earlier + 1}"
-    post_refund(session, donation, reference, amount)
+    post_refund(session, settings, donation, reference, amount)
     return reference
 
 
 def _request_refund(
-    session: Session, provider: PaymentProvider, donation: Donation, amount: int
+    session: Session, provider: PaymentProvider, settings: Settings, donation: Donation, amount: int
 ) -> dict:
     if donation.provider != provider.name or not donation.provider_payment_id:
         raise FormInvalid(
@@ -286,5 +293,5 @@ def _request_refund(
         ) from None
     if not provider.confirms_refunds_by_webhook:
         # No webhook will come: read its refunds back now, as charge.refunded would.
-        apply_refunds(session, provider, donation.provider_payment_id)
+        apply_refunds(session, provider, settings, donation.provider_payment_id)
     return {"refund_id": refund.id, "refund_status": refund.status, "idempotency_key": key}

@@ -13,7 +13,6 @@ import enum
 import logging
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,13 +22,9 @@ from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
 from campaigns.payments import Checkout, Invoice, PaymentProvider
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import (
-    ReceiptSettings,
-    issue_receipt,
-    receipt_settings,
-    void_donation_receipt,
-)
+from campaigns.services.books.receipts import issue_receipt, void_donation_receipt
 from campaigns.services.mail.notifications import queue_thank_you
+from campaigns.settings import Settings
 
 log = logging.getLogger(__name__)
 S = DonationStatus
@@ -117,13 +112,9 @@ def _matches(donation: Donation, amount: int, currency: str) -> bool:
     return False
 
 
-def app_receipt_settings() -> ReceiptSettings:
-    # Payments are settled by views, webhooks and commands alike, all in an app context.
-    return receipt_settings(current_app.config)
-
-
 def mark_paid(
     session: Session,
+    settings: Settings,
     donation: Donation,
     *,
     payment_id: str,
@@ -153,12 +144,14 @@ def mark_paid(
         donation_id=donation.id,
         donor_email=donation.donor_email,
     )
-    receipt = issue_receipt(session, donation, app_receipt_settings())
+    receipt = issue_receipt(session, donation, settings.receipts)
     queue_thank_you(session, donation, receipt)
     return Outcome.PAID
 
 
-def fulfill_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Outcome:
+def fulfill_checkout(
+    session: Session, provider: PaymentProvider, settings: Settings, checkout_id: str
+) -> Outcome:
     """Bring a donation in line with its checkout as the provider reports it now.
 
     Used by the thank-you page, the webhook and reconcile alike.
@@ -171,11 +164,15 @@ def fulfill_checkout(session: Session, provider: PaymentProvider, checkout_id: s
         donation, checkout.amount_total, checkout.currency
     ):
         return Outcome.MISMATCH
-    return _apply_checkout(session, provider, donation, checkout)
+    return _apply_checkout(session, provider, settings, donation, checkout)
 
 
 def _apply_checkout(
-    session: Session, provider: PaymentProvider, donation: Donation, checkout: Checkout
+    session: Session,
+    provider: PaymentProvider,
+    settings: Settings,
+    donation: Donation,
+    checkout: Checkout,
 ) -> Outcome:
     if checkout.status == "expired":
         return expire_donation(session, donation)
@@ -192,7 +189,11 @@ def _apply_checkout(
     if not payment_id:
         return Outcome.PROCESSING
     return mark_paid(
-        session, donation, payment_id=payment_id, subscription_id=checkout.subscription_id
+        session,
+        settings,
+        donation,
+        payment_id=payment_id,
+        subscription_id=checkout.subscription_id,
     )
 
 
@@ -204,23 +205,28 @@ def expire_donation(session: Session, donation: Donation) -> Outcome:
     return Outcome.EXPIRED
 
 
-def checkout_event(session: Session, provider: PaymentProvider, checkout_id: str) -> Handled:
+def checkout_event(
+    session: Session, provider: PaymentProvider, settings: Settings, checkout_id: str
+) -> Handled:
     """``fulfill_checkout`` for a webhook: with the gift whose checkout it is."""
-    outcome = fulfill_checkout(session, provider, checkout_id)
+    outcome = fulfill_checkout(session, provider, settings, checkout_id)
     donation_id = session.scalar(
         select(Donation.id).where(Donation.provider_session_id == checkout_id)
     )
     return Handled(outcome, donation_id)
 
 
-def fail_checkout(session: Session, provider: PaymentProvider, checkout_id: str) -> Handled:
+def fail_checkout(
+    session: Session, provider: PaymentProvider, settings: Settings, checkout_id: str
+) -> Handled:
     """A delayed payment failed (checkout.session.async_payment_failed)."""
     checkout = provider.retrieve_checkout(checkout_id)
     donation = find_donation(session, token=checkout.reference) if checkout.reference else None
     if donation is None or donation.provider_session_id != checkout.id:
         return Handled(Outcome.UNKNOWN)
     if checkout.paid:  # the provider's word now beats the event's
-        return Handled(_apply_checkout(session, provider, donation, checkout), donation.id)
+        outcome = _apply_checkout(session, provider, settings, donation, checkout)
+        return Handled(outcome, donation.id)
     return Handled(fail_donation(session, donation), donation.id)
 
 
@@ -233,7 +239,9 @@ def fail_donation(session: Session, donation: Donation) -> Outcome:
     return Outcome.FAILED
 
 
-def paid_donation(session: Session, provider: PaymentProvider, payment_id: str) -> Donation | None:
+def paid_donation(
+    session: Session, provider: PaymentProvider, settings: Settings, payment_id: str
+) -> Donation | None:
     """The donation a payment belongs to, recording that payment first if it never was (a
     refund or dispute event that overtook checkout.session.completed or invoice.paid)."""
     donation = find_donation(session, provider_payment_id=payment_id)
@@ -246,19 +254,21 @@ def paid_donation(session: Session, provider: PaymentProvider, payment_id: str) 
         invoice_id = provider.payment_invoice(payment_id)
         if invoice_id is None:
             return None
-        record_invoice(session, provider, invoice_id)
+        record_invoice(session, provider, settings, invoice_id)
         return find_donation(session, provider_payment_id=payment_id)
     donation = find_donation(session, token=token)
     if donation is None or donation.status != S.PENDING or not donation.provider_session_id:
         return None
-    fulfill_checkout(session, provider, donation.provider_session_id)
+    fulfill_checkout(session, provider, settings, donation.provider_session_id)
     return donation if donation.provider_payment_id == payment_id else None
 
 
-def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -> Handled:
+def open_dispute(
+    session: Session, provider: PaymentProvider, settings: Settings, dispute_id: str
+) -> Handled:
     """A chargeback opened: the disputed amount leaves the totals until it is won."""
     dispute = provider.retrieve_dispute(dispute_id)
-    donation = paid_donation(session, provider, dispute.payment_id)
+    donation = paid_donation(session, provider, settings, dispute.payment_id)
     if donation is None:
         return Handled(Outcome.UNKNOWN)
     entry = post_entry(
@@ -273,12 +283,19 @@ def open_dispute(session: Session, provider: PaymentProvider, dispute_id: str) -
     )
     if entry is not None:
         advance(session, donation, S.DISPUTED)
-    outcome = _settle_dispute(session, donation, dispute.id, dispute.status, dispute.amount)
+    outcome = _settle_dispute(
+        session, settings, donation, dispute.id, dispute.status, dispute.amount
+    )
     return Handled(outcome, donation.id)
 
 
 def _settle_dispute(
-    session: Session, donation: Donation, dispute_id: str, status: str, amount: int
+    session: Session,
+    settings: Settings,
+    donation: Donation,
+    dispute_id: str,
+    status: str,
+    amount: int,
 ) -> Outcome:
     if status == "won":
         entry = post_entry(
@@ -298,12 +315,14 @@ def _settle_dispute(
     if status == "lost":
         advance(session, donation, S.LOST)
         if donation.status == S.LOST:
-            void_donation_receipt(session, donation, app_receipt_settings())
+            void_donation_receipt(session, donation, settings.receipts)
         return Outcome.FAILED
     return Outcome.PROCESSING
 
 
-def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str) -> Handled:
+def record_invoice(
+    session: Session, provider: PaymentProvider, settings: Settings, invoice_id: str
+) -> Handled:
     """A paid monthly invoice: the first completes the donor's first gift; each later one
     becomes its own paid donation (an instalment), counted once."""
     invoice = provider.retrieve_invoice(invoice_id)
@@ -318,13 +337,19 @@ def record_invoice(session: Session, provider: PaymentProvider, invoice_id: str)
         if not _matches(first, invoice.amount_paid, invoice.currency):
             return Handled(Outcome.MISMATCH, first.id)
         outcome = mark_paid(
-            session, first, payment_id=invoice.payment_id, subscription_id=invoice.subscription_id
+            session,
+            settings,
+            first,
+            payment_id=invoice.payment_id,
+            subscription_id=invoice.subscription_id,
         )
         return Handled(outcome, first.id)
-    return _record_instalment(session, first, invoice)
+    return _record_instalment(session, settings, first, invoice)
 
 
-def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> Handled:
+def _record_instalment(
+    session: Session, settings: Settings, first: Donation, invoice: Invoice
+) -> Handled:
     known = find_donation(session, provider_payment_id=invoice.payment_id)
     if known is not None:
         return Handled(Outcome.ALREADY, known.id)
@@ -357,6 +382,7 @@ def _record_instalment(session: Session, first: Donation, invoice: Invoice) -> H
         return Handled(Outcome.ALREADY, known.id if known else None)
     outcome = mark_paid(
         session,
+        settings,
         instalment,
         payment_id=invoice.payment_id,
         subscription_id=invoice.subscription_id,

@@ -14,19 +14,24 @@ from campaigns.services.giving import refunds, settlement
 from campaigns.services.giving.settlement import Handled, Outcome
 from campaigns.services.mail import notifications
 from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.settings import Settings
 
-Handler = Callable[[Session, PaymentProvider, str], Handled]
+Handler = Callable[[Session, PaymentProvider, Settings, str], Handled]
 
 
-def failed_instalment(session: Session, provider: PaymentProvider, invoice_id: str) -> Handled:
+def failed_instalment(
+    session: Session, provider: PaymentProvider, settings: Settings, invoice_id: str
+) -> Handled:
     """``invoice.payment_failed``: the donor is told once (FAILED when this call told them)."""
-    message = notifications.notify_failed_instalment(session, provider, invoice_id)
+    message = notifications.notify_failed_instalment(session, provider, settings, invoice_id)
     if message is None:
         return Handled(Outcome.ALREADY)
     return Handled(Outcome.FAILED, message.donation_id)
 
 
-def subscription_deleted(session: Session, _provider: PaymentProvider, sub_id: str) -> Handled:
+def subscription_deleted(
+    session: Session, _provider: PaymentProvider, _settings: Settings, sub_id: str
+) -> Handled:
     return settlement.end_subscription(session, sub_id)
 
 
@@ -72,7 +77,9 @@ def _stored(session: Session, provider: PaymentProvider, event: Event, payload: 
     ).one()
 
 
-def receive_event(session: Session, provider: PaymentProvider, event: Event, payload: str) -> str:
+def receive_event(
+    session: Session, provider: PaymentProvider, settings: Settings, event: Event, payload: str
+) -> str:
     """Store ``event`` and handle it unless an earlier delivery already did.
 
     Returns "processed", "duplicate" or "ignored" (a type we do not handle). Raises
@@ -84,7 +91,7 @@ def receive_event(session: Session, provider: PaymentProvider, event: Event, pay
         return "duplicate"
     handler = HANDLERS.get(event.type)
     if handler is not None:
-        row.donation_id = handler(session, provider, event.object_id).donation_id
+        row.donation_id = handler(session, provider, settings, event.object_id).donation_id
     row.processed_at = utcnow()
     row.error = None
     return "processed" if handler else "ignored"

@@ -7,15 +7,16 @@ language and queued in the outbox in the caller's transaction, once per purpose 
 The thank-you is queued by template and written when first sent (``prepare``), with its
 receipt's PDF: the paying transaction, which holds the campaign's totals and the receipt
 counter locked, only records that it is owed.
-Links are absolute, built on ``SITE_URL``: these e-mails are written outside requests too
-(webhooks, reconcile, the sender), and never from a request's Host header.
+Links are absolute, built on ``SITE_URL`` by ``Settings.absolute_url``: these e-mails are
+written outside requests too (webhooks, reconcile, the sender), and never from a request's
+Host header. Settings come in as an argument, from the edge that calls.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,8 +26,9 @@ from campaigns.models import Donation, OutboxMessage, Receipt
 from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
-from campaigns.services.books.receipts import receipt_pdf, receipt_settings
+from campaigns.services.books.receipts import receipt_pdf
 from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.settings import Settings
 
 THANKS = "thanks"
 
@@ -72,16 +74,16 @@ def queue_message(
     ).scalar_one_or_none()
 
 
-def prepare(session: Session, message: OutboxMessage) -> None:
+def prepare(session: Session, settings: Settings, message: OutboxMessage) -> None:
     """Finish a message before it is sent: write a thank-you queued by template, and attach
     the receipt it names. Both are kept on the row, so a retry sends the very same mail."""
-    compose(session, message)
+    compose(session, settings, message)
     if message.receipt_id is not None and message.attachment is None:
         receipt = session.get(Receipt, message.receipt_id)
-        message.attachment = receipt_pdf(session, receipt, receipt_settings(current_app.config))
+        message.attachment = receipt_pdf(session, receipt, settings.receipts)
 
 
-def compose(session: Session, message: OutboxMessage) -> None:
+def compose(session: Session, settings: Settings, message: OutboxMessage) -> None:
     """Write the bodies of a message queued by template (only the thank-you is), in its
     donor's language."""
     if message.body_text is not None:
@@ -93,17 +95,11 @@ def compose(session: Session, message: OutboxMessage) -> None:
     context = {
         "donation": donation,
         "receipt": receipt,
-        "receipt_url": absolute_url("receipts.download", token=receipt.token),
-        "donor_url": absolute_url("donor.start"),
+        "receipt_url": settings.absolute_url("receipts.download", token=receipt.token),
+        "donor_url": settings.absolute_url("donor.start"),
     }
     with force_locale(donation.locale):
         message.body_text, message.body_html = _bodies(THANKS, **context)
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """The public address of a page, e.g. ``absolute_url("donor.start")``."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["SITE_URL"] + path
 
 
 def _bodies(template: str, **context) -> tuple[str, str]:
@@ -158,7 +154,7 @@ def queue_thank_you(session: Session, donation: Donation, receipt: Receipt) -> O
 
 
 def notify_failed_instalment(
-    session: Session, provider: PaymentProvider, invoice_id: str
+    session: Session, provider: PaymentProvider, settings: Settings, invoice_id: str
 ) -> OutboxMessage | None:
     """``invoice.payment_failed``: tell the donor their monthly gift could not be collected
     and how to update their card; once per invoice however often the provider retries.
@@ -188,12 +184,12 @@ def notify_failed_instalment(
         amount=invoice.amount_due,
         currency=invoice.currency,
         update_url=invoice.hosted_invoice_url,
-        donor_url=absolute_url("donor.start"),
+        donor_url=settings.absolute_url("donor.start"),
     )
 
 
 def queue_donor_link(
-    session: Session, *, email: str, link_token: str, gave: bool, locale: str
+    session: Session, settings: Settings, *, email: str, link_token: str, gave: bool, locale: str
 ) -> OutboxMessage | None:
     """The donor page sign-in link, or (``gave`` False) a note saying we have no gifts
     under this address, without the link. One message per address and token: a second
@@ -208,22 +204,24 @@ def queue_donor_link(
         subject=_l("Your link to your gifts and receipts")
         if gave
         else _l("We have no gifts under this e-mail address"),
-        link=absolute_url("donor.gifts", token=link_token) if gave else None,
-        donor_url=absolute_url("donor.start"),
+        link=settings.absolute_url("donor.gifts", token=link_token) if gave else None,
+        donor_url=settings.absolute_url("donor.start"),
     )
 
 
-def queue_staff_code(session: Session, user, code: str, *, minutes: int) -> OutboxMessage | None:
+def queue_staff_code(
+    session: Session, settings: Settings, user, code: str, *, minutes: int
+) -> OutboxMessage | None:
     """A one-time sign-in code for a staff member (``services.people.lockout``), in the language
     they last signed in with; one message per code."""
     return _queue(
         session,
         key=f"staff-code:{user.id}:{new_token()}",
         to=user.email,
-        locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+        locale=user.locale or settings.default_locale,
         template="staff_code",
         subject=_l("Your staff sign-in code"),
         code=code,
         minutes=minutes,
-        password_url=absolute_url("staff.password"),
+        password_url=settings.absolute_url("staff.password"),
     )

@@ -36,6 +36,7 @@ from campaigns.models import OutboxMessage
 from campaigns.models.base import utcnow
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.mail.notifications import prepare
+from campaigns.settings import Settings
 
 log = logging.getLogger("campaigns.mail")
 
@@ -141,7 +142,11 @@ def _claim(session: Session, now: datetime, skip: set[int]) -> OutboxMessage | N
 
 
 def send_pending(
-    session: Session, mailer: Mailer, now: datetime | None = None, batch: int = 50
+    session: Session,
+    mailer: Mailer,
+    settings: Settings,
+    now: datetime | None = None,
+    batch: int = 50,
 ) -> SendReport:
     """Send up to ``batch`` due messages, committing after each one.
 
@@ -161,7 +166,7 @@ def send_pending(
         claimed = Claimed(message.id, message.key.partition(":")[0], message.attempts)
         tried.add(claimed.id)
         try:
-            prepare(session, message)
+            prepare(session, settings, message)
             session.flush()  # a body the database cannot store fails here, before sending
             mailer.send(message)
         # Whatever goes wrong with one message must not stop the others.
@@ -356,7 +361,7 @@ def start_background_sender(app, interval: float = 5) -> threading.Thread:
         while True:
             with app.app_context():
                 try:
-                    send_pending(db.session, mailer)
+                    send_pending(db.session, mailer, app.extensions["settings"])
                 # Keep the thread alive through a database hiccup; the next round retries.
                 except Exception:
                     log.exception("background e-mail sender")

@@ -13,7 +13,8 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+
+from campaigns.settings import Settings
 
 
 def _derive(secret_key: str | bytes, purpose: str) -> bytes:
@@ -21,27 +22,29 @@ def _derive(secret_key: str | bytes, purpose: str) -> bytes:
     return hmac.new(key, purpose.encode(), hashlib.sha256).digest()
 
 
-def keyed_hash(purpose: str, text: str) -> str:
-    """64 hex characters; the same text and purpose always give the same hash."""
-    key = _derive(current_app.config["SECRET_KEY"], purpose)
+def keyed_hash(settings: Settings, purpose: str, text: str) -> str:
+    """64 hex characters; the same text and purpose always give the same hash (under the
+    current SECRET_KEY)."""
+    key = _derive(settings.secret_keys[0], purpose)
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _fernet(purpose: str) -> MultiFernet:
-    config = current_app.config
-    secrets = [config["SECRET_KEY"], *(config["SECRET_KEY_FALLBACKS"] or ())]
+def _fernet(settings: Settings, purpose: str) -> MultiFernet:
     return MultiFernet(
-        [Fernet(base64.urlsafe_b64encode(_derive(secret, purpose))) for secret in secrets]
+        [
+            Fernet(base64.urlsafe_b64encode(_derive(secret, purpose)))
+            for secret in settings.secret_keys
+        ]
     )
 
 
-def encrypt(purpose: str, text: str) -> str:
-    return _fernet(purpose).encrypt(text.encode()).decode()
+def encrypt(settings: Settings, purpose: str, text: str) -> str:
+    return _fernet(settings, purpose).encrypt(text.encode()).decode()
 
 
-def decrypt(purpose: str, token: str) -> str | None:
+def decrypt(settings: Settings, purpose: str, token: str) -> str | None:
     """The text, or None when no current or fallback key opens the token."""
     try:
-        return _fernet(purpose).decrypt(token.encode()).decode()
+        return _fernet(settings, purpose).decrypt(token.encode()).decode()
     except InvalidToken:
         return None

@@ -22,7 +22,6 @@ import enum
 import secrets
 from datetime import timedelta
 
-from flask import current_app
 from limits import parse_many
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from campaigns.models import StaffUser
 from campaigns.models.base import utcnow
 from campaigns.services.mail.notifications import queue_staff_code
 from campaigns.services.people.keys import keyed_hash
+from campaigns.settings import Settings
 from campaigns.text import column_length
 
 CODE_DIGITS = 8
@@ -53,51 +53,53 @@ def _counting() -> bool:
     return limiter.enabled
 
 
-def _limits():
-    return parse_many(current_app.config["STAFF_ACCOUNT_RATE_LIMIT"])
+def _limits(settings: Settings):
+    return parse_many(settings.staff_account_rate_limit)
 
 
 def account_key(email: str) -> str:
     return (email or "").strip().lower()[: column_length(StaffUser.email)]
 
 
-def record_failure(email: str, counter: str = PASSWORD) -> None:
+def record_failure(settings: Settings, email: str, counter: str = PASSWORD) -> None:
     if _counting():
-        for item in _limits():
+        for item in _limits(settings):
             limiter.limiter.hit(item, counter, account_key(email))
 
 
-def take_try(email: str, counter: str = SECOND_FACTOR) -> bool:
+def take_try(settings: Settings, email: str, counter: str = SECOND_FACTOR) -> bool:
     """Count one try on ``counter`` before it is made; False (and nothing counted past
     the limit) when the counter is already full. Counting first, in one atomic step, keeps
     parallel requests from trying more than the limit allows."""
     if not _counting():
         return True
-    return all([limiter.limiter.hit(item, counter, account_key(email)) for item in _limits()])
+    key = account_key(email)
+    return all([limiter.limiter.hit(item, counter, key) for item in _limits(settings)])
 
 
-def is_full(email: str, counter: str) -> bool:
+def is_full(settings: Settings, email: str, counter: str) -> bool:
     if not _counting():
         return False
-    return any(not limiter.limiter.test(item, counter, account_key(email)) for item in _limits())
+    key = account_key(email)
+    return any(not limiter.limiter.test(item, counter, key) for item in _limits(settings))
 
 
-def is_guarded(email: str) -> bool:
-    return is_full(email, PASSWORD) or is_full(email, SECOND_FACTOR)
+def is_guarded(settings: Settings, email: str) -> bool:
+    return is_full(settings, email, PASSWORD) or is_full(settings, email, SECOND_FACTOR)
 
 
-def _clear(email: str) -> None:
+def _clear(settings: Settings, email: str) -> None:
     if _counting():
-        for item in _limits():
+        for item in _limits(settings):
             for counter in (PASSWORD, SECOND_FACTOR):
                 limiter.limiter.clear(item, counter, account_key(email))
 
 
-def _code_hash(user: StaffUser, code: str) -> str:
-    return keyed_hash("staff-email-code", f"{user.id}:{code}")
+def _code_hash(settings: Settings, user: StaffUser, code: str) -> str:
+    return keyed_hash(settings, "staff-email-code", f"{user.id}:{code}")
 
 
-def send_code(session: Session, user: StaffUser) -> bool:
+def send_code(session: Session, settings: Settings, user: StaffUser) -> bool:
     """E-mail ``user`` a new sign-in code (replacing any earlier one) unless one was sent
     in the last RESEND_MINUTES; True if one was queued."""
     now = utcnow()
@@ -106,15 +108,15 @@ def send_code(session: Session, user: StaffUser) -> bool:
     ):
         return False
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    user.email_code_hash = _code_hash(user, code)
+    user.email_code_hash = _code_hash(settings, user, code)
     user.email_code_sent_at = now
     user.email_code_tries = 0
-    queue_staff_code(session, user, code, minutes=CODE_MINUTES)
+    queue_staff_code(session, settings, user, code, minutes=CODE_MINUTES)
     session.flush()
     return True
 
 
-def use_code(session: Session, user: StaffUser, code: str) -> bool:
+def use_code(session: Session, settings: Settings, user: StaffUser, code: str) -> bool:
     """Whether ``code`` is ``user``'s live e-mailed code; a right one is used up. Each call
     counts a try first, in one UPDATE, so at most CODE_TRIES guesses reach a code."""
     code = "".join(code.split())
@@ -133,7 +135,7 @@ def use_code(session: Session, user: StaffUser, code: str) -> bool:
         return False
     used = session.execute(
         update(StaffUser)
-        .where(*live, StaffUser.email_code_hash == _code_hash(user, code))
+        .where(*live, StaffUser.email_code_hash == _code_hash(settings, user, code))
         .values(email_code_hash=None)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -141,25 +143,27 @@ def use_code(session: Session, user: StaffUser, code: str) -> bool:
     return used == 1
 
 
-def check(session: Session, email: str, user: StaffUser | None, code: str | None) -> Outcome:
+def check(
+    session: Session, settings: Settings, email: str, user: StaffUser | None, code: str | None
+) -> Outcome:
     """The lock-out rules for one password check. ``user`` is the account whose password
     was just proved right, or None when it was not (wrong, unknown or inactive).
 
     Guarded accounts answer CODE_NEEDED or CODE_WRONG whether the password was right or
     not, so the answer never tells a guesser that a password is right."""
-    if not is_guarded(email):
+    if not is_guarded(settings, email):
         if user is None:
-            record_failure(email)
+            record_failure(settings, email)
             return Outcome.WRONG
         return Outcome.OK
     if user is None:
-        record_failure(email)
+        record_failure(settings, email)
         return Outcome.CODE_WRONG if code else Outcome.CODE_NEEDED
     if not code:
-        send_code(session, user)
+        send_code(session, settings, user)
         return Outcome.CODE_NEEDED
-    if use_code(session, user, code):
-        _clear(email)
+    if use_code(session, settings, user, code):
+        _clear(settings, email)
         return Outcome.OK
-    record_failure(email)
+    record_failure(settings, email)
     return Outcome.CODE_WRONG

@@ -26,6 +26,7 @@ from campaigns.models.base import utcnow
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.people.keys import decrypt, encrypt, keyed_hash
 from campaigns.services.people.staff import end_sessions
+from campaigns.settings import Settings
 
 RECOVERY_CODES = 10
 # 31 letters and digits that cannot be mistaken for one another (no i, l, o, 0, 1).
@@ -72,23 +73,24 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def _recovery_hash(user_id: int, code: str) -> str:
+def _recovery_hash(settings: Settings, user_id: int, code: str) -> str:
     normal = "".join(ch for ch in code.lower() if ch.isalnum())
-    return keyed_hash("staff-recovery-code", f"{user_id}:{normal}")
+    return keyed_hash(settings, "staff-recovery-code", f"{user_id}:{normal}")
 
 
-def _new_recovery_codes(session: Session, user: StaffUser) -> list[str]:
+def _new_recovery_codes(session: Session, settings: Settings, user: StaffUser) -> list[str]:
     """Replace the user's recovery codes with new ones; returns them, shown only once."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.staff_user_id == user.id))
     codes = []
     for _n in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _c in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        session.add(RecoveryCode(staff_user_id=user.id, code_hash=_recovery_hash(user.id, raw)))
+        code_hash = _recovery_hash(settings, user.id, raw)
+        session.add(RecoveryCode(staff_user_id=user.id, code_hash=code_hash))
     return codes
 
 
-def enable(session: Session, actor: Actor, secret: str, code: str) -> list[str]:
+def enable(session: Session, settings: Settings, actor: Actor, secret: str, code: str) -> list[str]:
     """Turn two-step sign-in on for ``actor.user`` with ``secret`` once ``code`` proves the
     app has it; ends the user's other sessions (the caller signs this browser in again).
     Returns the new recovery codes."""
@@ -98,10 +100,10 @@ def enable(session: Session, actor: Actor, secret: str, code: str) -> list[str]:
     step = _matching_step(secret, code, utcnow())
     if step is None:
         raise TwoFactorError(_("That code is not right. Please try again."))
-    user.totp_secret = encrypt(SECRET_PURPOSE, secret)
+    user.totp_secret = encrypt(settings, SECRET_PURPOSE, secret)
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
-    codes = _new_recovery_codes(session, user)
+    codes = _new_recovery_codes(session, settings, user)
     end_sessions(user)
     record_change(
         session,
@@ -114,8 +116,8 @@ def enable(session: Session, actor: Actor, secret: str, code: str) -> list[str]:
     return codes
 
 
-def _use_totp(session: Session, user: StaffUser, code: str) -> bool:
-    secret = decrypt(SECRET_PURPOSE, user.totp_secret or "")
+def _use_totp(session: Session, settings: Settings, user: StaffUser, code: str) -> bool:
+    secret = decrypt(settings, SECRET_PURPOSE, user.totp_secret or "")
     step = _matching_step(secret, code, utcnow()) if secret else None
     if step is None:
         return False
@@ -140,13 +142,13 @@ def recovery_codes_left(session: Session, user: StaffUser) -> int:
     )
 
 
-def _use_recovery_code(session: Session, actor: Actor, code: str) -> bool:
+def _use_recovery_code(session: Session, settings: Settings, actor: Actor, code: str) -> bool:
     user = actor.user
     used = session.execute(
         update(RecoveryCode)
         .where(
             RecoveryCode.staff_user_id == user.id,
-            RecoveryCode.code_hash == _recovery_hash(user.id, code),
+            RecoveryCode.code_hash == _recovery_hash(settings, user.id, code),
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow())
@@ -165,15 +167,15 @@ def _use_recovery_code(session: Session, actor: Actor, code: str) -> bool:
     return True
 
 
-def use_code(session: Session, actor: Actor, code: str) -> bool:
+def use_code(session: Session, settings: Settings, actor: Actor, code: str) -> bool:
     """Whether ``code`` (six digits from the app, or a recovery code) proves the second
     step for ``actor.user``; it is used up either way it passes."""
     user = actor.user
     if not user.two_factor or not code:
         return False
     if len(_digits(code)) == 6:
-        return _use_totp(session, user, code)
-    return _use_recovery_code(session, actor, code)
+        return _use_totp(session, settings, user, code)
+    return _use_recovery_code(session, settings, actor, code)
 
 
 def disable(

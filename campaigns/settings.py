@@ -1,0 +1,73 @@
+"""The settings the services need, as one frozen value: read once from ``app.config`` by
+``create_app`` (kept in ``app.extensions["settings"]``, beside the payment provider) and
+passed by the edge (views, commands, the webhook view, the outbox sender) to the services
+that need them. Services never read ``current_app``; this module reads no app either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.routing import MapAdapter
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """What a receipt says about the charity, and where its verification link points."""
+
+    prefix: str
+    charity_name: str
+    charity_address: str
+    charity_registration: str
+    statement: str
+    timezone: str  # receipt dates and the numbering year are the charity's local ones
+    base_url: str  # the public site, e.g. https://give.example.org
+    # SECRET_KEY, then SECRET_KEY_FALLBACKS: codes are made with the first, any is accepted.
+    check_keys: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's settings, for the services. Build it with ``Settings.of(config, urls)``."""
+
+    site_url: str  # SITE_URL, no trailing slash: every link in an e-mail starts with it
+    default_locale: str  # BABEL_DEFAULT_LOCALE
+    # SECRET_KEY, then SECRET_KEY_FALLBACKS: the first signs and encrypts, any one opens.
+    secret_keys: tuple[str, ...] = field(repr=False)
+    checkout_expires_minutes: int
+    max_held_units: int
+    staff_account_rate_limit: str
+    receipts: ReceiptSettings
+    # The app's routes, bound once: pages' paths for links written outside requests.
+    urls: MapAdapter = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], urls: MapAdapter) -> Settings:
+        """The settings in ``config`` (an app's ``config``); ``urls`` its bound URL map."""
+        keys = (config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or ()))
+        return cls(
+            site_url=config["SITE_URL"],
+            default_locale=config["BABEL_DEFAULT_LOCALE"],
+            secret_keys=keys,
+            checkout_expires_minutes=config["CHECKOUT_EXPIRES_MINUTES"],
+            max_held_units=config["MAX_HELD_UNITS"],
+            staff_account_rate_limit=config["STAFF_ACCOUNT_RATE_LIMIT"],
+            receipts=ReceiptSettings(
+                prefix=config["RECEIPT_PREFIX"],
+                charity_name=config["CHARITY_NAME"],
+                charity_address=config["CHARITY_ADDRESS"],
+                charity_registration=config["CHARITY_REGISTRATION"],
+                statement=config["RECEIPT_STATEMENT"],
+                timezone=config["BABEL_DEFAULT_TIMEZONE"],
+                base_url=config["SITE_URL"],
+                check_keys=keys,
+            ),
+            urls=urls,
+        )
+
+    def absolute_url(self, endpoint: str, **values) -> str:
+        """The public address of a page, e.g. ``absolute_url("donor.start")``: built on
+        SITE_URL, never on a request's Host header (mail is written outside requests)."""
+        return self.site_url + self.urls.build(endpoint, values)
