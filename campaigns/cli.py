@@ -122,19 +122,18 @@ def outbox_send_command(limit: int) -> None:
 def staff_create_command(email: str, role: str, name: str) -> None:
     """Create a staff account. The password is asked for twice, hidden; when stdin is not
     a terminal (a script, a pipe) its first line is the password."""
-    from campaigns.models.staff import Role
-    from campaigns.services.people.staff import StaffError, add_staff_user
+    from campaigns.services import FormInvalid
+    from campaigns.services.people.staff import NewStaffForm, add_staff_user
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
+    form = NewStaffForm(email=email, name=name, role=role, password=password)
     try:
-        user = add_staff_user(
-            db.session, None, email=email, name=name, role=Role(role), password=password
-        )
-    except StaffError as error:
-        raise click.ClickException(str(error)) from error
+        user = add_staff_user(db.session, None, form)
+    except FormInvalid as invalid:
+        raise click.ClickException(" ".join(invalid.errors.values())) from invalid
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}.")
 

@@ -12,7 +12,13 @@
    flushes.
 3. Template: ``submit`` is the edge. On FormInvalid it rolls back and shows the page
    again with the messages beside their fields (``show_errors``); otherwise it commits,
-   flashes and redirects.
+   flashes and redirects. A button with no page of its own (publish, deactivate, a
+   role on a list) flashes the messages and goes back instead (``flash_errors``). Steps
+   that answer otherwise (sign-in, its second step, two-step set-up) catch FormInvalid
+   and call ``show_errors`` themselves.
+
+No form declares WTForms validators: a field's ``required`` and ``maxlength`` attributes,
+where a page shows them, are ``render_kw`` from the same constants the service reads by.
 
 Why this pipeline rather than WTForms validators: most checks need the database or the
 campaign (stock, currency, designations, a slug in use), which only a service has, so
@@ -30,6 +36,7 @@ from flask import flash, redirect, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 
@@ -98,10 +105,22 @@ def with_errors(form: FlaskForm, page: Callable[[], str]) -> Callable[[dict[str,
     return show
 
 
+def flash_errors(target: str) -> Callable[[dict[str, str]], Response]:
+    """``submit``'s form page for a button with no page of its own: each message flashed,
+    and back to ``target`` (with ``invalid_status=303``)."""
+
+    def show(errors: dict[str, str]) -> Response:
+        for message in errors.values():
+            flash(message, "error")
+        return redirect(target, 303)
+
+    return show
+
+
 def submit(
     form_page: Callable[[dict[str, str]], object],
     action: Callable[[], T],
-    success_message: Callable[[T], str] | str,
+    success_message: Callable[[T], str] | str | None,
     redirect_to: Callable[[T], str] | str,
     *,
     invalid_status: int = 422,
@@ -109,8 +128,8 @@ def submit(
 ):
     """Run ``action`` (a service call); on FormInvalid roll back and return
     ``form_page(errors)`` with ``invalid_status``. Otherwise commit, run ``after_commit``
-    (e.g. discard replaced files), flash the message and redirect (303). The message and
-    the target may be functions of what ``action`` returned."""
+    (e.g. discard replaced files), flash the message (none if None) and redirect (303).
+    The message and the target may be functions of what ``action`` returned."""
     try:
         result = action()
     except FormInvalid as invalid:
@@ -120,6 +139,7 @@ def submit(
     if after_commit is not None:
         after_commit(result)
     message = success_message(result) if callable(success_message) else success_message
-    flash(message, "info")
+    if message is not None:
+        flash(message, "info")
     target = redirect_to(result) if callable(redirect_to) else redirect_to
     return redirect(target, 303)

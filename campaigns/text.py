@@ -31,7 +31,6 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing.converters import IntegerConverter
-from wtforms.validators import StopValidation
 
 from campaigns.money import CURRENCIES, AmountError, read_amount
 
@@ -88,17 +87,6 @@ def check_text(text: str | None, name: str, errors: dict, *, multiline: bool = F
     except TextRefused as refused:
         errors.setdefault(name, str(refused))
         return text or ""
-
-
-class OneLine:
-    """WTForms validator: a single-line field's text by the rules above; the field's data
-    becomes its NFC form. Put it first, after DataRequired: it stops the chain."""
-
-    def __call__(self, _form, field) -> None:
-        try:
-            field.data = clean_text(field.data)
-        except TextRefused as refused:
-            raise StopValidation(str(refused)) from None
 
 
 def parse_int(text: str | None, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
@@ -215,20 +203,33 @@ def read_money(text: str, code: str, locale: str) -> int:
     return minor
 
 
-def read_email(text: str, name: str, errors: dict, *, required: bool = True) -> str:
+def read_email(
+    text: str,
+    name: str,
+    errors: dict,
+    *,
+    required: bool = True,
+    missing: str | None = None,
+    invalid: str | None = None,
+) -> str:
     """An e-mail address in its normal form (email_validator, no DNS lookup); blank is ""
-    when not ``required``."""
+    when not ``required``. ``missing`` and ``invalid`` replace the usual messages for a
+    blank and a wrong address (a form that asks in its own words)."""
     typed = check_text(text, name, errors).strip()
     if name in errors or not (typed or required):
+        return ""
+    if missing and not typed:
+        errors[name] = missing
         return ""
     try:
         return validate_email(typed, check_deliverability=False).normalized
     except EmailNotValidError:
-        errors[name] = (
-            _("Please enter a valid e-mail address, like name@example.org.")
-            if required
-            else _("Please enter a valid e-mail address, or leave it empty.")
-        )
+        if invalid:
+            errors[name] = invalid
+        elif required:
+            errors[name] = _("Please enter a valid e-mail address, like name@example.org.")
+        else:
+            errors[name] = _("Please enter a valid e-mail address, or leave it empty.")
         return ""
 
 

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from campaigns.extensions import db, limiter
 from campaigns.models.staff import Role
-from campaigns.services.people.staff import create_staff_user
+from campaigns.services.people.staff import NewStaffForm, create_staff_user
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 
@@ -66,7 +66,8 @@ def create_account(app: Flask, role: Role | str, email: str, password: str = PAS
 
     def create() -> int:
         with app.app_context():
-            user = create_staff_user(db.session, email, password, Role(role), name="Test Staff")
+            form = NewStaffForm(email, "Test Staff", Role(role).value, password)
+            user = create_staff_user(db.session, form)
             db.session.commit()
             return user.id
 

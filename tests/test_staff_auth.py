@@ -126,8 +126,13 @@ def test_unknown_inactive_and_known_accounts_cost_one_password_check(app_ctx, mo
         "check_password_hash",
         lambda hashed, password: checks.append(hashed) or real_check(hashed, password),
     )
-    admin = staff_service.create_staff_user(db.session, "known@example.org", PASSWORD, "admin")
-    gone = staff_service.create_staff_user(db.session, "gone@example.org", PASSWORD, "viewer")
+    new = staff_service.NewStaffForm
+    admin = staff_service.create_staff_user(
+        db.session, new("known@example.org", "", "admin", PASSWORD)
+    )
+    gone = staff_service.create_staff_user(
+        db.session, new("gone@example.org", "", "viewer", PASSWORD)
+    )
     set_active(db.session, Actor(admin), gone, False)
     assert staff_service.authenticate(db.session, "nobody@example.org", PASSWORD) is None
     assert staff_service.authenticate(db.session, "known@example.org", "wrong") is None
@@ -254,6 +259,17 @@ def test_a_wrong_current_password_or_short_new_one_changes_nothing(app, client, 
     assert field_errors(short) == ["Passwords need at least 12 characters."]
     assert not signed_out(client)
     assert sign_in(app.test_client(), staff.email).status_code == 303
+
+
+def test_a_new_password_over_200_characters_is_called_too_long(client, staff_login):
+    staff = staff_login(client, "viewer")
+    too_long = "x" * 201
+    response = staff.post(
+        "/staff/password", {"current": PASSWORD, "new": too_long, "confirm": too_long}
+    )
+    assert response.status_code == 400
+    assert field_errors(response) == ["Please shorten this to 200 characters."]
+    assert not signed_out(client)
 
 
 def test_old_cookie_is_refused_after_deactivation(app, client, staff_login):

@@ -90,6 +90,15 @@ def test_an_admin_changes_a_role_and_it_is_audited(app, admin):
     )
 
 
+def test_a_role_that_is_none_of_the_roles_changes_nothing_and_says_why(app, admin):
+    editor_id = create_account(app, "editor", "ed@example.org")
+    response = admin.post(f"/staff/users/{editor_id}/role", {"role": "owner"})
+    assert response.status_code == 303
+    assert flashes(admin.get("/staff/users")) == ["Not a valid choice."]
+    assert account("ed@example.org").role == Role.EDITOR
+    assert [action for action, *_ in audit_trail()] == ["staff.sign_in"]
+
+
 def test_a_role_change_takes_effect_on_the_next_request(app, admin, staff_login):
     editor = staff_login(app.test_client(), "editor")
     assert editor.post("/staff/reports/new", {}).status_code != 403

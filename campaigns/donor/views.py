@@ -24,7 +24,7 @@ from campaigns.addresses import email_key
 from campaigns.donor import bp
 from campaigns.donor.forms import SignInForm
 from campaigns.extensions import db, limiter
-from campaigns.forms import EmptyForm
+from campaigns.forms import EmptyForm, form_values, submit, with_errors
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
 from campaigns.services.books.receipts import render_statement, statement_version
@@ -77,17 +77,24 @@ def _mailbox() -> str:
 def start():
     """Ask for an e-mail address; answer the same whether or not it has given."""
     form = SignInForm()
-    if form.validate_on_submit():
-        donors.request_sign_in_link(
+
+    def page() -> str:
+        return render_template("donor/start.html", form=form, sent="sent" in request.args)
+
+    if not form.validate_on_submit():  # a visit, or no valid CSRF token
+        return page(), 400 if form.errors else 200
+    return submit(
+        with_errors(form, page),
+        lambda: donors.request_sign_in_link(
             db.session,
             app_settings(),
-            form.email.data.strip(),
+            form_values(form, donors.SignInLinkForm),
             str(get_locale() or "en"),
-        )
-        db.session.commit()
-        return redirect(url_for("donor.start", sent=1), 303)
-    status = 400 if form.errors else 200
-    return render_template("donor/start.html", form=form, sent="sent" in request.args), status
+        ),
+        None,  # the page itself says what happened, the same for every address
+        url_for("donor.start", sent=1),
+        invalid_status=400,
+    )
 
 
 def signed_in_donor(token: str) -> str:

@@ -21,81 +21,79 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from campaigns import app_settings
 from campaigns.extensions import db, limiter
-from campaigns.forms import EmptyForm, current_actor
+from campaigns.forms import EmptyForm, current_actor, form_values, show_errors
 from campaigns.models import StaffUser
+from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.people import lockout, two_factor
 from campaigns.services.people.lockout import Outcome
 from campaigns.services.people.staff import (
+    MAX_CODE,
+    MAX_PASSWORD,
     MIN_PASSWORD,
-    StaffError,
+    PasswordChangeForm,
+    SignInForm,
     authenticate,
     end_sessions,
+    read_password_change,
+    read_sign_in,
     set_password,
 )
 from campaigns.staff import bp
-from campaigns.text import OneLine, column_length, has_unsafe
+from campaigns.text import column_length, has_unsafe
 
 PENDING = "staff_pending_sign_in"
 PENDING_SECONDS = 300
 CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric", "dir": "ltr"}
+# What the browser may check before sending (the services read every field again).
+REQUIRED = {"required": True}
+PASSWORD_FIELD = REQUIRED | {"maxlength": MAX_PASSWORD}
 
 
 def email_code_field():
-    return StringField(
-        _l("Code from the e-mail"), validators=[Optional(), Length(max=20)], render_kw=CODE_FIELD
-    )
+    return StringField(_l("Code from the e-mail"), render_kw=CODE_FIELD | {"maxlength": MAX_CODE})
 
 
 class LoginForm(FlaskForm):
+    """``staff.SignInForm``."""
+
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), OneLine(), Length(max=column_length(StaffUser.email))],
-        render_kw={"autocomplete": "username"},
+        render_kw=REQUIRED
+        | {"autocomplete": "username", "maxlength": column_length(StaffUser.email)},
     )
     password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
+        _l("Password"), render_kw=PASSWORD_FIELD | {"autocomplete": "current-password"}
     )
     code = email_code_field()
 
 
 class SecondStepForm(FlaskForm):
+    """``two_factor.CodeForm``."""
+
     code = StringField(
         _l("Code"),
         description=_l("From your authenticator app, or one of your recovery codes."),
-        validators=[DataRequired(), Length(max=20)],
-        render_kw={"autocomplete": "one-time-code", "dir": "ltr", "autofocus": True},
+        render_kw=REQUIRED
+        | {"autocomplete": "one-time-code", "dir": "ltr", "autofocus": True, "maxlength": MAX_CODE},
     )
 
 
 class PasswordForm(FlaskForm):
+    """``staff.PasswordChangeForm``."""
+
     current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired()],
-        render_kw={"autocomplete": "current-password"},
+        _l("Current password"), render_kw=REQUIRED | {"autocomplete": "current-password"}
     )
     new = PasswordField(
         _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=_l("Passwords need at least %(count)d characters.", count=MIN_PASSWORD),
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
+        render_kw=PASSWORD_FIELD | {"minlength": MIN_PASSWORD, "autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
+        _l("New password again"), render_kw=REQUIRED | {"autocomplete": "new-password"}
     )
     code = email_code_field()
 
@@ -141,21 +139,26 @@ def lockout_message(outcome: Outcome) -> None:
 )
 def login():
     form = LoginForm()
-    if form.validate_on_submit():
-        email = form.email.data
-        user = authenticate(db.session, email, form.password.data)
-        outcome = lockout.check(db.session, app_settings(), email, user, form.code.data)
-        if outcome is Outcome.OK:
-            return password_passed(user)
-        db.session.commit()  # an e-mailed code, or a try at one
-        if outcome is Outcome.WRONG:
-            flash(_("That e-mail and password do not match an active staff account."), "error")
-        lockout_message(outcome)
-        ask_code = outcome is not Outcome.WRONG
-        return render_template("staff/login.html", form=form, ask_code=ask_code), 401
-    ask_code = bool(form.code.data)
-    status = 400 if form.errors else 200
-    return render_template("staff/login.html", form=form, ask_code=ask_code), status
+
+    def page(ask_code: bool) -> str:
+        return render_template("staff/login.html", form=form, ask_code=ask_code)
+
+    if not form.validate_on_submit():  # a visit, or no valid CSRF token
+        return page(bool(form.code.data)), 400 if form.errors else 200
+    try:
+        typed = read_sign_in(form_values(form, SignInForm))
+    except FormInvalid as invalid:
+        show_errors(form, invalid.errors)
+        return page(bool(form.code.data)), 400
+    user = authenticate(db.session, typed.email, typed.password)
+    outcome = lockout.check(db.session, app_settings(), typed.email, user, typed.code)
+    if outcome is Outcome.OK:
+        return password_passed(user)
+    db.session.commit()  # an e-mailed code, or a try at one
+    if outcome is Outcome.WRONG:
+        flash(_("That e-mail and password do not match an active staff account."), "error")
+    lockout_message(outcome)
+    return page(outcome is not Outcome.WRONG), 401
 
 
 def password_passed(user: StaffUser):
@@ -217,19 +220,27 @@ def login_code():
         return redirect(url_for("staff.login"))
     user, target = pending
     form = SecondStepForm()
-    if form.validate_on_submit():
-        if not lockout.take_try(app_settings(), user.email):
-            session.pop(PENDING, None)
-            flash(_("Too many wrong codes. Please sign in again."), "error")
-            return redirect(url_for("staff.login"), 303)
-        actor = Actor(user, request.remote_addr)
-        if two_factor.use_code(db.session, app_settings(), actor, form.code.data):
-            complete_sign_in(user)
-            return redirect(target, 303)
-        db.session.rollback()
-        form.code.errors.append(_("That code is not right. Please try again."))
-        return render_template("staff/login_code.html", form=form), 401
-    return render_template("staff/login_code.html", form=form), 400 if form.errors else 200
+
+    def page() -> str:
+        return render_template("staff/login_code.html", form=form)
+
+    if not form.validate_on_submit():  # a visit, or no valid CSRF token
+        return page(), 400 if form.errors else 200
+    try:
+        code = two_factor.read_second_step(form_values(form, two_factor.CodeForm))
+    except FormInvalid as invalid:
+        show_errors(form, invalid.errors)
+        return page(), 400
+    if not lockout.take_try(app_settings(), user.email):
+        session.pop(PENDING, None)
+        flash(_("Too many wrong codes. Please sign in again."), "error")
+        return redirect(url_for("staff.login"), 303)
+    if two_factor.use_code(db.session, app_settings(), Actor(user, request.remote_addr), code):
+        complete_sign_in(user)
+        return redirect(target, 303)
+    db.session.rollback()
+    form.code.errors.append(_("That code is not right. Please try again."))
+    return page(), 401
 
 
 @bp.post("/logout")
@@ -266,24 +277,27 @@ def current_password_ok(password: str, code: str | None) -> Outcome:
 @bp.route("/password", methods=["GET", "POST"])
 def password():
     form = PasswordForm()
-    ask_code = bool(form.code.data)
-    if form.validate_on_submit():
-        outcome = current_password_ok(form.current.data, form.code.data)
-        if outcome is not Outcome.OK:
-            db.session.commit()  # an e-mailed code, or a try at one
-            ask_code = outcome is not Outcome.WRONG
-            if ask_code:
-                lockout_message(outcome)
-            else:
-                form.current.errors.append(_("Your current password is not right."))
-            return render_template("staff/password.html", form=form, ask_code=ask_code), 400
-        try:
-            set_password(current_user, form.new.data)
-        except StaffError as error:
-            form.current.errors.append(str(error))
+
+    def page(ask_code: bool) -> str:
+        return render_template("staff/password.html", form=form, ask_code=ask_code)
+
+    if not form.validate_on_submit():  # a visit, or no valid CSRF token
+        return page(bool(form.code.data)), 400 if form.errors else 200
+    try:
+        typed = read_password_change(form_values(form, PasswordChangeForm))
+    except FormInvalid as invalid:
+        show_errors(form, invalid.errors)
+        return page(bool(form.code.data)), 400
+    outcome = current_password_ok(typed.current, typed.code)
+    if outcome is not Outcome.OK:
+        db.session.commit()  # an e-mailed code, or a try at one
+        ask_code = outcome is not Outcome.WRONG
+        if ask_code:
+            lockout_message(outcome)
         else:
-            sign_out("staff.password_change")
-            flash(_("Password changed. Please sign in with your new password."), "info")
-            return redirect(url_for("staff.login"), 303)
-    status = 400 if form.errors else 200
-    return render_template("staff/password.html", form=form, ask_code=ask_code), status
+            form.current.errors.append(_("Your current password is not right."))
+        return page(ask_code), 400
+    set_password(current_user, typed.new)
+    sign_out("staff.password_change")
+    flash(_("Password changed. Please sign in with your new password."), "info")
+    return redirect(url_for("staff.login"), 303)

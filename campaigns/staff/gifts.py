@@ -6,7 +6,7 @@ there); this module gives that template what it needs and takes the form's POST.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,6 +20,7 @@ from campaigns.filters import local_today
 from campaigns.forms import (
     choices,
     current_actor,
+    flash_errors,
     form_values,
     staff_locale,
     submit,
@@ -28,7 +29,6 @@ from campaigns.forms import (
 from campaigns.labels import label, payment_method
 from campaigns.models import Donation, DonationOption
 from campaigns.money import format_plain
-from campaigns.services import FormInvalid
 from campaigns.services.giving import offline, refunds
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refunds import RefundForm
@@ -131,12 +131,13 @@ def refund_donation(donation_id: int):
     form = RefundEditForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+
+    def refund() -> bool:
         amount = refunds.claim_refund(
             db.session, donation, form_values(form, RefundForm), locale=staff_locale()
         )
         db.session.commit()  # the claim stands before the provider is asked
-        settled = refunds.refund_donation(
+        return refunds.refund_donation(
             db.session,
             current_app.extensions["payment_provider"],
             app_settings(),
@@ -144,16 +145,13 @@ def refund_donation(donation_id: int):
             amount,
             actor=current_actor(),
         )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        for message in invalid.errors.values():
-            flash(message, "error")
-        return redirect(url_for("staff.donation", donation_id=donation.id), 303)
-    db.session.commit()
-    if offline.is_offline(donation):
-        flash(_("Reversed: the gift is taken off the totals."), "info")
-    elif settled:
-        flash(_("Refunded: the totals are updated."), "info")
-    else:
-        flash(_("Refund requested; the totals change when Stripe confirms."), "info")
-    return redirect(url_for("staff.donation", donation_id=donation.id), 303)
+
+    def refunded(settled: bool) -> str:
+        if offline.is_offline(donation):
+            return _("Reversed: the gift is taken off the totals.")
+        if settled:
+            return _("Refunded: the totals are updated.")
+        return _("Refund requested; the totals change when Stripe confirms.")
+
+    target = url_for("staff.donation", donation_id=donation.id)
+    return submit(flash_errors(target), refund, refunded, target, invalid_status=303)

@@ -6,7 +6,7 @@ button that renders the body on the server.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -21,13 +21,13 @@ from campaigns.forms import (
     CheckboxesField,
     EmptyForm,
     current_actor,
+    flash_errors,
     show_errors,
     staff_locale,
     submit,
 )
 from campaigns.markdown import render_markdown
 from campaigns.models import ActivityReport, Campaign, ReportFigure, ReportImage
-from campaigns.services import FormInvalid
 from campaigns.services.content import report_editing
 from campaigns.services.content.report_editing import NewPhoto, ReportForm
 from campaigns.services.content.uploads import discard_images
@@ -188,26 +188,26 @@ def publish_report(report_id: int):
     report = report_or_404(report_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        queued = report_editing.publish_report(
+    target = url_for("staff.edit_report", report_id=report.id)
+    return submit(
+        flash_errors(target),
+        lambda: report_editing.publish_report(
             db.session, app_settings(), report, actor=current_actor()
-        )
-    except FormInvalid as invalid:
-        db.session.rollback()
-        for message in invalid.errors.values():
-            flash(message, "error")
-        return redirect(url_for("staff.edit_report", report_id=report.id), 303)
-    db.session.commit()
+        ),
+        published,
+        target,
+        invalid_status=303,
+    )
+
+
+def published(queued: int) -> str:
     if queued:
-        message = ngettext(
+        return ngettext(
             "Published. %(num)d donor who asked for news will get an e-mail.",
             "Published. %(num)d donors who asked for news will get an e-mail.",
             queued,
         )
-    else:
-        message = _("Published; no e-mails to send.")
-    flash(message, "info")
-    return redirect(url_for("staff.edit_report", report_id=report.id), 303)
+    return _("Published; no e-mails to send.")
 
 
 @bp.post("/reports/<int:report_id>/unpublish")
@@ -215,7 +215,11 @@ def unpublish_report(report_id: int):
     report = report_or_404(report_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    report_editing.unpublish_report(db.session, report, actor=current_actor())
-    db.session.commit()
-    flash(_("Taken off the site; it is a draft again."), "info")
-    return redirect(url_for("staff.edit_report", report_id=report.id), 303)
+    target = url_for("staff.edit_report", report_id=report.id)
+    return submit(
+        flash_errors(target),
+        lambda: report_editing.unpublish_report(db.session, report, actor=current_actor()),
+        _("Taken off the site; it is a draft again."),
+        target,
+        invalid_status=303,
+    )

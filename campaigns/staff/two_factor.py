@@ -14,39 +14,43 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
 from campaigns import app_settings
 from campaigns.extensions import db
-from campaigns.forms import current_actor
+from campaigns.forms import current_actor, form_values, show_errors
+from campaigns.services import FormInvalid
 from campaigns.services.people import lockout, two_factor
 from campaigns.services.people.lockout import Outcome
-from campaigns.services.people.two_factor import TwoFactorError
+from campaigns.services.people.staff import MAX_CODE, MAX_PASSWORD
+from campaigns.services.people.two_factor import CodeForm, TurnOffForm
 from campaigns.staff import bp
-from campaigns.staff.auth import current_password_ok
+from campaigns.staff.auth import REQUIRED, current_password_ok
 
 SETUP = "staff_2fa_setup"
 
 
 class EnableForm(FlaskForm):
+    """``two_factor.CodeForm``."""
+
     code = StringField(
         _l("Code from your app"),
-        validators=[DataRequired(), Length(max=20)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "dir": "ltr"},
+        render_kw=REQUIRED
+        | {"autocomplete": "one-time-code", "inputmode": "numeric", "dir": "ltr"}
+        | {"maxlength": MAX_CODE},
     )
 
 
 class DisableForm(FlaskForm):
+    """``two_factor.TurnOffForm``."""
+
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
+        render_kw=REQUIRED | {"autocomplete": "current-password", "maxlength": MAX_PASSWORD},
     )
     code = StringField(
         _l("Code"),
         description=_l("From your authenticator app, or one of your recovery codes."),
-        validators=[DataRequired(), Length(max=20)],
-        render_kw={"autocomplete": "one-time-code", "dir": "ltr"},
+        render_kw=REQUIRED | {"autocomplete": "one-time-code", "dir": "ltr", "maxlength": MAX_CODE},
     )
 
 
@@ -83,17 +87,21 @@ def two_factor_setup():
     if current_user.two_factor:
         return render_page(DisableForm())
     form = EnableForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # a visit, or no valid CSRF token
         return render_page(form, 400 if form.errors else 200)
     # No count of tries here: the secret is this browser's own, nothing to guess.
     user = current_user._get_current_object()
     try:
         codes = two_factor.enable(
-            db.session, app_settings(), current_actor(), setup_secret(), form.code.data
+            db.session,
+            app_settings(),
+            current_actor(),
+            setup_secret(),
+            form_values(form, CodeForm),
         )
-    except TwoFactorError as error:
+    except FormInvalid as invalid:
         db.session.rollback()
-        form.code.errors.append(str(error))
+        show_errors(form, invalid.errors)
         return render_page(form, 400)
     db.session.commit()
     session.pop(SETUP, None)
@@ -112,16 +120,21 @@ def two_factor_disable():
         flash(_("Two-step sign-in is required and cannot be turned off."), "error")
         return redirect(url_for("staff.two_factor_setup"), 303)
     form = DisableForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit():  # no valid CSRF token
+        return render_page(form, 400)
+    try:
+        typed = two_factor.read_turn_off(form_values(form, TurnOffForm))
+    except FormInvalid as invalid:
+        show_errors(form, invalid.errors)
         return render_page(form, 400)
     if lockout.is_guarded(app_settings(), user.email):
         flash(_("Too many failed attempts. Please try again later."), "error")
         return render_page(form, 429)
-    if current_password_ok(form.password.data, None) is not Outcome.OK:
+    if current_password_ok(typed.password, None) is not Outcome.OK:
         form.password.errors.append(_("Your current password is not right."))
         return render_page(form, 400)
     if not lockout.take_try(app_settings(), user.email) or not two_factor.use_code(
-        db.session, app_settings(), current_actor(), form.code.data
+        db.session, app_settings(), current_actor(), typed.code
     ):
         db.session.rollback()
         form.code.errors.append(_("That code is not right. Please try again."))

@@ -72,7 +72,8 @@ def build_site(app: Flask) -> Site:
             select(ActivityReport).filter_by(published=True).order_by(ActivityReport.id)
         ).first()
         gift = paid_donation(campaign, donor_email=DONOR_EMAIL, donor_name="Leyla Kaya")
-        donors.request_sign_in_link(db.session, settings, DONOR_EMAIL, "en")
+        form = donors.SignInLinkForm(email=DONOR_EMAIL)
+        donors.request_sign_in_link(db.session, settings, form, "en")
         db.session.commit()
         link = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.key.startswith("donor-link:"))

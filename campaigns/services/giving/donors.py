@@ -9,6 +9,9 @@ to anyone who sees the URL (logs, browser history), and is refused after an hour
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,10 +20,12 @@ from campaigns.addresses import email_key
 from campaigns.models import ActivityReport, Donation, DonationStatus, Receipt
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
+from campaigns.services import FormInvalid
 from campaigns.services.content import catalog
 from campaigns.services.giving import settlement
 from campaigns.services.mail.notifications import queue_donor_link
 from campaigns.settings import Settings
+from campaigns.text import read_email
 
 LINK_MAX_AGE = 3600  # seconds
 # A different salt for every purpose: a token signed for anything else is refused here.
@@ -41,6 +46,13 @@ class LinkExpired(LinkInvalid):
     """A genuine sign-in link, older than LINK_MAX_AGE."""
 
 
+@dataclass
+class SignInLinkForm:
+    """The e-mail address a donor gave with, as typed."""
+
+    email: str = ""
+
+
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
 
@@ -51,11 +63,24 @@ def _gifts_of(email: str):
     )
 
 
-def request_sign_in_link(session: Session, settings: Settings, email: str, locale: str) -> bool:
-    """Queue an e-mail to ``email``: its sign-in link if it has given, else a note that we
-    have no gifts under it; True if it has given. Both do the same work (one lookup, one
-    signed token, one e-mail written and queued) and the caller answers the same, so
-    neither the page nor its timing reveals anybody's giving; only the mailbox learns."""
+def request_sign_in_link(
+    session: Session, settings: Settings, form: SignInLinkForm, locale: str
+) -> bool:
+    """Queue an e-mail to the address typed: its sign-in link if it has given, else a
+    note that we have no gifts under it; True if it has given. Both do the same work (one
+    lookup, one signed token, one e-mail written and queued) and the caller answers the
+    same, so neither the page nor its timing reveals anybody's giving; only the mailbox
+    learns. FormInvalid, before any lookup, for an address that is missing or not one."""
+    errors: dict[str, str] = {}
+    email = read_email(
+        form.email,
+        "email",
+        errors,
+        missing=_("Please enter your e-mail address."),
+        invalid=_("Please enter an e-mail address such as name@example.org."),
+    )
+    if errors:
+        raise FormInvalid(errors)
     address = email_key(email)
     # Only the id: loading a whole donation would be work an unknown address skips.
     latest = session.scalar(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
@@ -23,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import RecoveryCode, StaffUser
 from campaigns.models.base import utcnow
+from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.people.keys import decrypt, encrypt, keyed_hash
-from campaigns.services.people.staff import end_sessions
+from campaigns.services.people.staff import end_sessions, read_code, read_password
 from campaigns.settings import Settings
 
 RECOVERY_CODES = 10
@@ -35,7 +37,42 @@ SECRET_PURPOSE = "staff-totp-secret"  # noqa: S105 - names a derived key
 
 
 class TwoFactorError(ValueError):
-    """A change to two-step sign-in that cannot be made; ``str()`` is the message."""
+    """Two-step sign-in is already off (``disable``); ``str()`` is the message."""
+
+
+@dataclass
+class CodeForm:
+    """A code from the app or a recovery code: the second sign-in step, or set-up."""
+
+    code: str = ""
+
+
+@dataclass
+class TurnOffForm:
+    password: str = ""
+    code: str = ""
+
+
+def read_second_step(form: CodeForm) -> str:
+    """The code typed; FormInvalid when it is missing or too long (no try counted)."""
+    errors: dict[str, str] = {}
+    code = read_code(form.code, "code", errors)
+    if errors:
+        raise FormInvalid(errors)
+    return code
+
+
+def read_turn_off(form: TurnOffForm) -> TurnOffForm:
+    """The form turning two-step sign-in off, as read; FormInvalid when a field is
+    missing or too long, before the password or the code is checked."""
+    errors: dict[str, str] = {}
+    read = TurnOffForm(
+        password=read_password(form.password, "password", errors),
+        code=read_code(form.code, "code", errors),
+    )
+    if errors:
+        raise FormInvalid(errors)
+    return read
 
 
 def new_secret() -> str:
@@ -90,16 +127,19 @@ def _new_recovery_codes(session: Session, settings: Settings, user: StaffUser) -
     return codes
 
 
-def enable(session: Session, settings: Settings, actor: Actor, secret: str, code: str) -> list[str]:
-    """Turn two-step sign-in on for ``actor.user`` with ``secret`` once ``code`` proves the
-    app has it; ends the user's other sessions (the caller signs this browser in again).
-    Returns the new recovery codes."""
+def enable(
+    session: Session, settings: Settings, actor: Actor, secret: str, form: CodeForm
+) -> list[str]:
+    """Turn two-step sign-in on for ``actor.user`` with ``secret`` once the code typed
+    proves the app has it (else FormInvalid); ends the user's other sessions (the caller
+    signs this browser in again). Returns the new recovery codes."""
+    code = read_second_step(form)
     user = actor.user
     if user.two_factor:
-        raise TwoFactorError(_("Two-step sign-in is already on."))
+        raise FormInvalid({"code": _("Two-step sign-in is already on.")})
     step = _matching_step(secret, code, utcnow())
     if step is None:
-        raise TwoFactorError(_("That code is not right. Please try again."))
+        raise FormInvalid({"code": _("That code is not right. Please try again.")})
     user.totp_secret = encrypt(settings, SECRET_PURPOSE, secret)
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
