@@ -18,30 +18,9 @@ from tests.giving import donate
 from tests.markup import field_errors
 from tests.payments_fixtures import count, isolated
 from tests.staff_fixtures import PASSWORD, create_account, csrf_token_of, sign_in
+from tests.staff_forms import CAMPAIGN_FORM, OFFLINE_GIFT
 
 LINK = re.compile(r"http://campaigns\.test(/donor/\S+)")
-CAMPAIGN_FORM = {
-    "title": "Winter tents",
-    "slug": "winter-tents",
-    "summary": "Tents for families.",
-    "story": "A story.",
-    "currency": "TRY",
-    "goal": "250,000",
-    "status": "active",
-    "designations": ["general"],
-    "action": "save",
-}
-OFFLINE_GIFT = {
-    "method": "bank_transfer",
-    "amount": "2,500.00",
-    "option": "",
-    "quantity": "1",
-    "designation": "general",
-    "donor_name": "Mehmet Demir",
-    "donor_email": "mehmet@example.org",
-    "received_on": "2026-01-15",
-    "note": "",
-}
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ the one e-mail each opted-in donor gets."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
-from PIL import Image
 from sqlalchemy import select
 
 from campaigns.extensions import db
@@ -21,6 +19,7 @@ from campaigns.models import (
 from campaigns.services.books.ledger import donor_key
 from tests.giving import donate, press
 from tests.markup import parse
+from tests.staff_forms import photo
 
 REPORT = {
     "title": "Tents delivered",
@@ -31,13 +30,6 @@ REPORT = {
     "body": "We delivered **tents**.",
     "action": "save",
 }
-
-
-def photo() -> io.BytesIO:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "orange").save(out, "JPEG")
-    out.seek(0)
-    return out
 
 
 def the_report() -> ActivityReport:

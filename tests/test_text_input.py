@@ -5,11 +5,9 @@ fills; each refusal is a message beside the field, and nothing changes."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
 from campaigns.extensions import db
@@ -27,22 +25,12 @@ from tests.giving import donate
 from tests.markup import field_errors
 from tests.payments_fixtures import count, isolated
 from tests.staff_fixtures import csrf_token_of
+from tests.staff_forms import CAMPAIGN_FORM, photo
 
 ONE_LINE = "Please use one line, without line breaks or control characters."
 LINES = "Please remove the control characters from this text."
 DECOMPOSED = "Ays\u0327e Yılmaz"  # s + combining cedilla: how some keyboards send ş
 COMPOSED = "Ayşe Yılmaz"
-CAMPAIGN_FORM = {
-    "title": "Winter tents",
-    "slug": "winter-tents",
-    "summary": "Tents for families.",
-    "story": "A story.",
-    "currency": "TRY",
-    "goal": "250,000",
-    "status": "active",
-    "designations": ["general"],
-    "action": "save",
-}
 REPORT_FORM = {
     "title": "Tents delivered",
     "slug": "tents-delivered",
@@ -52,13 +40,6 @@ REPORT_FORM = {
     "body": "We delivered tents.",
     "action": "save",
 }
-
-
-def photo() -> io.BytesIO:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "orange").save(out, "JPEG")
-    out.seek(0)
-    return out
 
 
 # -- the rules ------------------------------------------------------------------------------
