@@ -174,6 +174,8 @@ def test_the_option_row_is_free_while_stripe_is_being_asked(
                     text("SELECT reserved FROM donation_option WHERE id = :id"), {"id": water.id}
                 ).scalar_one()
             other.rollback()
+            # Not back to the pool: a later test's writer must wait, not fail at once.
+            other.invalidate()
     finally:
         release.set()
         giving.join(30)
