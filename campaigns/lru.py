@@ -1,10 +1,12 @@
-"""A small least-recently-used store of bytes, kept per worker process."""
+"""A small least-recently-used store, kept per worker process (rendered statements, and
+the campaign pages of ``public.page_cache``)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
 from threading import Lock
+from typing import Any
 
 
 class LruCache:
@@ -14,17 +16,17 @@ class LruCache:
 
     def __init__(self, max_entries: int = 64):
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
             value = self._entries.get(key)
             if value is not None:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)

@@ -12,9 +12,10 @@ and no encoding of the whole page.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
+
+from campaigns.lru import LruCache
 
 
 class PageCache:
@@ -22,7 +23,8 @@ class PageCache:
 
     def __init__(self, max_entries: int = 256):
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, tuple[float, tuple[bytes, ...]]] = OrderedDict()
+        # key -> (expiry, the page's bytes split where the token goes)
+        self._entries = LruCache(max_entries)
         self._versions: dict[str, tuple[float, tuple | None]] = {}
         self._lock = Lock()
 
@@ -42,23 +44,17 @@ class PageCache:
 
     def get(self, key: tuple, token: str) -> bytes | None:
         """The stored page with ``token`` in it, as UTF-8; None when missing or expired."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return None
-            self._entries.move_to_end(key)
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
         return token.encode().join(entry[1])
 
     def put(self, key: tuple, html: str, token: str, seconds: float) -> None:
         """Keep ``html``, rendered with ``token``, for ``seconds``."""
         stored = tuple(html.encode().split(token.encode()))
-        with self._lock:
-            self._entries[key] = (time.monotonic() + seconds, stored)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put(key, (time.monotonic() + seconds, stored))
 
     def clear(self) -> None:
+        self._entries.clear()
         with self._lock:
-            self._entries.clear()
             self._versions.clear()
