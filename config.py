@@ -116,6 +116,17 @@ class Config:
         self.RECEIPT_STATEMENT = env(
             "RECEIPT_STATEMENT", "No goods or services were provided in return for this gift."
         )
+        # The statement in each language a receipt is printed in (RECEIPT_STATEMENT_<LOCALE>,
+        # e.g. RECEIPT_STATEMENT_DE); a language without one prints RECEIPT_STATEMENT.
+        self.RECEIPT_STATEMENT_TR = env(
+            "RECEIPT_STATEMENT_TR", "Bu bağış karşılığında hiçbir mal veya hizmet verilmemiştir."
+        )
+        self.RECEIPT_STATEMENT_AR = env(
+            "RECEIPT_STATEMENT_AR", "لم تُقدَّم أي سلع أو خدمات مقابل هذا التبرع."
+        )
+        for name, value in os.environ.items():
+            if name.startswith("RECEIPT_STATEMENT_") and value and not hasattr(self, name):
+                setattr(self, name, value)
         # Cover and report photos; file names in the database are random, never the user's.
         self.UPLOAD_FOLDER = env("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from flask import Flask, current_app
 from flask_babel import format_decimal, format_percent, get_locale, to_user_timezone
-from hijridate import Gregorian
 from markupsafe import Markup
 
+from campaigns.hijri import hijri_date
 from campaigns.markdown import render_markdown
-from campaigns.money import format_money
+from campaigns.money import FSI, PDI, format_money
 from campaigns.services.giving.donations import accepts_gifts
 
 
@@ -25,43 +25,16 @@ def percent(whole_percent: int) -> str:
     return format_percent(Decimal(whole_percent).scaleb(-2))
 
 
-# The Hijri (Umm al-Qura) months as each language writes them; Babel's CLDR data has an
-# Islamic calendar only for some locales, so the site keeps its own three lists.
-HIJRI_MONTHS = {
-    "en": (
-        "Muharram", "Safar", "Rabi’ al-Awwal", "Rabi’ al-Thani", "Jumada al-Ula",
-        "Jumada al-Akhirah", "Rajab", "Sha’ban", "Ramadan", "Shawwal", "Dhu al-Qa’dah",
-        "Dhu al-Hijjah",
-    ),
-    "tr": (
-        "Muharrem", "Safer", "Rebiülevvel", "Rebiülahir", "Cemaziyelevvel", "Cemaziyelahir",
-        "Recep", "Şaban", "Ramazan", "Şevval", "Zilkade", "Zilhicce",
-    ),
-    "ar": (
-        "محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة", "رجب",
-        "شعبان", "رمضان", "شوال", "ذو القعدة", "ذو الحجة",
-    ),
-}  # fmt: skip
-# Arabic marks the year with هـ (hijri); English and Turkish readers know it from the month.
-HIJRI_FORMATS = {
-    "en": "{day} {month} {year}",
-    "tr": "{day} {month} {year}",
-    "ar": "{day} {month} {year} هـ",
-}
-
-
 def hijri(day: date) -> str | None:
-    """``day`` in the Hijri calendar in the reader's language ("10 Dhu al-Hijjah 1447"),
-    or None outside the Umm al-Qura tables (1343-1500 AH, about 1924-2077)."""
-    try:
-        h = Gregorian.fromdate(day).to_hijri()
-    except OverflowError:
-        return None
-    locale = get_locale()
-    language = locale.language if locale and locale.language in HIJRI_MONTHS else "en"
-    return HIJRI_FORMATS[language].format(
-        day=h.day, month=HIJRI_MONTHS[language][h.month - 1], year=h.year
-    )
+    """``day`` in the Hijri calendar in the reader's language (see campaigns.hijri)."""
+    return hijri_date(day, str(get_locale() or "en"))
+
+
+def hijri_bdi(day: date) -> Markup | None:
+    """The Hijri date as one unit: isolated (``bdi``) and never broken across lines, so
+    Arabic's closing "هـ" stays with its year beside a Gregorian date."""
+    text = hijri(day)
+    return None if text is None else bdi(text, cls="hijri")
 
 
 def text_direction(text: str) -> str:
@@ -76,12 +49,25 @@ def text_direction(text: str) -> str:
     return "ltr"
 
 
-def bdi(value: object) -> Markup:
+def bdi(value: object, cls: str | None = None) -> Markup:
     """``value`` isolated from the text around it, in its own direction: a Latin name or
     a number keeps its order inside an Arabic sentence and the other way round. The
     direction is written out because WeasyPrint, unlike browsers, has no dir=auto."""
     text = str(value)
+    if cls:
+        return Markup('<bdi class="{}" dir="{}">{}</bdi>').format(cls, text_direction(text), value)
     return Markup('<bdi dir="{}">{}</bdi>').format(text_direction(text), value)
+
+
+def isolate(value: object) -> str:
+    """``value`` between Unicode isolates (FSI ... PDI) on a right-to-left page, for text
+    where HTML's ``<bdi>`` cannot go: plain-text e-mail, SVG labels. Left-to-right pages
+    get it unchanged."""
+    text = str(value)
+    locale = get_locale()
+    if locale and locale.character_order == "right-to-left":
+        return FSI + text + PDI
+    return text
 
 
 def local_today() -> date:
@@ -110,7 +96,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["hijri"] = hijri
+    app.jinja_env.filters["hijri"] = hijri_bdi
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["isolate"] = isolate
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

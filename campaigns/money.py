@@ -140,7 +140,8 @@ def check_range(minor: int, code: str, locale: str) -> None:
 def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> str:
     """``minor`` units of ``code`` as the reader expects: "₺1.250,50" in tr, "$1,250.50" in en.
 
-    ``whole`` drops the decimals when there are none ("₺1.250" on a progress card).
+    ``whole`` drops the decimals when there are none ("₺1.250" on a progress card). In a
+    right-to-left locale the amount comes as one isolated unit (``isolated_amount``).
     """
     cur = currency(code)
     amount = cur.major(minor)
@@ -154,10 +155,33 @@ def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> 
         )
     else:
         text = format_currency(amount, cur.code, locale=reader)
-    if reader.currency_symbols.get(cur.code, cur.code) == cur.code:
+    symbol = reader.currency_symbols.get(cur.code, cur.code)
+    if symbol == cur.code:
         # English knows the lira only as "TRY"; donors read "₺746,500" more easily.
         text = text.replace(cur.code, cur.narrow_symbol)
+        symbol = cur.narrow_symbol
+    if reader.character_order == "right-to-left":
+        return isolated_amount(text, symbol)
     return text
+
+
+# Unicode's directional isolates: the text between an opener and PDI is laid out on its
+# own, as one unit, whatever surrounds it (HTML's <bdi>, for PDFs and plain-text e-mail).
+LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
+
+
+def isolated_amount(text: str, symbol: str) -> str:
+    """A right-to-left locale's amount ("‏42,900 US$" in ar) as one right-to-left unit in
+    which the number and the symbol are each isolated: laid out bare, a Latin symbol after
+    the number breaks apart ("$US 42,900") and the amount mixes with the words around it.
+    The number stays on the side CLDR's pattern puts it (read first, at the right)."""
+    head, _symbol, tail = text.replace("\u200f", "").partition(symbol)
+
+    def number(part: str) -> str:
+        digits = part.strip(" \xa0")
+        return part.replace(digits, LRI + digits + PDI) if digits else part
+
+    return RLI + number(head) + FSI + symbol + PDI + number(tail) + PDI
 
 
 def format_plain(minor: int, code: str, locale: str) -> str:

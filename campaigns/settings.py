@@ -12,6 +12,8 @@ from typing import Any
 
 from werkzeug.routing import MapAdapter
 
+STATEMENT_PREFIX = "RECEIPT_STATEMENT_"
+
 
 @dataclass(frozen=True)
 class ReceiptSettings:
@@ -21,11 +23,22 @@ class ReceiptSettings:
     charity_name: str
     charity_address: str
     charity_registration: str
-    statement: str
+    statement: str  # RECEIPT_STATEMENT, for a language without its own
     timezone: str  # receipt dates and the numbering year are the charity's local ones
     base_url: str  # the public site, e.g. https://give.example.org
     # SECRET_KEY, then SECRET_KEY_FALLBACKS: codes are made with the first, any is accepted.
     check_keys: tuple[str, ...] = field(repr=False)
+    # RECEIPT_STATEMENT_<LOCALE>: language ("tr", "ar") -> the statement written in it.
+    statements: Mapping[str, str] = field(default_factory=dict)
+    statement_language: str = "en"  # the language RECEIPT_STATEMENT is written in
+
+    def statement_in(self, locale: str) -> tuple[str, str]:
+        """The legal statement for a receipt in ``locale`` and the language it is written
+        in: the locale's own (RECEIPT_STATEMENT_AR), else the plain RECEIPT_STATEMENT."""
+        language = locale.replace("-", "_").split("_")[0].lower()
+        if language in self.statements:
+            return self.statements[language], language
+        return self.statement, self.statement_language
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,12 @@ class Settings:
                 charity_address=config["CHARITY_ADDRESS"],
                 charity_registration=config["CHARITY_REGISTRATION"],
                 statement=config["RECEIPT_STATEMENT"],
+                statements={
+                    name.removeprefix(STATEMENT_PREFIX).lower(): value
+                    for name, value in config.items()
+                    if name.startswith(STATEMENT_PREFIX) and value
+                },
+                statement_language=config["BABEL_DEFAULT_LOCALE"],
                 timezone=config["BABEL_DEFAULT_TIMEZONE"],
                 base_url=config["SITE_URL"],
                 check_keys=keys,

@@ -124,7 +124,7 @@ def test_range_bounds_are_inclusive(cur):
         (125050, "EUR", "de", "1.250,50\xa0€"),
         (125050, "GBP", "en", "£1,250.50"),
         (125050, "JPY", "en", "¥125,050"),
-        (125050, "USD", "ar", "\u200f1,250.50\xa0US$"),
+        (125050, "USD", "ar", "\u2067\u20661,250.50\u2069\xa0\u2068US$\u2069\u2069"),
         (125000, "TRY", "tr", "₺1.250,00"),
     ],
 )
@@ -138,7 +138,8 @@ def test_format_money_in_the_readers_locale(minor, code, locale, shown):
         (125000, "TRY", "tr", "₺1.250"),
         (125000, "USD", "en", "$1,250"),
         (125000, "EUR", "de", "1.250\xa0€"),
-        (125000, "USD", "ar", "\u200f1,250\xa0US$"),
+        (125000, "USD", "ar", "\u2067\u20661,250\u2069\xa0\u2068US$\u2069\u2069"),
+        (125000, "TRY", "ar", "\u2067\u20661,250\u2069\xa0\u2068₺\u2069\u2069"),
         (125000, "JPY", "en", "¥125,000"),
         # Cents are never hidden, even on a progress card.
         (125050, "TRY", "tr", "₺1.250,50"),

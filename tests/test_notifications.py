@@ -180,4 +180,4 @@ def test_the_thank_you_names_those_the_gift_was_offered_for(
     lines = message.body_text.splitlines()
     assert "Thank you for your gift of ₺3,000.00 to Qurban 2026." in lines
     assert "Offered on behalf of: Fatma Yılmaz, محمد علي" in lines
-    assert "Fatma Yılmaz, محمد علي" in message.body_html
+    assert '<bdi dir="ltr">Fatma Yılmaz</bdi>, <bdi dir="rtl">محمد علي</bdi>' in message.body_html

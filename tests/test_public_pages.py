@@ -170,7 +170,7 @@ def test_campaign_page_lists_its_published_reports_newest_first(client, make_cam
     assert [r.find("h3").text for r in reports] == ["Second Well", "First Well"]
     first = reports[1]
     assert first.find("time").attrs["datetime"] == "2026-01-10"
-    assert first.find("time").text == "January 10, 2026"
+    assert first.find("time").text == "January 10, 2026 / 21 Rajab 1447"
     assert first.find("span", "report-place").text == "Idlib"
     assert first.find("div", "report-figure").text == "People with clean water 1,200"
     photo = first.find("img")

@@ -84,7 +84,7 @@ def test_a_paid_gift_has_a_receipt_with_everything_on_it(client, qurban):
     assert "In memory of Hüseyin Öztürk" in text
     assert "Kart (Stripe ile)" in text
     assert donation.provider_payment_id in text
-    assert "No goods or services were provided in return for this gift." in text
+    assert "Bu bağış karşılığında hiçbir mal veya hizmet verilmemiştir." in text
     assert "Example Relief Association" in text
     assert f"{VERIFY}{receipt.number}" in text
     fonts = embedded_fonts(response.data)

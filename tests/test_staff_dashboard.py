@@ -114,7 +114,7 @@ def test_the_page_shows_the_figures_in_each_currency(client, staff_login, ledger
     assert shown == {
         "fig-raised": "₺5,700.00",
         "fig-goal": "₺1,000,000.00 (0%)",
-        "fig-units": "3 / 500",
+        "fig-units": "3 of 500",
         "fig-donations": "4",
         "fig-donors": "3",
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from campaigns.models import AuditEntry, StaffUser
+from campaigns.models import AuditEntry, Campaign, DonationOption, StaffUser
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,34 @@ def audit_query() -> Select:
 
 
 def changed_fields(entry: AuditEntry) -> list[tuple[str, object, object]]:
-    """(field, before, after) for every field the entry names, in a stable order."""
+    """(field, before, after) for every field whose value the entry changed, in a stable
+    order: all of a create's or a delete's, only the differing ones of an update."""
     before, after = entry.before or {}, entry.after or {}
-    return [(name, before.get(name), after.get(name)) for name in sorted(before | after)]
+    return [
+        (name, before.get(name), after.get(name))
+        for name in sorted(before | after)
+        if before.get(name) != after.get(name)
+    ]
+
+
+def entry_currency(entry: AuditEntry, option_currencies: dict[int, str]) -> str | None:
+    """The currency of the amounts an entry names: its own ``currency`` field (campaigns,
+    donations), or its campaign's for an option (``option_currencies``)."""
+    values = (entry.after or {}) | (entry.before or {})
+    if values.get("currency"):
+        return values["currency"]
+    return option_currencies.get(values.get("campaign_id"))
+
+
+def option_currencies(session: Session, entries: list[AuditEntry]) -> dict[int, str]:
+    """campaign id -> currency, for the options the entries name (one query)."""
+    ids = {
+        values.get("campaign_id")
+        for entry in entries
+        if entry.entity_type == DonationOption.__tablename__
+        for values in (entry.before or {}, entry.after or {})
+    } - {None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Campaign.id, Campaign.currency).where(Campaign.id.in_(ids)))
+    return dict(rows.all())

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from flask import render_template
 from flask_babel import force_locale
@@ -270,6 +271,7 @@ def _render_receipt(
             replaced_by=replaced_by,
             issued_on=_long_date(receipt.issued_at, settings, locale),
             given_on=_long_date(donation.paid_at, settings, locale),
+            given_day=_local(donation.paid_at, settings).date(),
             voided_on=receipt.voided_at and _long_date(receipt.voided_at, settings, locale),
             amount=money(receipt.amount),
             amount_in_words=amount_in_words(receipt.amount, receipt.currency, locale),
@@ -284,8 +286,21 @@ def _render_receipt(
             verify_url=verify_url,
             check_code=check_code(settings, receipt.number),
             qr_code=qr_code(verify_url),
+            **legal_statement(settings, locale),
         )
     return render_pdf(html, settings.base_url)
+
+
+def legal_statement(settings: ReceiptSettings, locale: str) -> dict[str, str]:
+    """The receipt's legal statement in ``locale`` (or the plain one), with the language
+    and direction it is written in: printed as a block of its own, never inside a
+    sentence of another language."""
+    text, language = settings.statement_in(locale)
+    try:
+        rtl = Locale.parse(language).character_order == "right-to-left"
+    except (ValueError, UnknownLocaleError):
+        rtl = False
+    return {"statement": text, "statement_lang": language, "statement_dir": "rtl" if rtl else "ltr"}
 
 
 @dataclass(frozen=True)
@@ -377,5 +392,6 @@ def render_statement(
             issued_on=_long_date(utcnow(), settings, locale),
             lines=lines,
             totals=[format_money(totals[code], code, locale) for code in sorted(totals)],
+            **legal_statement(settings, locale),
         )
     return render_pdf(html, settings.base_url)
