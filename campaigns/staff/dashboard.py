@@ -17,6 +17,9 @@ from campaigns.staff import bp, staff_timezone
 # The chart's drawing area in SVG user units; CSS scales the whole picture to fit.
 WIDTH, HEIGHT = 600, 160
 LEFT, BOTTOM, TOP = 90, 24, 10
+# Room between the labels and the chart's edges: a glyph's ink may reach past its advance
+# (an Arabic letter's tail, an italic-ish digit), and the SVG would clip it.
+PAD = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class BarChart:
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
+    label_right: int = WIDTH - PAD  # where the last day's label ends
     plot_bottom: int = HEIGHT - BOTTOM
 
 
