@@ -332,7 +332,10 @@ def _notify_donors(session: Session, settings: Settings, report: ActivityReport)
         if locale not in rendered:
             with force_locale(locale):
                 rendered[locale] = (
-                    _("New from the field: %(title)s", title=report.title),
+                    _(
+                        "New from the field: %(title)s",
+                        title=report.localized("title", locale, settings.content_language),
+                    ),
                     render_template("email/report_published.txt", **context),
                     render_template("email/report_published.html", **context),
                 )
