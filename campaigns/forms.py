@@ -89,16 +89,6 @@ def add_translations(form_class: type[FlaskForm], names: tuple[str, ...]) -> Non
         setattr(form_class, code, FormField(texts, separator="-"))
 
 
-def fill_translations(form: FlaskForm, translations: dict[str, dict[str, str]]) -> None:
-    """Put stored translations (``{"tr": {"title": ...}}``) into the language sub-forms."""
-    for code, texts in translations.items():
-        group = form._fields.get(code)
-        if isinstance(group, FormField):
-            for name, value in texts.items():
-                if name in group.form._fields:
-                    group.form[name].data = value
-
-
 def form_values(form: FlaskForm, target: type[T]) -> T:
     """The service's input dataclass from the submitted fields of the same names; its
     ``translations``, if it has them, from the sub-forms of ``translation_languages()``."""

@@ -17,7 +17,6 @@ from campaigns.forms import (
     add_translations,
     choices,
     current_actor,
-    fill_translations,
     form_values,
     staff_locale,
     submit,
@@ -165,8 +164,7 @@ def edit_campaign(campaign_id: int):
     form = CampaignEditForm()
     if request.method == "GET":
         values = campaign_editing.campaign_form(campaign, staff_locale())
-        form.process(data=vars(values))
-        fill_translations(form, values.translations)
+        form.process(data=vars(values) | values.translations)
         return edit_page(form, campaign)
     return submit_campaign(form, campaign)
 
@@ -214,8 +212,7 @@ def edit_option(campaign_id: int, option_id: int):
     form = OptionEditForm()
     if request.method == "GET":
         values = campaign_editing.option_form(option, staff_locale())
-        form.process(data=vars(values))
-        fill_translations(form, values.translations)
+        form.process(data=vars(values) | values.translations)
         return option_page(form, campaign, option)
     return submit_option(form, campaign, option)
 
