@@ -5,6 +5,7 @@ Pick a class with ``FLASK_CONFIG`` (development, testing, production; default de
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -75,7 +76,13 @@ class Config:
     # A pooled connection is pinged when a request takes it, so none left dead by a database
     # restart or a dropped link fails a request; the campaign page's version read, the hot
     # path, takes one at most once a second per worker (PAGE_VERSION_SECONDS).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800, "pool_pre_ping": True}
+    # JSON columns (content translations) keep their letters as written, not as \u escapes,
+    # so a search in the staff lists finds "Kurban" or "الأضاحي" in the JSON text too.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_recycle": 1800,
+        "pool_pre_ping": True,
+        "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
+    }
 
     def __init__(self) -> None:
         self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET)
@@ -108,6 +115,9 @@ class Config:
         self.REQUIRE_STAFF_2FA = (
             required.lower() not in FALSE_WORDS if required else self.REQUIRE_STAFF_2FA_DEFAULT
         )
+        # The language staff write campaigns and reports in first (one of LANGUAGES); the
+        # other languages are optional translations, shown where they are written.
+        self.CONTENT_LANGUAGE = env("CONTENT_LANGUAGE", "en")
         self.CHARITY_NAME = env("CHARITY_NAME", "Example Relief Association")
         # Printed on every receipt: the charity's legal identity and the tax statement.
         self.CHARITY_ADDRESS = env("CHARITY_ADDRESS", "1 Example Street, 34000 Istanbul, Türkiye")
@@ -133,6 +143,12 @@ class Config:
     def check(self, config: Mapping[str, Any]) -> None:
         """Raise RuntimeError for settings this environment cannot run with. ``config`` is
         the app's final configuration: this object's values with any overrides applied."""
+        if config["CONTENT_LANGUAGE"] not in config["LANGUAGES"]:
+            raise RuntimeError(
+                "Refusing to start: CONTENT_LANGUAGE must be one of "
+                + ", ".join(config["LANGUAGES"])
+                + f", not {config['CONTENT_LANGUAGE']!r}"
+            )
 
 
 class DevelopmentConfig(Config):
@@ -166,6 +182,7 @@ class ProductionConfig(Config):
         self.SITE_URL = (env("SITE_URL") or "").rstrip("/")
 
     def check(self, config: Mapping[str, Any]) -> None:
+        super().check(config)
         problems = []
         secret = config["SECRET_KEY"] or ""
         if secret == DEV_SECRET or not secret:

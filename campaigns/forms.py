@@ -37,10 +37,11 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectMultipleField, widgets
+from wtforms import Form, FormField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from campaigns.extensions import db
+from campaigns.languages import LANGUAGE_NAMES, translation_languages
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor
 
@@ -77,17 +78,47 @@ def current_actor() -> Actor:
     return Actor(current_user._get_current_object(), request.remote_addr)
 
 
-def form_values(form: FlaskForm, target: type[T]) -> T:
-    """The service's input dataclass from the submitted fields of the same names."""
-    return target(
-        **{f.name: form[f.name].data for f in fields(target) if form[f.name].data is not None}
+def add_translations(form_class: type[FlaskForm], names: tuple[str, ...]) -> None:
+    """Give ``form_class`` a sub-form per language holding its fields ``names`` again,
+    posted as ``tr-title``, ``ar-summary``...: the same labels, hints and limits. A page
+    shows those of ``translation_languages()``; the source fields keep their names."""
+    texts = type(
+        f"{form_class.__name__}Texts", (Form,), {name: getattr(form_class, name) for name in names}
     )
+    for code in LANGUAGE_NAMES:
+        setattr(form_class, code, FormField(texts, separator="-"))
+
+
+def form_values(form: FlaskForm, target: type[T]) -> T:
+    """The service's input dataclass from the submitted fields of the same names; its
+    ``translations``, if it has them, from the sub-forms of ``translation_languages()``."""
+    values = {
+        f.name: form[f.name].data
+        for f in fields(target)
+        if f.name in form and form[f.name].data is not None
+    }
+    if "translations" in {f.name for f in fields(target)}:
+        values["translations"] = {
+            code: form[code].data for code in translation_languages() if code in form
+        }
+    return target(**values)
+
+
+def _field_named(form: FlaskForm, name: str):
+    """The field called ``name``, or a language sub-form's field for ``tr-title``."""
+    field = form._fields.get(name)
+    if field is None and "-" in name:
+        code, rest = name.split("-", 1)
+        group = form._fields.get(code)
+        if isinstance(group, FormField):
+            return group.form._fields.get(rest)
+    return field
 
 
 def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
     """Put a service's messages beside the fields they concern ("" above the form)."""
     for name, message in errors.items():
-        field = form._fields.get(name)
+        field = _field_named(form, name)
         if field is None:
             form.form_errors.append(message)
         else:

@@ -14,6 +14,9 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from babel import Locale
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
+from markupsafe import Markup, escape
+
+from campaigns.models.translatable import Localized, Translatable, direction
 
 LANGUAGE_COOKIE = "lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -115,6 +118,63 @@ def on_site(path: str) -> str:
     return link if link.startswith("/") and not link.startswith("//") else "/"
 
 
+def page_language() -> str:
+    """The language this page (or e-mail, or receipt under force_locale) is written in."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def translation_languages() -> tuple[str, ...]:
+    """The languages staff may translate into: all the site's but the source language."""
+    source = current_app.config["CONTENT_LANGUAGE"]
+    return tuple(code for code in current_app.config["LANGUAGES"] if code != source)
+
+
+def localized(entity: Translatable, name: str) -> Localized:
+    """Jinja ``localized(campaign, "title")``: the field in the page's language, or the
+    charity's own (CONTENT_LANGUAGE) when not translated; ``.lang`` says which."""
+    return entity.localized(name, page_language(), current_app.config["CONTENT_LANGUAGE"])
+
+
+def lang_attrs(text: object) -> Markup:
+    """Jinja ``<h1{{ lang_attrs(title) }}>``: `` lang=".." dir=".."`` when ``text`` (a
+    Localized) is in another language than the page, so screen readers switch voice and
+    a Latin fallback on an Arabic page keeps its own direction; else nothing."""
+    lang = getattr(text, "lang", None)
+    if lang is None or lang == page_language():
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(lang, direction(lang))
+
+
+def in_language(text: object) -> Markup:
+    """Jinja ``{{ title|in_language }}``: ``text`` escaped, inside ``<span lang dir>``
+    when it is a fallback in another language (for text inside a sentence or a cell)."""
+    attrs = lang_attrs(text)
+    if not attrs:
+        return escape(text)
+    return Markup("<span{}>{}</span>").format(attrs, text)
+
+
+def alternate_links() -> list[tuple[str, str]]:
+    """``(hreflang, absolute URL)`` of this page in each language, then ``x-default``
+    (the page without ``?lang=``, which follows the reader's browser)."""
+    path, args = page_address()
+    kept = [(k, v) for k, v in args if k != "lang"]
+    base = current_app.config["SITE_URL"] + path
+    links = [
+        (code, f"{base}?{urlencode([*kept, ('lang', code)])}")
+        for code in current_app.config["LANGUAGES"]
+    ]
+    links.append(("x-default", f"{base}?{urlencode(kept)}" if kept else base))
+    return links
+
+
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.globals["language_links"] = language_links
+    app.jinja_env.globals["alternate_links"] = alternate_links
+    app.jinja_env.globals["translation_languages"] = translation_languages
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["lang_direction"] = direction
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["lang_attrs"] = lang_attrs
+    app.jinja_env.filters["in_language"] = in_language

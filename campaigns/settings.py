@@ -24,6 +24,7 @@ class ReceiptSettings:
     charity_address: str
     charity_registration: str
     statement: str  # RECEIPT_STATEMENT, for a language without its own
+    content_language: str  # CONTENT_LANGUAGE: the language of the campaigns' own columns
     timezone: str  # receipt dates and the numbering year are the charity's local ones
     base_url: str  # the public site, e.g. https://give.example.org
     # SECRET_KEY, then SECRET_KEY_FALLBACKS: codes are made with the first, any is accepted.
@@ -47,6 +48,7 @@ class Settings:
 
     site_url: str  # SITE_URL, no trailing slash: every link in an e-mail starts with it
     default_locale: str  # BABEL_DEFAULT_LOCALE
+    content_language: str  # CONTENT_LANGUAGE: what the text columns of campaigns hold
     # SECRET_KEY, then SECRET_KEY_FALLBACKS: the first signs and encrypts, any one opens.
     secret_keys: tuple[str, ...] = field(repr=False)
     checkout_expires_minutes: int
@@ -63,6 +65,7 @@ class Settings:
         return cls(
             site_url=config["SITE_URL"],
             default_locale=config["BABEL_DEFAULT_LOCALE"],
+            content_language=config["CONTENT_LANGUAGE"],
             secret_keys=keys,
             checkout_expires_minutes=config["CHECKOUT_EXPIRES_MINUTES"],
             max_held_units=config["MAX_HELD_UNITS"],
@@ -79,6 +82,7 @@ class Settings:
                     if name.startswith(STATEMENT_PREFIX) and value
                 },
                 statement_language=config["BABEL_DEFAULT_LOCALE"],
+                content_language=config["CONTENT_LANGUAGE"],
                 timezone=config["BABEL_DEFAULT_TIMEZONE"],
                 base_url=config["SITE_URL"],
                 check_keys=keys,

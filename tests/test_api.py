@@ -25,11 +25,14 @@ def test_campaign_list_has_public_campaigns_with_their_totals(client, make_campa
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
+    assert response.headers["Content-Language"] == "en"
     assert response.json == {
+        "lang": "en",
         "campaigns": [
             {
                 "slug": "wells",
                 "title": "Water wells",
+                "lang": "en",
                 "currency": "USD",
                 "goal": 1_000_000,
                 "raised": 250_000,
@@ -42,6 +45,7 @@ def test_campaign_list_has_public_campaigns_with_their_totals(client, make_campa
             {
                 "slug": "qurban",
                 "title": "Qurban",
+                "lang": "en",
                 "currency": "JPY",
                 "goal": 500_000,
                 "raised": 0,
@@ -51,7 +55,7 @@ def test_campaign_list_has_public_campaigns_with_their_totals(client, make_campa
                 "donors": 0,
                 "percent": 0,
             },
-        ]
+        ],
     }
 
 
@@ -78,6 +82,7 @@ def test_campaign_detail_counts_refunds_and_passes_100_percent(client, make_camp
     assert response.status_code == 200
     assert response.json == {
         "slug": "parcels",
+        "lang": "en",
         "title": "Food parcels",
         "currency": "TRY",
         "goal": 100_000,
@@ -88,9 +93,8 @@ def test_campaign_detail_counts_refunds_and_passes_100_percent(client, make_camp
         "donors": 2,
         "percent": 130,
     }
-    assert all(
-        type(v) is int for k, v in response.json.items() if k not in ("slug", "title", "currency")
-    )
+    text_fields = ("slug", "title", "lang", "currency")
+    assert all(type(v) is int for k, v in response.json.items() if k not in text_fields)
 
 
 def test_unknown_and_draft_campaigns_are_json_404s(client, make_campaign):
@@ -105,7 +109,7 @@ def test_unknown_and_draft_campaigns_are_json_404s(client, make_campaign):
 def test_empty_list_when_nothing_is_public(client, make_campaign):
     make_campaign("secret", status=CampaignStatus.DRAFT)
 
-    assert client.get("/api/v1/campaigns").json == {"campaigns": []}
+    assert client.get("/api/v1/campaigns").json == {"lang": "en", "campaigns": []}
 
 
 def test_api_is_read_only(client, make_campaign):
@@ -115,3 +119,31 @@ def test_api_is_read_only(client, make_campaign):
 
     assert response.status_code == 405
     assert response.json == {"error": "Method Not Allowed", "status": 405}
+
+
+def test_text_fields_follow_lang_then_accept_language(client, make_campaign):
+    make_campaign(
+        "wells",
+        title="Water wells",
+        translations={"tr": {"title": "Afrika'da su kuyuları"}, "ar": {"title": "آبار المياه"}},
+    )
+    make_campaign("iftar", title="Ramadan iftars", translations={"tr": {"title": "İftar"}})
+
+    turkish = client.get("/api/v1/campaigns?lang=tr", headers={"Accept-Language": "ar"})
+    arabic = client.get("/api/v1/campaigns/wells", headers={"Accept-Language": "ar, en;q=0.5"})
+    fallback = client.get("/api/v1/campaigns/iftar?lang=ar")
+    unknown = client.get("/api/v1/campaigns/wells?lang=xx", headers={"Accept-Language": "de"})
+
+    assert turkish.headers["Content-Language"] == "tr"
+    assert turkish.json["lang"] == "tr"
+    assert sorted((c["title"], c["lang"]) for c in turkish.json["campaigns"]) == [
+        ("Afrika'da su kuyuları", "tr"),
+        ("İftar", "tr"),
+    ]
+    assert arabic.headers["Content-Language"] == "ar"
+    assert (arabic.json["title"], arabic.json["lang"]) == ("آبار المياه", "ar")
+    # No Arabic title yet: the source text, named as English.
+    assert fallback.headers["Content-Language"] == "ar"
+    assert (fallback.json["title"], fallback.json["lang"]) == ("Ramadan iftars", "en")
+    assert unknown.headers["Content-Language"] == "en"
+    assert unknown.json["title"] == "Water wells"

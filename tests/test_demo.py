@@ -326,3 +326,53 @@ def test_a_bad_data_file_names_the_bad_place(path, value, message):
 def test_a_data_file_that_is_not_json_says_so():
     with pytest.raises(DemoDataError, match=r"^data\.json: not valid JSON: "):
         parse_data('{"campaigns": [', "data.json")
+
+
+def everything_written(session) -> list:
+    """Every demo row that carries text: campaigns, options, reports, figures, photos."""
+    reports = session.scalars(select(ActivityReport)).all()
+    return [
+        *session.scalars(select(Campaign)),
+        *session.scalars(select(DonationOption)),
+        *reports,
+        *(figure for report in reports for figure in report.figures),
+        *(image for report in reports for image in report.images),
+    ]
+
+
+def test_every_text_is_written_in_turkish_and_arabic_too(catalogue):
+    rows = everything_written(db.session)
+
+    assert len(rows) == 4 + 7 + 7 + 7 + 10
+    for row in rows:
+        assert row.missing("tr") == [] and row.missing("ar") == [], row
+        for lang in ("tr", "ar"):
+            for name in row.TRANSLATED:
+                # Translated, not copied (a place such as Uganda may read the same).
+                if getattr(row, name) and name != "place":
+                    assert row.translation(name, lang) != getattr(row, name), (row, name)
+    titles = {
+        c.slug: (c.translation("title", "tr"), c.translation("title", "ar")) for c in rows[:4]
+    }
+    assert titles["qurban"] == ("Kurban Bayramı hisseleri", "الأضاحي")
+    assert titles["water-wells-africa"] == ("Afrika'da su kuyuları", "آبار المياه في أفريقيا")
+    assert titles["earthquake-food-aid"][0] == "Deprem bölgesine gıda yardımı"
+    assert titles["ramadan-iftar"][0] == "Ramazan iftar sofraları"
+
+
+def test_a_turkish_charity_gets_turkish_in_the_columns_and_english_as_a_translation(
+    app_ctx, configure
+):
+    configure(CONTENT_LANGUAGE="tr")
+    load_demo(db.session, donations=20)
+    db.session.commit()
+
+    qurban = campaign("qurban")
+    assert qurban.title == "Kurban Bayramı hisseleri"
+    assert qurban.translation("title", "en") == "Qurban: Eid al-Adha sacrifices"
+    assert qurban.translation("title", "ar") == "الأضاحي"
+    assert "tr" not in qurban.translations
+    assert qurban.options[0].label == "Bir koyun veya keçi"
+    # Gifts still find their options (matched by place, not by the English label).
+    assert db.session.scalar(select(func.count()).where(Donation.option_id.is_not(None))) > 0
+    assert verify_totals(db.session) == []

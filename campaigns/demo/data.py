@@ -4,7 +4,9 @@ The file holds what a charity would rewrite: its campaigns with their options, i
 reports with their figures and photo descriptions, and the names of its donors'
 communities. Its keys are the field names of the specs below; a field with a default may
 be left out. Markdown texts (a campaign's ``story``, a report's ``body``) are lists of
-lines, so the file reads like the page; each line gets its newline back.
+lines, so the file reads like the page; each line gets its newline back. The texts are
+English; each text-bearing entry carries ``translations`` into the other languages
+(``TRANSLATED_INTO``), written as the charity would write them, not word for word.
 
 Reading checks the whole shape before anything is stored and raises DemoDataError naming
 the first bad place (``campaigns[2].options[0].unit_price: expected a whole number, got
@@ -29,10 +31,20 @@ from campaigns.money import CURRENCIES
 
 DATA_FILE = "data.json"
 LINES = {"lines": True}  # field metadata: a text written in the file as a list of lines
+# The languages the demo's texts are translated into; the file itself is in English.
+TRANSLATED_INTO = ("tr", "ar")
 
 
 class DemoDataError(ValueError):
     """The data file does not have the expected shape; the message says where."""
+
+
+@dataclass(frozen=True)
+class OptionTexts:
+    """An option's texts in another language."""
+
+    label: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,18 @@ class OptionSpec:
     max_quantity: int = 10
     dedications: tuple[str, ...] = ()  # when set, each gift carries one (a well's name plate)
     weight: int = 1  # how often demo donors pick it
+    translations: dict[str, OptionTexts] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class CampaignTexts:
+    """A campaign's texts in another language."""
+
+    title: str
+    summary: str
+    story: str = field(metadata=LINES)
+    cover_alt: str
+    unit_label: str
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,7 @@ class CampaignSpec:
     custom_amounts: tuple[int, ...]  # whole units of the currency, for custom gifts
     custom_share: float  # share of demo gifts given as a custom amount
     weight: int  # share of all demo gifts
+    translations: dict[str, CampaignTexts] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,8 @@ class FigureSpec:
     label: str
     value: int
     note: str = ""  # for whoever edits the file (a placeholder, where a value comes from)
+    # The label, by language.
+    translations: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,18 @@ class PhotoSpec:
 
     theme: str  # a theme of images.THEMES
     alt: str
+    # The alt text, by language.
+    translations: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class ReportTexts:
+    """A report's texts in another language."""
+
+    title: str
+    summary: str
+    body: str = field(metadata=LINES)
+    place: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,7 @@ class ReportSpec:
     figures: tuple[FigureSpec, ...]
     photos: tuple[PhotoSpec, ...]
     campaign_slugs: tuple[str, ...]
+    translations: dict[str, ReportTexts] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -181,6 +221,10 @@ def _build(cls: type, raw: object, where: str) -> Any:
 def _value(tp: Any, raw: object, where: str) -> Any:
     """``raw`` checked against the type ``tp`` of a spec field (tuples from lists)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict:  # always dict[str, X] in the specs: translations by language
+        if not isinstance(raw, dict):
+            raise DemoDataError(f"{where}: expected an object, got {_kind(raw)}")
+        return {key: _value(args[1], item, f"{where}.{key}") for key, item in raw.items()}
     if origin is tuple:  # always tuple[X, ...] in the specs
         if not isinstance(raw, list):
             raise DemoDataError(f"{where}: expected a list, got {_kind(raw)}")
@@ -249,6 +293,26 @@ def _check(data: DemoData) -> None:
             (
                 community.weight > 0 and bool(community.first_names and community.last_names),
                 f"communities[{i}]: a positive weight, first and last names",
+            )
+        )
+    translated = [(f"campaigns[{i}]", c) for i, c in enumerate(data.campaigns)]
+    translated += [
+        (f"campaigns[{i}].options[{j}]", o)
+        for i, c in enumerate(data.campaigns)
+        for j, o in enumerate(c.options)
+    ]
+    translated += [(f"reports[{i}]", r) for i, r in enumerate(data.reports)]
+    translated += [
+        (f"reports[{i}].{kind}[{j}]", item)
+        for i, r in enumerate(data.reports)
+        for kind, items in (("figures", r.figures), ("photos", r.photos))
+        for j, item in enumerate(items)
+    ]
+    for at, spec in translated:
+        rules.append(
+            (
+                set(spec.translations) <= set(TRANSLATED_INTO),
+                f"{at}.translations: languages are {', '.join(TRANSLATED_INTO)}",
             )
         )
     for ok, message in rules:

@@ -4,6 +4,9 @@ a few hundred paid gifts, so a fresh site looks like the real one.
 What the campaigns and reports say comes from ``data.json`` (see ``data.py``); this module
 decides the gifts and stores it all.
 
+The texts go in the charity's own language (CONTENT_LANGUAGE) into the columns, and in
+the others into each row's ``translations``, as staff would have typed them.
+
 Everything is keyed so that loading again adds nothing: campaigns and reports by slug,
 gifts by a provider session id derived from their position in a seeded plan. The plan
 is the same on every run, so ``--donations 500`` after 300 adds the 200 missing gifts.
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -92,15 +96,29 @@ def load_demo(session: Session, donations: int = 300, if_empty: bool = False) ->
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     today = date.today()
-    campaigns, campaigns_added = _add_campaigns(session, folder, today)
-    reports_added = _add_reports(session, folder, today, campaigns)
+    source = current_app.config["CONTENT_LANGUAGE"]
+    campaigns, campaigns_added = _add_campaigns(session, folder, today, source)
+    reports_added = _add_reports(session, folder, today, campaigns, source)
     gifts_added = _add_gifts(session, campaigns, plan_gifts(donations, datetime.now(UTC)))
     if not (campaigns_added or reports_added or gifts_added):
         return "Demo data already loaded: nothing added."
     return f"Loaded {campaigns_added} campaigns, {reports_added} reports, {gifts_added} donations"
 
 
-def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[str, Campaign], int]:
+def _texts(english: dict[str, str], translations: Mapping[str, object], source: str) -> dict:
+    """Model fields for ``english`` texts and their ``translations`` (texts dataclasses,
+    or the one text of a one-field entry): the ``source`` language's in the columns, the
+    others under ``translations``."""
+    by_language = {"en": english}
+    for lang, texts in translations.items():
+        by_language[lang] = asdict(texts) if is_dataclass(texts) else dict.fromkeys(english, texts)
+    own = by_language.get(source, english)
+    return own | {"translations": {lang: t for lang, t in by_language.items() if t is not own}}
+
+
+def _add_campaigns(
+    session: Session, folder: Path, today: date, source: str
+) -> tuple[dict[str, Campaign], int]:
     """The demo campaigns by slug, creating those missing; and how many were created."""
     specs = demo_data().campaigns
     existing = {
@@ -111,25 +129,28 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
     for seed, spec in enumerate(specs):
         if spec.slug in existing:
             continue
+        english = {
+            "title": spec.title,
+            "summary": spec.summary,
+            "story": spec.story,
+            "cover_alt": spec.cover_alt,
+            "unit_label": spec.unit_label,
+        }
         campaign = Campaign(
             slug=spec.slug,
-            title=spec.title,
-            summary=spec.summary,
-            story=spec.story,
             cover_image=draw_picture(folder, spec.cover_theme, seed),
-            cover_alt=spec.cover_alt,
             currency=spec.currency,
             goal_amount=spec.goal_amount,
             units_goal=spec.units_goal,
-            unit_label=spec.unit_label,
             starts_on=today - timedelta(days=spec.started_days_ago),
             ends_on=today + timedelta(days=spec.ends_in_days),
             status=CampaignStatus.ACTIVE,
             designations=spec.designations,
             options=[
                 DonationOption(
-                    label=o.label,
-                    description=o.description,
+                    **_texts(
+                        {"label": o.label, "description": o.description}, o.translations, source
+                    ),
                     unit_price=o.unit_price,
                     units=o.units,
                     stock=o.stock,
@@ -138,6 +159,7 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
                 )
                 for position, o in enumerate(spec.options)
             ],
+            **_texts(english, spec.translations, source),
         )
         session.add(campaign)
         existing[spec.slug] = campaign
@@ -147,7 +169,7 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
 
 
 def _add_reports(
-    session: Session, folder: Path, today: date, campaigns: dict[str, Campaign]
+    session: Session, folder: Path, today: date, campaigns: dict[str, Campaign], source: str
 ) -> int:
     """Create the published demo reports that are missing; return how many."""
     specs = demo_data().reports
@@ -162,22 +184,32 @@ def _add_reports(
             continue
         session.add(
             ActivityReport(
+                **_texts(
+                    {
+                        "title": spec.title,
+                        "summary": spec.summary,
+                        "body": spec.body,
+                        "place": spec.place,
+                    },
+                    spec.translations,
+                    source,
+                ),
                 slug=spec.slug,
-                title=spec.title,
-                summary=spec.summary,
-                body=spec.body,
-                place=spec.place,
                 happened_on=today - timedelta(days=spec.days_ago),
                 published=True,
                 figures=[
-                    ReportFigure(label=figure.label, value=figure.value, position=position)
+                    ReportFigure(
+                        **_texts({"label": figure.label}, figure.translations, source),
+                        value=figure.value,
+                        position=position,
+                    )
                     for position, figure in enumerate(spec.figures)
                 ],
                 images=[
                     ReportImage(
                         # Seeds past the covers' so no photo repeats a cover exactly.
                         filename=draw_picture(folder, photo.theme, 100 + 10 * number + position),
-                        alt=photo.alt,
+                        **_texts({"alt": photo.alt}, photo.translations, source),
                         position=position,
                     )
                     for position, photo in enumerate(spec.photos)
@@ -277,11 +309,13 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             )
         )
     )
-    options = {(o.campaign_id, o.label): o for o in session.scalars(select(DonationOption))}
+    # By place in the campaign: labels are in CONTENT_LANGUAGE, the plan's in English.
+    options = {(o.campaign_id, o.position): o for o in session.scalars(select(DonationOption))}
     added = []
     for gift in plan:
         campaign = campaigns[gift.campaign.slug]
-        option = options.get((campaign.id, gift.option.label)) if gift.option else None
+        position = gift.campaign.options.index(gift.option) if gift.option else None
+        option = options.get((campaign.id, position)) if gift.option else None
         if gift.key in stored or not _still_fits(gift, campaign, option):
             continue
         donation = Donation(

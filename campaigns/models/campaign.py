@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.extensions import db
 from campaigns.models.base import UTCDateTime, enum_type, utcnow
+from campaigns.models.translatable import Translatable
 
 
 class CampaignStatus(enum.StrEnum):
@@ -32,10 +33,11 @@ class Designation(enum.StrEnum):
     ZAKAT = "zakat"
 
 
-class Campaign(db.Model):
+class Campaign(Translatable, db.Model):
     """A fundraising appeal with one currency, a goal in money and optionally in units."""
 
     __tablename__ = "campaign"
+    TRANSLATED = ("title", "summary", "story", "unit_label", "cover_alt")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -95,10 +97,11 @@ class Campaign(db.Model):
         return max((self.ends_on - today).days, 0)
 
 
-class DonationOption(db.Model):
+class DonationOption(Translatable, db.Model):
     """A fixed-price gift on a campaign ("One sheep", "Food parcel for a family")."""
 
     __tablename__ = "donation_option"
+    TRANSLATED = ("label", "description")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaigns.extensions import db
 from campaigns.models.base import UTCDateTime, utcnow
 from campaigns.models.campaign import Campaign
+from campaigns.models.translatable import Translatable
 
 report_campaign = Table(
     "report_campaign",
@@ -19,10 +20,11 @@ report_campaign = Table(
 )
 
 
-class ActivityReport(db.Model):
+class ActivityReport(Translatable, db.Model):
     """What the money did ("hot meals for 1,200 families in al-Bab"), linked to campaigns."""
 
     __tablename__ = "activity_report"
+    TRANSLATED = ("title", "summary", "body", "place")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -43,10 +45,11 @@ class ActivityReport(db.Model):
     campaigns: Mapped[list[Campaign]] = relationship(secondary=report_campaign)
 
 
-class ReportFigure(db.Model):
+class ReportFigure(Translatable, db.Model):
     """A number a report stands behind: label and value (families reached: 1,200)."""
 
     __tablename__ = "report_figure"
+    TRANSLATED = ("label",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("activity_report.id"), index=True)
@@ -57,10 +60,11 @@ class ReportFigure(db.Model):
     report: Mapped[ActivityReport] = relationship(back_populates="figures")
 
 
-class ReportImage(db.Model):
+class ReportImage(Translatable, db.Model):
     """A photo of a report, stored under instance/uploads with a random file name."""
 
     __tablename__ = "report_image"
+    TRANSLATED = ("alt",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("activity_report.id"), index=True)

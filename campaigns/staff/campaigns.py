@@ -7,8 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 
@@ -16,6 +14,7 @@ from campaigns.extensions import db
 from campaigns.forms import (
     CheckboxesField,
     EmptyForm,
+    add_translations,
     choices,
     current_actor,
     form_values,
@@ -24,6 +23,7 @@ from campaigns.forms import (
     with_errors,
 )
 from campaigns.labels import labels_of
+from campaigns.languages import translation_languages
 from campaigns.markdown import render_markdown
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus, Designation
@@ -82,6 +82,10 @@ class OptionEditForm(FlaskForm):
     active = BooleanField(_l("Offered on the donation form"))
 
 
+add_translations(CampaignEditForm, Campaign.TRANSLATED)
+add_translations(OptionEditForm, DonationOption.TRANSLATED)
+
+
 def campaign_or_404(campaign_id: int) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -98,10 +102,14 @@ def option_or_404(campaign: Campaign, option_id: int) -> DonationOption:
 
 @bp.get("/campaigns")
 def campaigns():
-    listed = db.session.scalars(
-        select(Campaign).options(selectinload(Campaign.totals)).order_by(Campaign.title)
+    search = campaign_editing.read_search(request.args.get("q"))
+    listed = campaign_editing.find_campaigns(db.session, search)
+    return render_template(
+        "staff/campaigns/list.html",
+        campaigns=listed,
+        search=search,
+        complete_in=campaign_editing.complete_in,
     )
-    return render_template("staff/campaigns/list.html", campaigns=list(listed))
 
 
 def edit_page(form: CampaignEditForm, campaign: Campaign | None, preview=None) -> str:
@@ -133,6 +141,7 @@ def submit_campaign(form: CampaignEditForm, campaign: Campaign | None):
             folder=folder,
             cover=upload.stream if upload else None,
             campaign=campaign,
+            languages=translation_languages(),
         ),
         lambda saved: _("Saved “%(title)s”.", title=saved[0].title),
         lambda saved: url_for("staff.edit_campaign", campaign_id=saved[0].id),
@@ -154,7 +163,8 @@ def edit_campaign(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     form = CampaignEditForm()
     if request.method == "GET":
-        form.process(data=vars(campaign_editing.campaign_form(campaign, staff_locale())))
+        values = campaign_editing.campaign_form(campaign, staff_locale())
+        form.process(data=vars(values) | values.translations)
         return edit_page(form, campaign)
     return submit_campaign(form, campaign)
 
@@ -177,6 +187,7 @@ def submit_option(form: OptionEditForm, campaign: Campaign, option: DonationOpti
             locale=staff_locale(),
             actor=current_actor(),
             option=option,
+            languages=translation_languages(),
         ),
         lambda saved: _("Saved the option “%(label)s”.", label=saved.label),
         url_for("staff.edit_campaign", campaign_id=campaign.id, _anchor="options"),
@@ -200,7 +211,8 @@ def edit_option(campaign_id: int, option_id: int):
     option = option_or_404(campaign, option_id)
     form = OptionEditForm()
     if request.method == "GET":
-        form.process(data=vars(campaign_editing.option_form(option, staff_locale())))
+        values = campaign_editing.option_form(option, staff_locale())
+        form.process(data=vars(values) | values.translations)
         return option_page(form, campaign, option)
     return submit_option(form, campaign, option)
 

@@ -20,12 +20,14 @@ from campaigns.extensions import db
 from campaigns.forms import (
     CheckboxesField,
     EmptyForm,
+    add_translations,
     current_actor,
     flash_errors,
     show_errors,
     staff_locale,
     submit,
 )
+from campaigns.languages import translation_languages
 from campaigns.markdown import render_markdown
 from campaigns.models import ActivityReport, Campaign, ReportFigure, ReportImage
 from campaigns.services.content import report_editing
@@ -56,6 +58,9 @@ class ReportEditForm(FlaskForm):
     campaigns = CheckboxesField(_l("Campaigns it reports on"))
 
 
+add_translations(ReportEditForm, ActivityReport.TRANSLATED)
+
+
 def report_or_404(report_id: int) -> ActivityReport:
     report = db.session.get(ActivityReport, report_id)
     if report is None:
@@ -70,7 +75,7 @@ def new_form(values: ReportForm | None = None) -> ReportEditForm:
     else:
         form = ReportEditForm(
             formdata=None,
-            data=vars(values) | {"campaigns": values.campaign_ids},
+            data=vars(values) | values.translations | {"campaigns": values.campaign_ids},
         )
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.title))
     form.campaigns.choices = [SelectChoice(str(c.id), c.title) for c in campaigns]
@@ -80,6 +85,8 @@ def new_form(values: ReportForm | None = None) -> ReportEditForm:
 def submitted(form: ReportEditForm, report: ActivityReport | None) -> ReportForm:
     """What was sent: the fields, the figure rows, the photos' descriptions and files."""
     images = report.images if report is not None else []
+    languages = translation_languages()
+    labels = request.form.getlist("figure_label")
     photos = []
     for slot in range(PHOTO_SLOTS):
         upload = request.files.get(f"photo_{slot}")
@@ -92,17 +99,23 @@ def submitted(form: ReportEditForm, report: ActivityReport | None) -> ReportForm
         body=form.body.data or "",
         place=form.place.data or "",
         happened_on=form.happened_on.data or "",
-        figures=list(
-            zip(
-                request.form.getlist("figure_label"),
-                request.form.getlist("figure_value"),
-                strict=False,
-            )
-        ),
+        figures=list(zip(labels, request.form.getlist("figure_value"), strict=False)),
         campaign_ids=form.campaigns.data or [],
         image_alts={i.id: request.form.get(f"image_alt_{i.id}", i.alt) for i in images},
         remove_images={i.id for i in images if request.form.get(f"image_remove_{i.id}")},
         new_photos=photos,
+        translations={code: form[code].data for code in languages},
+        figure_labels=[
+            {code: request.form.get(f"{code}-figure_label-{index}", "") for code in languages}
+            for index in range(len(labels))
+        ],
+        image_alt_translations={
+            i.id: {
+                code: request.form.get(f"{code}-image_alt_{i.id}", i.translation("alt", code))
+                for code in languages
+            }
+            for i in images
+        },
     )
 
 
@@ -114,12 +127,20 @@ def edit_page(
     errors: dict[str, str] | None = None,
     preview=None,
 ) -> str:
-    rows = [row for row in values.figures if any(cell.strip() for cell in row)]
+    filled = [i for i, row in enumerate(values.figures) if any(cell.strip() for cell in row)]
+    rows = [values.figures[i] for i in filled]
+    # Each kept row's translations, by language, in the order of ``rows``.
+    labels = [values.figure_labels[i] if i < len(values.figure_labels) else {} for i in filled]
     return render_template(
         "staff/reports/edit.html",
         form=form,
         report=report,
         figure_rows=rows + [("", "")] * BLANK_FIGURE_ROWS,
+        figure_labels=labels,
+        image_alt_translations=values.image_alt_translations,
+        also_missing={
+            code: missing_inputs(rows, labels, report, code) for code in translation_languages()
+        },
         image_alts=values.image_alts,
         removed=values.remove_images,
         photo_slots=range(PHOTO_SLOTS),
@@ -127,6 +148,27 @@ def edit_page(
         preview=preview,
         max_length=MAX_LENGTHS,
     )
+
+
+def missing_inputs(
+    rows: list[tuple[str, str]],
+    labels: list[dict[str, str]],
+    report: ActivityReport | None,
+    code: str,
+) -> list[str]:
+    """The figure labels and photo descriptions not yet written in ``code``."""
+    missing = [
+        _("Figure %(n)d: label", n=n)
+        for n, ((label, _value), typed) in enumerate(zip(rows, labels, strict=True), 1)
+        if label and not typed.get(code)
+    ]
+    images = report.images if report is not None else []
+    missing += [
+        _("Photo %(n)d: description", n=n)
+        for n, image in enumerate(images, 1)
+        if not image.translation("alt", code)
+    ]
+    return missing
 
 
 @bp.get("/reports")
@@ -159,6 +201,7 @@ def submit_report(report: ActivityReport | None):
             actor=current_actor(),
             folder=folder,
             report=report,
+            languages=translation_languages(),
         ),
         lambda saved: _("Saved “%(title)s”.", title=saved[0].title),
         lambda saved: url_for("staff.edit_report", report_id=saved[0].id),

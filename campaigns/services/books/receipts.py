@@ -262,6 +262,11 @@ def _render_receipt(
 
     verify_url = verification_url(settings, receipt.number)
     option = donation.option
+    campaign = donation.campaign
+
+    def text(entity, name: str) -> str:  # the donor's language, whatever staff use
+        return entity.localized(name, locale, settings.content_language)
+
     with force_locale(locale):
         html = render_template(
             "receipts/receipt.html",
@@ -279,7 +284,9 @@ def _render_receipt(
             # The amount refunded before this receipt was issued, not since: a VOID copy
             # rendered later must print what the original printed.
             refunded=money(donation.amount - receipt.amount),
-            option_label=option.label if option else None,
+            campaign_title=text(campaign, "title"),
+            option_label=text(option, "label") if option else None,
+            unit_label=text(campaign, "unit_label") if option else None,
             unit_price=money(option.unit_price) if option else None,
             designation=label(donation.designation),
             payment_method=payment_method(donation.provider),
@@ -374,7 +381,7 @@ def render_statement(
         lines = [
             StatementLine(
                 given_on=_long_date(d.paid_at, settings, locale),
-                campaign=d.campaign.title,
+                campaign=d.campaign.localized("title", locale, settings.content_language),
                 designation=str(label(d.designation)),
                 amount=format_money(d.amount - d.refunded_amount, d.currency, locale),
                 receipt_number=numbers.get(d.id),

@@ -14,17 +14,20 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change, record_saved
+from campaigns.services.content.translations import TextRule, Typed, read_translations
 from campaigns.services.content.uploads import UploadRefused, clean_image, save_image
 from campaigns.text import (
     LONG_TEXT,
+    TextRefused,
+    clean_text,
     column_length,
     read_count,
     read_date,
@@ -37,8 +40,61 @@ from campaigns.text import (
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
 
+# How each translatable field is read in the other languages (as in its own).
+CAMPAIGN_TEXTS = {
+    "title": TextRule(column_length(Campaign.title)),
+    "summary": TextRule(column_length(Campaign.summary), multiline=True),
+    "story": TextRule(LONG_TEXT, multiline=True),
+    "unit_label": TextRule(column_length(Campaign.unit_label)),
+    "cover_alt": TextRule(column_length(Campaign.cover_alt)),
+}
+OPTION_TEXTS = {
+    "label": TextRule(column_length(DonationOption.label)),
+    "description": TextRule(column_length(DonationOption.description)),
+}
+
+
+# Longer searches are cut: no title is longer.
+MAX_SEARCH = 200
+
 
 # -- campaigns ----------------------------------------------------------------------------
+
+
+def read_search(typed: str | None) -> str:
+    """A search typed in the campaign list, cleaned; "" for none (or for unsafe text)."""
+    try:
+        return clean_text(typed).strip()[:MAX_SEARCH]
+    except TextRefused:
+        return ""
+
+
+def find_campaigns(session: Session, search: str = "") -> list[Campaign]:
+    """Every campaign (drafts too) by title, with totals and options (for how complete
+    each language is); with ``search``, those whose slug or title in any language holds
+    it (the translations' JSON text is searched: it keeps letters unescaped)."""
+    query = (
+        select(Campaign)
+        .options(selectinload(Campaign.totals), selectinload(Campaign.options))
+        .order_by(Campaign.title)
+    )
+    if search:
+        query = query.where(
+            or_(
+                Campaign.title.icontains(search, autoescape=True),
+                Campaign.slug.icontains(search, autoescape=True),
+                cast(Campaign.translations, String).icontains(search, autoescape=True),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def complete_in(campaign: Campaign, lang: str) -> bool:
+    """Whether everything the campaign's page shows is written in ``lang``: the
+    campaign's texts and those of its offered options."""
+    return not campaign.missing(lang) and not any(
+        option.missing(lang) for option in campaign.options if option.active
+    )
 
 
 @dataclass
@@ -59,6 +115,8 @@ class CampaignForm:
     ends_on: str = ""
     status: str = CampaignStatus.DRAFT.value
     designations: list[str] = field(default_factory=lambda: [Designation.GENERAL.value])
+    # The other languages' versions, {"tr": {"title": "..."}} (posted as tr-title, ...).
+    translations: Typed = field(default_factory=dict)
 
 
 def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
@@ -77,6 +135,7 @@ def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
         ends_on=campaign.ends_on.isoformat() if campaign.ends_on else "",
         status=campaign.status.value,
         designations=campaign.designations.split(","),
+        translations=campaign.translations or {},
     )
 
 
@@ -97,6 +156,7 @@ def campaign_snapshot(campaign: Campaign) -> dict:
         "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else None,
         "status": campaign.status.value,
         "designations": campaign.designations,
+        "translations": campaign.translations or {},
     }
 
 
@@ -118,10 +178,15 @@ def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
 
 
 def _campaign_values(
-    session: Session, form: CampaignForm, locale: str, campaign: Campaign | None
+    session: Session,
+    form: CampaignForm,
+    locale: str,
+    campaign: Campaign | None,
+    languages: tuple[str, ...],
 ) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     values = {
+        "translations": read_translations(form.translations, CAMPAIGN_TEXTS, languages, errors),
         "slug": read_slug(form.slug, "slug", column_length(Campaign.slug), errors),
         "title": read_text(
             form.title, "title", column_length(Campaign.title), errors, required=True
@@ -182,14 +247,16 @@ def save_campaign(
     folder: str,
     cover: IO[bytes] | None = None,
     campaign: Campaign | None = None,
+    languages: tuple[str, ...] = (),
 ) -> tuple[Campaign, list[str]]:
     """Create a campaign (``campaign`` None) or change one, with an optional new cover
-    photo; raise FormInvalid with a message per field, changing nothing.
+    photo and its text in ``languages`` (the others than the source language); raise
+    FormInvalid with a message per field, changing nothing.
 
     Returns the campaign and the stored files it no longer uses (a replaced cover), for
     the caller to discard once the change is committed.
     """
-    values, errors = _campaign_values(session, form, locale, campaign)
+    values, errors = _campaign_values(session, form, locale, campaign, languages)
     clean = None
     if cover is not None:
         try:
@@ -237,6 +304,7 @@ class OptionForm:
     needs_on_behalf: bool = False
     position: str = "0"
     active: bool = True
+    translations: Typed = field(default_factory=dict)
 
 
 def option_form(option: DonationOption, locale: str) -> OptionForm:
@@ -250,6 +318,7 @@ def option_form(option: DonationOption, locale: str) -> OptionForm:
         needs_on_behalf=option.needs_on_behalf,
         position=str(option.position),
         active=option.active,
+        translations=option.translations or {},
     )
 
 
@@ -265,6 +334,7 @@ def option_snapshot(option: DonationOption) -> dict:
         "needs_on_behalf": option.needs_on_behalf,
         "position": option.position,
         "active": option.active,
+        "translations": option.translations or {},
     }
 
 
@@ -281,6 +351,7 @@ def save_option(
     locale: str,
     actor: Actor,
     option: DonationOption | None = None,
+    languages: tuple[str, ...] = (),
 ) -> DonationOption:
     """Add a donation option to ``campaign`` or change ``option``; raise FormInvalid with
     a message per field, changing nothing. Stock never drops below the units already
@@ -298,6 +369,7 @@ def save_option(
         "position": read_count(form.position, "position", errors, minimum=0) or 0,
         "needs_on_behalf": form.needs_on_behalf,
         "active": form.active,
+        "translations": read_translations(form.translations, OPTION_TEXTS, languages, errors),
     }
     try:
         values["unit_price"] = parse_amount(form.price, campaign.currency, locale)

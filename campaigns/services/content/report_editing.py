@@ -29,6 +29,7 @@ from campaigns.models import (
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change, record_saved
 from campaigns.services.books.ledger import donor_key
+from campaigns.services.content.translations import TextRule, Typed, read_translations
 from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
 from campaigns.services.mail.notifications import queue_message
 from campaigns.settings import Settings
@@ -45,6 +46,16 @@ from campaigns.text import (
 
 # Donors whose gift went through (a partly refunded gift still went through).
 GAVE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
+
+# How each translatable field is read in the other languages (as in its own).
+REPORT_TEXTS = {
+    "title": TextRule(column_length(ActivityReport.title)),
+    "summary": TextRule(column_length(ActivityReport.summary), multiline=True),
+    "body": TextRule(LONG_TEXT, multiline=True),
+    "place": TextRule(column_length(ActivityReport.place)),
+}
+FIGURE_TEXTS = {"label": TextRule(column_length(ReportFigure.label))}
+IMAGE_TEXTS = {"alt": TextRule(column_length(ReportImage.alt))}
 
 
 @dataclass
@@ -70,6 +81,11 @@ class ReportForm:
     image_alts: dict[int, str] = field(default_factory=dict)  # existing photo id -> alt
     remove_images: set[int] = field(default_factory=set)
     new_photos: list[NewPhoto] = field(default_factory=list)
+    # The other languages: of the report's text ({"tr": {"title": ...}}), of each figure
+    # row's label ([{"tr": "..."}], by row) and of each existing photo's description.
+    translations: Typed = field(default_factory=dict)
+    figure_labels: list[dict[str, str]] = field(default_factory=list)
+    image_alt_translations: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def report_form(report: ActivityReport) -> ReportForm:
@@ -84,7 +100,21 @@ def report_form(report: ActivityReport) -> ReportForm:
         figures=[(f.label, str(f.value)) for f in report.figures],
         campaign_ids=[str(c.id) for c in report.campaigns],
         image_alts={i.id: i.alt for i in report.images},
+        translations=report.translations or {},
+        figure_labels=[_texts_of(f, "label") for f in report.figures],
+        image_alt_translations={i.id: _texts_of(i, "alt") for i in report.images},
     )
+
+
+def _texts_of(entity, name: str) -> dict[str, str]:
+    """One field's translations, by language: {"tr": "..."}."""
+    stored = entity.translations or {}
+    return {lang: texts[name] for lang, texts in stored.items() if name in texts}
+
+
+def _one_field(typed: dict[str, str], name: str) -> dict[str, dict[str, str]]:
+    """{"tr": "..."} as read_translations takes it: {"tr": {name: "..."}}."""
+    return {lang: {name: text} for lang, text in typed.items()}
 
 
 def report_snapshot(report: ActivityReport) -> dict:
@@ -100,6 +130,9 @@ def report_snapshot(report: ActivityReport) -> dict:
         "figures": [[f.label, f.value] for f in report.figures],
         "images": [[i.filename, i.alt] for i in report.images],
         "campaigns": sorted(c.slug for c in report.campaigns),
+        "translations": report.translations or {},
+        "figure_translations": [f.translations or {} for f in report.figures],
+        "image_translations": [i.translations or {} for i in report.images],
     }
 
 
@@ -108,9 +141,11 @@ def photos_missing_alt(report: ActivityReport) -> list[ReportImage]:
     return [image for image in report.images if not image.alt.strip()]
 
 
-def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[ReportFigure]:
+def _figures(
+    form: ReportForm, locale: str, languages: tuple[str, ...], errors: dict
+) -> list[ReportFigure]:
     figures = []
-    for index, (label, number) in enumerate(rows):
+    for index, (label, number) in enumerate(form.figures):
         name = f"figures-{index}"
         label, number = check_text(label, name, errors).strip(), (number or "").strip()
         if not label and not number:
@@ -132,7 +167,18 @@ def _figures(rows: list[tuple[str, str]], locale: str, errors: dict) -> list[Rep
             if not 0 <= value <= MAX_COUNT:
                 errors[name] = _("Please enter the figure as a whole number, like 1,200.")
             else:
-                figures.append(ReportFigure(label=label, value=value, position=len(figures)))
+                typed = form.figure_labels[index] if index < len(form.figure_labels) else {}
+                translations = read_translations(
+                    _one_field(typed, "label"), FIGURE_TEXTS, languages, errors, f"{name}-"
+                )
+                figures.append(
+                    ReportFigure(
+                        label=label,
+                        value=value,
+                        position=len(figures),
+                        translations=translations,
+                    )
+                )
     return figures
 
 
@@ -164,6 +210,7 @@ def _apply_photos(
     report: ActivityReport,
     form: ReportForm,
     alts: dict[int, str],
+    alt_translations: dict[int, dict],
     new: list[tuple[CleanImage, str]],
     folder: str,
 ) -> list[str]:
@@ -174,8 +221,11 @@ def _apply_photos(
         if image.id in form.remove_images:
             report.images.remove(image)
             unused.append(image.filename)
-        elif image.id in alts:
-            image.alt = alts[image.id]
+        else:
+            if image.id in alts:
+                image.alt = alts[image.id]
+            if image.id in alt_translations:
+                image.translations = alt_translations[image.id]
     position = max((i.position for i in report.images), default=-1) + 1
     for offset, (clean, alt) in enumerate(new):
         name = save_image(clean, folder)
@@ -197,10 +247,12 @@ def save_report(
     actor: Actor,
     folder: str,
     report: ActivityReport | None = None,
+    languages: tuple[str, ...] = (),
 ) -> tuple[ActivityReport, list[str]]:
-    """Create a report (a draft) or change one; raise FormInvalid with a message per field,
-    changing nothing. Returns the report and the stored files it no longer uses (removed
-    photos), for the caller to discard once the change is committed."""
+    """Create a report (a draft) or change one, with its text in ``languages`` (the others
+    than the source language); raise FormInvalid with a message per field, changing
+    nothing. Returns the report and the stored files it no longer uses (removed photos),
+    for the caller to discard once the change is committed."""
     errors: dict[str, str] = {}
     values = {
         "title": read_text(
@@ -213,6 +265,7 @@ def save_report(
         "body": read_text(form.body, "body", LONG_TEXT, errors, multiline=True),
         "place": read_text(form.place, "place", column_length(ActivityReport.place), errors),
         "happened_on": read_date(form.happened_on, "happened_on", errors, required=True),
+        "translations": read_translations(form.translations, REPORT_TEXTS, languages, errors),
     }
     taken = select(ActivityReport.id).where(ActivityReport.slug == values["slug"])
     if report is not None:
@@ -223,7 +276,13 @@ def save_report(
         image_id: read_text(alt, f"image-{image_id}", column_length(ReportImage.alt), errors)
         for image_id, alt in form.image_alts.items()
     }
-    figures = _figures(form.figures, locale, errors)
+    alt_translations = {
+        image_id: read_translations(
+            _one_field(typed, "alt"), IMAGE_TEXTS, languages, errors, f"image-{image_id}-"
+        )
+        for image_id, typed in form.image_alt_translations.items()
+    }
+    figures = _figures(form, locale, languages, errors)
     campaigns = _campaigns(session, form.campaign_ids, errors)
     new_photos = _new_photos(form.new_photos, errors)
     if report is not None and report.published:
@@ -247,7 +306,7 @@ def save_report(
     report.figures = figures
     report.campaigns = campaigns
     _touch(campaigns)
-    unused = _apply_photos(report, form, alts, new_photos, folder)
+    unused = _apply_photos(report, form, alts, alt_translations, new_photos, folder)
     session.flush()
     after = report_snapshot(report)
     record_saved(session, report, "report", before, after, actor=actor)
@@ -332,7 +391,10 @@ def _notify_donors(session: Session, settings: Settings, report: ActivityReport)
         if locale not in rendered:
             with force_locale(locale):
                 rendered[locale] = (
-                    _("New from the field: %(title)s", title=report.title),
+                    _(
+                        "New from the field: %(title)s",
+                        title=report.localized("title", locale, settings.content_language),
+                    ),
                     render_template("email/report_published.txt", **context),
                     render_template("email/report_published.html", **context),
                 )

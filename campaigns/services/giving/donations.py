@@ -318,10 +318,13 @@ def start_donation(
         reserve_stock(session, gift.option, gift.quantity)
         _check_held(session, donation, settings.max_held_units, now)
     success_url, cancel_url = urls(donation.token)
+    # What the checkout page shows the donor, in their language.
+    title = campaign.localized("title", gift.locale, settings.content_language)
     description = (
-        f"{gift.option.label} × {gift.quantity} — {campaign.title}"
+        f"{gift.option.localized('label', gift.locale, settings.content_language)}"
+        f" × {gift.quantity} — {title}"
         if gift.option
-        else campaign.title
+        else title
     )
     request = CheckoutRequest(
         reference=donation.token,

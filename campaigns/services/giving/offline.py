@@ -164,7 +164,7 @@ def record_offline_gift(
     )
     if donation.donor_email:
         receipt = issue_receipt(session, donation, receipts)
-        queue_thank_you(session, donation, receipt)
+        queue_thank_you(session, donation, receipt, content_language=receipts.content_language)
     record_change(
         session,
         actor=actor,

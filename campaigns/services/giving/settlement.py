@@ -145,7 +145,7 @@ def mark_paid(
         donor_email=donation.donor_email,
     )
     receipt = issue_receipt(session, donation, settings.receipts)
-    queue_thank_you(session, donation, receipt)
+    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
     return Outcome.PAID
 
 

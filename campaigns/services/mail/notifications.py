@@ -134,13 +134,15 @@ def _queue(
         )
 
 
-def queue_thank_you(session: Session, donation: Donation, receipt: Receipt) -> OutboxMessage | None:
+def queue_thank_you(
+    session: Session, donation: Donation, receipt: Receipt, *, content_language: str
+) -> OutboxMessage | None:
     """The thank-you for a paid gift (or monthly instalment), with its receipt attached and
-    linked; once per donation. Only its subject is written now; ``prepare`` writes the rest."""
+    linked; once per donation. Only its subject is written now; ``prepare`` writes the rest.
+    The campaign is named in the donor's language (``content_language``: the columns')."""
+    title = donation.campaign.localized("title", donation.locale, content_language)
     with force_locale(donation.locale):
-        subject = str(
-            _l("Thank you for your gift to %(campaign)s", campaign=donation.campaign.title)
-        )
+        subject = str(_l("Thank you for your gift to %(campaign)s", campaign=title))
     return queue_message(
         session,
         key=f"thanks:{donation.token}",
@@ -177,7 +179,7 @@ def notify_failed_instalment(
         template="invoice_failed",
         subject=_l(
             "Your monthly gift to %(campaign)s could not be collected",
-            campaign=first.campaign.title,
+            campaign=first.campaign.localized("title", first.locale, settings.content_language),
         ),
         donation_id=first.id,
         donation=first,
