@@ -322,8 +322,7 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             currency=donation.currency,
             reference=donation.provider_payment_id,
             units=donation.units,
-            donation_id=donation.id,
-            donor_email=donation.donor_email,
+            donation=donation,
         )
         if entry is None:
             raise RuntimeError(f"ledger already holds {donation.provider_payment_id}")
