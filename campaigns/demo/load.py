@@ -126,6 +126,10 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
             ends_on=today + timedelta(days=spec.ends_in_days),
             status=CampaignStatus.ACTIVE,
             designations=spec.designations,
+            unit_price=spec.unit_price,
+            suggested_amounts=[
+                {"amount": s.amount, "impact": s.impact} for s in spec.suggested_amounts
+            ],
             options=[
                 DonationOption(
                     label=o.label,
@@ -134,6 +138,7 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
                     units=o.units,
                     stock=o.stock,
                     needs_on_behalf=o.needs_on_behalf,
+                    designations=o.designations,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
@@ -261,11 +266,19 @@ def _plan_gift(
         amount=amount,
         donor=donor,
         anonymous=rng.random() < ANONYMOUS_SHARE,
-        designation=Designation(rng.choice(spec.designations.split(","))),
+        designation=rng.choice(_designations(spec, option)),
         on_behalf=on_behalf,
         dedication=rng.choice(option.dedications) if option and option.dedications else "",
         paid_at=paid_at,
     )
+
+
+def _designations(spec: CampaignSpec, option: OptionSpec | None) -> list[Designation]:
+    """What a demo gift may be given for, as the donation form allows it."""
+    if option is not None and option.designations:
+        return [Designation(d) for d in option.designations.split(",")]
+    offered = [Designation(d) for d in spec.designations.split(",")]
+    return [d for d in offered if not d.needs_option] if option is None else offered
 
 
 def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[PlannedGift]) -> int:
