@@ -7,12 +7,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import Flask, current_app
-from flask_babel import format_decimal, format_percent, get_locale, to_user_timezone
+from flask_babel import (
+    format_decimal,
+    format_percent,
+    format_timedelta,
+    get_locale,
+    gettext,
+    to_user_timezone,
+)
 from markupsafe import Markup
 
 from campaigns.hijri import hijri_date
 from campaigns.markdown import render_markdown
-from campaigns.money import FSI, PDI, format_money
+from campaigns.money import FSI, PDI, format_money, format_plain
 from campaigns.services.giving.donations import accepts_gifts
 
 
@@ -70,6 +77,23 @@ def isolate(value: object) -> str:
     return text
 
 
+def plain_amount(minor: int, code: str) -> str:
+    """An amount as a donor in the page's language would type it ("1.000" in tr)."""
+    return format_plain(minor, code, str(get_locale() or "en"))
+
+
+def ago(moment: datetime | str, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was, in the page's language ("2 hours ago", "قبل ساعتين");
+    under a minute is "just now". Cached pages are kept per step of this wording
+    (public.page_cache.time_step), so the words stay true while a page is served."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    delta = moment - (now or datetime.now(UTC))
+    if delta.total_seconds() > -60:
+        return gettext("just now")
+    return format_timedelta(delta, add_direction=True, threshold=1)
+
+
 def local_today() -> date:
     """Today in the site's time zone: a campaign ends at midnight there, not in UTC."""
     return to_user_timezone(datetime.now(UTC)).date()
@@ -99,5 +123,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["hijri"] = hijri_bdi
     app.jinja_env.filters["bdi"] = bdi
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["plain_amount"] = plain_amount
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

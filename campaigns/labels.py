@@ -23,6 +23,7 @@ LABELS: dict[type[enum.StrEnum], dict] = {
         Designation.GENERAL: _l("General"),
         Designation.SADAQAH: _l("Sadaqah"),
         Designation.ZAKAT: _l("Zakat"),
+        Designation.SACRIFICE: _l("Qurban sacrifice"),
     },
     DonationStatus: {
         DonationStatus.PENDING: _l("Pending"),
@@ -56,6 +57,7 @@ DESIGNATION_HINTS = {
     Designation.GENERAL: _l("Where it is needed most in this campaign."),
     Designation.SADAQAH: _l("A voluntary charity, given for this campaign."),
     Designation.ZAKAT: _l("Kept apart and spent only on those entitled to zakat."),
+    Designation.SACRIFICE: _l("Offered as a sacrifice on the days of Eid al-Adha."),
 }
 
 # A gift's status as its donor reads it (their gifts page), where it differs from staff's.

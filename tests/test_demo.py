@@ -26,7 +26,7 @@ from campaigns.models import (
     LedgerEntry,
     ReportImage,
 )
-from campaigns.models.campaign import CampaignStatus
+from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES
 from campaigns.services.books.ledger import verify_totals
 from tests.payments_fixtures import count
@@ -93,7 +93,16 @@ def test_the_four_campaigns_are_active_with_goals_options_and_covers(catalogue):
         ("One sheep or goat", 150, 1, True),
         ("One seventh of a cow", 70, 1, True),
     ]
-    assert qurban.designations == "general,sadaqah"
+    # A share is a sacrifice; an amount may be general aid or sadaqah, never a sacrifice.
+    assert qurban.designations == "general,sadaqah,sacrifice"
+    assert [o.designation_list for o in qurban.options] == [[Designation.SACRIFICE]] * 2
+    assert qurban.designations_for(None) == [Designation.GENERAL, Designation.SADAQAH]
+    for c in campaigns:
+        assert 3 <= len(c.suggestions) <= 4 and c.unit_price
+        assert 0 <= c.totals.units_remainder < c.unit_price
+    # Each demo gift has a designation the form would offer for it.
+    for gift in db.session.scalars(select(Donation)):
+        assert gift.designation in gift.campaign.designations_for(gift.option)
     assert "zakat" in campaign("earthquake-food-aid").designations
     assert [o.units for o in campaign("ramadan-iftar").options] == [1, 5, 10]
     assert campaign("water-wells-africa").unit_label == "wells"

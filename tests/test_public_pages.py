@@ -41,10 +41,15 @@ def test_home_card_links_to_the_campaign_and_shows_its_cover(client, make_campai
 
     card = card_titled(parse(client.get("/").data), "Water wells")
 
-    assert card.find("a").attrs["href"] == "/campaigns/wells"
-    cover = card.find("img", "card-cover")
-    assert cover.attrs["src"] == "/uploads/c0ffee.jpg"
-    assert cover.attrs["alt"] == "A new well"
+    assert card.find("h3", "card-title").find("a").attrs["href"] == "/campaigns/wells"
+    # The picture leads there too; it repeats the title's link, so it is hidden from
+    # screen readers and the keyboard, and its image needs no words of its own.
+    picture = card.find("a", "card-cover-link")
+    assert picture.attrs["href"] == "/campaigns/wells"
+    assert (picture.attrs["aria-hidden"], picture.attrs["tabindex"]) == ("true", "-1")
+    cover = picture.find("img", "card-cover")
+    assert (cover.attrs["src"], cover.attrs["alt"]) == ("/uploads/c0ffee.jpg", "")
+    assert card.find("a", "card-give").attrs["href"] == "/campaigns/wells#give"
 
 
 @pytest.mark.parametrize(
@@ -80,7 +85,11 @@ def test_units_funded_donors_and_days_left(client, make_campaign, post_gift):
 
     card = card_titled(parse(client.get("/").data), "Parcels")
 
-    assert card.find("li", "progress-units").text == "312 of 1,000 food parcels"
+    # The units are the main figure, and what is still needed is said in words.
+    assert card.find("p", "progress-amounts").text == "312 of 1,000 food parcels"
+    assert card.find("p", "progress-needed").text == "688 food parcels still needed"
+    assert card.find("li", "progress-percent").text == "31% funded"
+    assert card.find("li", "progress-money").text == "₺300 raised"
     assert card.find("li", "progress-donors").text == "2 donors"
     assert card.find("li", "progress-deadline").text == "12 days left"
 

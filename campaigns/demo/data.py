@@ -60,6 +60,7 @@ class OptionSpec:
     max_quantity: int = 10
     dedications: tuple[str, ...] = ()  # when set, each gift carries one (a well's name plate)
     weight: int = 1  # how often demo donors pick it
+    designations: str = ""  # comma-separated, a subset of the campaign's; "" for all
     translations: dict[str, OptionTexts] = field(default_factory=dict, hash=False)
 
 
@@ -72,6 +73,14 @@ class CampaignTexts:
     story: str = field(metadata=LINES)
     cover_alt: str
     unit_label: str
+
+
+@dataclass(frozen=True)
+class SuggestionSpec:
+    """A suggested amount on the donation form (minor units) and what it does."""
+
+    amount: int
+    impact: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ class CampaignSpec:
     custom_share: float  # share of demo gifts given as a custom amount
     weight: int  # share of all demo gifts
     translations: dict[str, CampaignTexts] = field(default_factory=dict, hash=False)
+    unit_price: int | None = None  # minor units: a custom amount counts units by it
+    suggested_amounts: tuple[SuggestionSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -278,10 +289,18 @@ def _check(data: DemoData) -> None:
             (0 <= c.custom_share <= 1, f"{at}.custom_share: a share from 0 to 1"),
             (c.weight > 0, f"{at}.weight: must be positive"),
         ]
+        rules += [
+            (c.unit_price is None or c.unit_price > 0, f"{at}.unit_price: must be positive"),
+            (len(c.suggested_amounts) <= 4, f"{at}.suggested_amounts: four at most"),
+        ]
         for j, o in enumerate(c.options):
             rules += [
                 (o.unit_price > 0 and o.units > 0, f"{at}.options[{j}]: price and units > 0"),
                 (o.max_quantity > 0 and o.weight > 0, f"{at}.options[{j}]: quantity, weight > 0"),
+                (
+                    set(o.designations.split(",")) - {""} <= set(c.designations.split(",")),
+                    f"{at}.options[{j}].designations: only the campaign's",
+                ),
             ]
     for i, r in enumerate(data.reports):
         for slug in r.campaign_slugs:

@@ -146,6 +146,10 @@ def _add_campaigns(
             ends_on=today + timedelta(days=spec.ends_in_days),
             status=CampaignStatus.ACTIVE,
             designations=spec.designations,
+            unit_price=spec.unit_price,
+            suggested_amounts=[
+                {"amount": s.amount, "impact": s.impact} for s in spec.suggested_amounts
+            ],
             options=[
                 DonationOption(
                     **_texts(
@@ -155,6 +159,7 @@ def _add_campaigns(
                     units=o.units,
                     stock=o.stock,
                     needs_on_behalf=o.needs_on_behalf,
+                    designations=o.designations,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
@@ -293,11 +298,19 @@ def _plan_gift(
         amount=amount,
         donor=donor,
         anonymous=rng.random() < ANONYMOUS_SHARE,
-        designation=Designation(rng.choice(spec.designations.split(","))),
+        designation=rng.choice(_designations(spec, option)),
         on_behalf=on_behalf,
         dedication=rng.choice(option.dedications) if option and option.dedications else "",
         paid_at=paid_at,
     )
+
+
+def _designations(spec: CampaignSpec, option: OptionSpec | None) -> list[Designation]:
+    """What a demo gift may be given for, as the donation form allows it."""
+    if option is not None and option.designations:
+        return [Designation(d) for d in option.designations.split(",")]
+    offered = [Designation(d) for d in spec.designations.split(",")]
+    return [d for d in offered if not d.needs_option] if option is None else offered
 
 
 def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[PlannedGift]) -> int:
@@ -356,8 +369,7 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             currency=donation.currency,
             reference=donation.provider_payment_id,
             units=donation.units,
-            donation_id=donation.id,
-            donor_email=donation.donor_email,
+            donation=donation,
         )
         if entry is None:
             raise RuntimeError(f"ledger already holds {donation.provider_payment_id}")

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from campaigns.donations import bp
 from campaigns.filters import local_today
 from campaigns.models import Campaign, Donation, DonationOption
+from campaigns.models.campaign import Designation, Suggestion
 from campaigns.money import Currency, currency
 from campaigns.services.giving.donations import (
     MAX_DEDICATION,
@@ -32,6 +33,7 @@ TEXT_FIELDS = (
     "option",
     "quantity",
     "amount",
+    "preset",
     "frequency",
     "designation",
     "name",
@@ -84,6 +86,43 @@ class DonationFormView:
     name_inputs: int
     max_length: dict[str, int]
     max_quantity: int
+    suggestions: list[Suggestion]
+    # Every designation offered for some gift, and for which: option ids, "" for an amount.
+    designations: dict[Designation, list[str]]
+
+
+def opening_values(
+    campaign: Campaign, options: list[DonationOption], chosen: str | None = None
+) -> GiftForm:
+    """The form before the donor touches it: never an empty amount box. The option
+    ``chosen`` (from a "Ways to give" link), else the first that is not sold out, one of
+    it; a gift of one's own amount starts on the middle suggested amount."""
+    open_options = [o for o in options if not o.sold_out]
+    option = next((o for o in open_options if str(o.id) == chosen), None)
+    if option is None and chosen != "":
+        option = open_options[0] if open_options else None
+    suggestions = campaign.suggestions
+    middle = suggestions[len(suggestions) // 2].amount if suggestions else None
+    offered = campaign.designations_for(option)
+    return GiftForm(
+        option=str(option.id) if option else "",
+        preset=str(middle) if middle else "",
+        designation=offered[0].value if offered else "",
+    )
+
+
+def designation_choices(
+    campaign: Campaign, options: list[DonationOption]
+) -> dict[Designation, list[str]]:
+    """Each designation the form offers, with the gifts it applies to."""
+    gifts: list[DonationOption | None] = [*options, None]
+    return {
+        designation: [
+            str(o.id) if o else "" for o in gifts if designation in campaign.designations_for(o)
+        ]
+        for designation in campaign.designation_list
+        if any(designation in campaign.designations_for(o) for o in gifts)
+    }
 
 
 @bp.app_template_global()
@@ -92,11 +131,11 @@ def donation_form(
     options: list[DonationOption],
     gift: GiftForm | None = None,
     errors: dict[str, str] | None = None,
+    chosen: str | None = None,
 ) -> DonationFormView:
-    """The donation form of ``campaign`` offering ``options``, blank or as the donor sent
-    it with its errors."""
-    offered = campaign.designation_list
-    values = gift or GiftForm(designation=offered[0].value if offered else "")
+    """The donation form of ``campaign`` offering ``options``, as it opens (on the option
+    ``chosen``, when given) or as the donor sent it with its errors."""
+    values = gift or opening_values(campaign, options, chosen)
     typed = parse_int(values.quantity) or 0
     return DonationFormView(
         values=values,
@@ -107,4 +146,6 @@ def donation_form(
         name_inputs=min(max(ON_BEHALF_FIELDS, typed, len(values.on_behalf)), MAX_QUANTITY),
         max_length=MAX_LENGTHS,
         max_quantity=MAX_QUANTITY,
+        suggestions=campaign.suggestions,
+        designations=designation_choices(campaign, options),
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -31,6 +33,20 @@ class Designation(enum.StrEnum):
     GENERAL = "general"
     SADAQAH = "sadaqah"
     ZAKAT = "zakat"
+    # An animal offered on the days of Eid al-Adha: only a share (an option) can be one.
+    SACRIFICE = "sacrifice"
+
+    @property
+    def needs_option(self) -> bool:
+        """Only a gift of a listed option can have this designation, never an amount."""
+        return self is Designation.SACRIFICE
+
+
+class Suggestion(NamedTuple):
+    """A suggested amount (minor units) and what it does, in the campaign's language."""
+
+    amount: int
+    impact: str
 
 
 class Campaign(Translatable, db.Model):
@@ -58,6 +74,14 @@ class Campaign(Translatable, db.Model):
     )
     # Comma-separated Designation values this campaign offers, e.g. "general,zakat".
     designations: Mapped[str] = mapped_column(String(60), default=Designation.GENERAL.value)
+    # The price of one unit (of unit_label) for a gift of the donor's own amount: such a
+    # gift counts towards the units by this price (books.ledger). None: money only.
+    unit_price: Mapped[int | None] = mapped_column(BigInteger)
+    # Up to four suggested amounts for a gift of the donor's own amount, each with an
+    # optional line on what it does: [{"amount": minor units, "impact": "..."}].
+    suggested_amounts: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # The recent gifts list shows who gave and when, but not how much.
+    hide_gift_amounts: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When what the campaign's page shows last changed, besides its totals and stock: the
     # campaign, its options, the reports linked to it. Every such write calls touch().
@@ -71,6 +95,7 @@ class Campaign(Translatable, db.Model):
     __table_args__ = (
         CheckConstraint("goal_amount > 0", name="goal_positive"),
         CheckConstraint("units_goal IS NULL OR units_goal > 0", name="units_goal_positive"),
+        CheckConstraint("unit_price IS NULL OR unit_price > 0", name="unit_price_positive"),
     )
 
     def __init__(self, **kwargs) -> None:
@@ -85,6 +110,25 @@ class Campaign(Translatable, db.Model):
     @property
     def designation_list(self) -> list[Designation]:
         return [Designation(d) for d in self.designations.split(",") if d]
+
+    def designations_for(self, option: DonationOption | None) -> list[Designation]:
+        """What a gift of ``option`` (None: an amount of the donor's own) may be given for."""
+        if option is not None:
+            return option.designation_list
+        return [d for d in self.designation_list if not d.needs_option]
+
+    @property
+    def suggestions(self) -> list[Suggestion]:
+        """The suggested amounts, smallest first."""
+        return sorted(
+            (Suggestion(s["amount"], s.get("impact", "")) for s in self.suggested_amounts or []),
+            key=lambda s: s.amount,
+        )
+
+    @property
+    def counts_units(self) -> bool:
+        """The campaign counts units and shows them as its main figure."""
+        return bool(self.unit_label and self.units_goal)
 
     @property
     def is_public(self) -> bool:
@@ -113,6 +157,9 @@ class DonationOption(Translatable, db.Model):
     # Units held by open checkouts plus units sold; stock left = stock - reserved.
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     needs_on_behalf: Mapped[bool] = mapped_column(default=False)
+    # Comma-separated Designation values this option may be given for, a subset of the
+    # campaign's; "" for all of the campaign's (a Qurban share is a sacrifice, never Sadaqah).
+    designations: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -130,6 +177,13 @@ class DonationOption(Translatable, db.Model):
     def __init__(self, **kwargs) -> None:
         # Column defaults arrive only at INSERT; stock_left must work on a new option too.
         super().__init__(**({"reserved": 0, "units": 1} | kwargs))
+
+    @property
+    def designation_list(self) -> list[Designation]:
+        """The designations this option may be given for, in the campaign's order."""
+        own = set(self.designations.split(",")) - {""}
+        offered = self.campaign.designation_list
+        return [d for d in offered if d.value in own] if own else offered
 
     @property
     def stock_left(self) -> int | None:
@@ -153,18 +207,35 @@ class CampaignTotals(db.Model):
     units_funded: Mapped[int] = mapped_column(BigInteger, default=0)
     donations: Mapped[int] = mapped_column(BigInteger, default=0)
     donors: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Money of gifts counted by the campaign's unit_price not yet making a whole unit
+    # (minor units, 0 <= remainder < unit_price): the next such gift completes it.
+    units_remainder: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The last RECENT_GIFTS paid gifts as the page shows them (books.ledger.recent_gift):
+    # a public first name or None (anonymous), units, amount, when. Newest first.
+    recent_gifts: Mapped[list[dict]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="totals")
 
     def __init__(self, **kwargs) -> None:
         # Zero from the start, not only after INSERT, so a new campaign can be shown as is.
-        zero = {"raised": 0, "units_funded": 0, "donations": 0, "donors": 0}
+        zero = {
+            "raised": 0,
+            "units_funded": 0,
+            "donations": 0,
+            "donors": 0,
+            "units_remainder": 0,
+            "recent_gifts": [],
+        }
         super().__init__(**(zero | kwargs))
 
     def percent(self, goal: int) -> int:
         """Whole percent of ``goal`` raised; may pass 100."""
         return self.raised * 100 // goal if goal > 0 else 0
+
+    def units_percent(self, goal: int) -> int:
+        """Whole percent of a units ``goal`` funded; may pass 100."""
+        return self.units_funded * 100 // goal if goal > 0 else 0
 
 
 class CampaignDonor(db.Model):

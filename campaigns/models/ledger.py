@@ -45,6 +45,8 @@ class LedgerEntry(db.Model):
     kind: Mapped[LedgerKind] = mapped_column(enum_type(LedgerKind))
     amount: Mapped[int] = mapped_column(BigInteger)  # signed, minor units
     units: Mapped[int] = mapped_column(BigInteger, default=0)  # signed
+    # What this entry moved the campaign's units_remainder by (a gift counted by price).
+    carried: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(255), unique=True)
     donor_key: Mapped[str | None] = mapped_column(String(64))

@@ -13,9 +13,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from threading import Lock
 
 from campaigns.lru import LruCache
+
+
+def time_step(last_gift: datetime | None, now: datetime) -> int:
+    """Which step of time a page showing "how long ago" gifts came belongs to, as part of
+    its cache key: a new minute while the newest gift is under an hour old (its words
+    count minutes), a new hour under a day (hours), else one step (the key's day does
+    the rest). ``last_gift`` is the totals' last update: no gift is newer than it."""
+    if last_gift is None:
+        return 0
+    age = (now - last_gift).total_seconds()
+    if age < 3600:
+        return int(now.timestamp() // 60)
+    if age < 86400:
+        return int(now.timestamp() // 3600)
+    return 0
 
 
 class PageCache:

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import ActivityReport, Campaign
+from campaigns.models.base import utcnow
 from campaigns.public import bp
+from campaigns.public.page_cache import time_step
 from campaigns.services.content import catalog
 from campaigns.text import parse_int
 
@@ -69,7 +71,7 @@ def campaign(slug: str):
     )
     if version is None:
         abort(404)
-    key = (slug, str(get_locale()), local_today(), version)
+    key = (slug, str(get_locale()), local_today(), version, time_step(version[1], utcnow()))
     token = generate_csrf()
     html = cache.get(key, token)
     if html is None:
@@ -79,10 +81,13 @@ def campaign(slug: str):
 
 
 def render_campaign(slug: str) -> str:
+    """The page; ``?option=ID`` (a "Ways to give" link) opens the form on that option."""
     page = catalog.campaign_page(
         db.session, get_campaign_or_404(slug), current_app.config["REPORTS_PER_PAGE"]
     )
-    return render_template("public/campaign.html", **page._asdict())
+    return render_template(
+        "public/campaign.html", **page._asdict(), chosen=request.args.get("option")
+    )
 
 
 @bp.get("/reports")

@@ -69,6 +69,24 @@ class CampaignEditForm(FlaskForm):
         _l("Designations offered"),
         choices=choices(labels_of(Designation)),
     )
+    unit_price = StringField(
+        _l("Price of one unit"),
+        description=_l(
+            "Optional. A gift of the donor's own amount then counts towards the units "
+            "by this price, e.g. 1,500 for a food parcel."
+        ),
+    )
+    suggested_1 = StringField(_l("Suggested amount 1"))
+    impact_1 = StringField(
+        _l("What it does"), description=_l("Optional, e.g. food for a family for a month.")
+    )
+    suggested_2 = StringField(_l("Suggested amount 2"))
+    impact_2 = StringField(_l("What it does"))
+    suggested_3 = StringField(_l("Suggested amount 3"))
+    impact_3 = StringField(_l("What it does"))
+    suggested_4 = StringField(_l("Suggested amount 4"))
+    impact_4 = StringField(_l("What it does"))
+    hide_gift_amounts = BooleanField(_l("Hide amounts in the list of recent gifts"))
 
 
 class OptionEditForm(FlaskForm):
@@ -80,6 +98,11 @@ class OptionEditForm(FlaskForm):
     needs_on_behalf = BooleanField(_l("Each unit needs an “on behalf of” name"))
     position = StringField(_l("Position"), description=_l("Lower numbers come first."))
     active = BooleanField(_l("Offered on the donation form"))
+    designations = CheckboxesField(
+        _l("Designations it may be given for"),
+        description=_l("None ticked: all of the campaign's."),
+        choices=choices(labels_of(Designation)),
+    )
 
 
 add_translations(CampaignEditForm, Campaign.TRANSLATED)

@@ -1,6 +1,8 @@
 // The donation form, enhanced: the running total of the chosen gift, one name input per
-// share, "Every month" only for gifts that can repeat, quantity only for listed gifts.
-// The form works without this file; the server checks everything again.
+// share, "Every month" only for gifts that can repeat, "How many?" under the chosen
+// option, suggested amounts that fill the amount, only the designations that apply to
+// the gift, step 2 shown once Give is pressed, and "Ways to give" links that choose
+// their option. The form works without this file; the server checks everything again.
 (function () {
   "use strict";
 
@@ -14,6 +16,10 @@
   var total = form.querySelector(".give-total");
   var amount = form.querySelector("#amount");
   var customChoice = form.querySelector("#option-amount");
+  var amountChoices = form.querySelector(".amount-choices");
+  var presets = form.querySelectorAll("input[name=preset]");
+  var details = form.querySelector(".give-details");
+  var next = form.querySelector(".give-next a");
   var monthly = form.querySelector("#frequency-monthly");
   var once = form.querySelector("#frequency-once");
   var names = form.querySelector(".on-behalf");
@@ -90,25 +96,98 @@
     }
   }
 
+  // A designation is offered only for the gifts it applies to (data-gifts: option ids,
+  // "amount" for an amount of one's own).
+  function showDesignations(option) {
+    var gift = option && option !== customChoice ? option.value : "amount";
+    var radios = form.querySelectorAll("input[name=designation][data-gifts]");
+    var first = null;
+    var keep = false;
+    Array.prototype.forEach.call(radios, function (radio) {
+      var applies = radio.dataset.gifts.split(" ").indexOf(gift) !== -1;
+      radio.disabled = !applies;
+      radio.parentNode.hidden = !applies;
+      if (applies && !first) {
+        first = radio;
+      }
+      keep = keep || (applies && radio.checked);
+    });
+    if (first && !keep) {
+      first.checked = true;
+    }
+  }
+
   function update() {
     var option = chosen();
     var listed = option && option !== customChoice;
     var count = listed ? shares() : 0;
     if (quantityField) {
       quantityField.hidden = !listed;
+      if (listed && quantityField.parentNode !== option.parentNode) {
+        option.parentNode.appendChild(quantityField);
+      }
+    }
+    if (amountChoices && customChoice) {
+      amountChoices.hidden = listed;
     }
     showTotal(listed ? option : null, count);
     showNames(listed ? option : null, count);
     showFrequency(listed ? option : null);
+    showDesignations(option);
   }
 
-  // Typing an amount means giving that amount.
-  if (amount && customChoice) {
+  // Typing an amount means giving that amount, not a suggested one.
+  if (amount) {
     amount.addEventListener("input", function () {
-      customChoice.checked = true;
+      if (customChoice) {
+        customChoice.checked = true;
+      }
+      Array.prototype.forEach.call(presets, function (preset) {
+        preset.checked = false;
+      });
       update();
     });
   }
+  // A suggested amount fills the amount box.
+  Array.prototype.forEach.call(presets, function (preset) {
+    preset.addEventListener("change", function () {
+      amount.value = preset.dataset.amount;
+      if (customChoice) {
+        customChoice.checked = true;
+      }
+    });
+  });
+
+  // Step 2 (who gives) waits for the Give button, unless the form came back with errors.
+  if (details && next && !form.querySelector(".error-summary")) {
+    details.hidden = true;
+    next.addEventListener("click", function (event) {
+      event.preventDefault();
+      details.hidden = false;
+      next.parentNode.hidden = true;
+      var field = details.querySelector("input:not([type=hidden])");
+      if (field) {
+        field.focus();
+      }
+    });
+  } else if (next) {
+    next.parentNode.hidden = true;
+  }
+
+  // "Ways to give": a link chooses its option here instead of loading the page again.
+  Array.prototype.forEach.call(document.querySelectorAll("a[data-option]"), function (link) {
+    link.addEventListener("click", function (event) {
+      var radio = form.querySelector("#option-" + link.dataset.option);
+      if (!radio || radio.disabled) {
+        return;
+      }
+      event.preventDefault();
+      radio.checked = true;
+      update();
+      radio.scrollIntoView({ block: "center" });
+      radio.focus();
+    });
+  });
   form.addEventListener("change", update);
   if (quantity) {
     quantity.addEventListener("input", update);

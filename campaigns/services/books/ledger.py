@@ -9,9 +9,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.addresses import email_key
-from campaigns.models import Campaign, CampaignDonor, CampaignTotals, LedgerEntry, LedgerKind
+from campaigns.models import (
+    Campaign,
+    CampaignDonor,
+    CampaignTotals,
+    Donation,
+    LedgerEntry,
+    LedgerKind,
+)
 from campaigns.models.base import utcnow
 from campaigns.services.sql import insert_ignoring_duplicates
+
+# How many paid gifts a campaign's page lists (CampaignTotals.recent_gifts).
+RECENT_GIFTS = 10
 
 
 class LedgerError(ValueError):
@@ -34,13 +44,28 @@ def post_entry(
     units: int = 0,
     donation_id: int | None = None,
     donor_email: str | None = None,
+    donation: Donation | None = None,
 ) -> LedgerEntry | None:
     """Post one money movement and update the campaign's totals in the same transaction.
 
     ``amount`` and ``units`` are magnitudes; the kind gives the sign. A second post with
     the same ``reference`` changes nothing and returns None, even when two transactions
     race (the unique reference decides; the loser's insert does nothing).
+
+    ``donation``, the gift the entry belongs to (its id and e-mail stand in for
+    ``donation_id`` and ``donor_email``), also moves two things kept with the totals:
+    - a gift of the donor's own amount on a campaign with a ``unit_price`` counts towards
+      the units by that price: the campaign's remainder plus this entry's signed amount,
+      floor-divided by the price, gives the units, and the rest stays as the remainder
+      (0 <= remainder < price). So those gifts' money always equals their units times the
+      price plus the remainder, to the minor unit, whatever the order of gifts, refunds
+      and disputes; ``units`` is ignored for such an entry;
+    - a new gift enters the recent gifts list (``recent_gift``); a refund or dispute of a
+      gift takes it out.
     """
+    if donation is not None:
+        donation_id = donation.id
+        donor_email = donor_email or donation.donor_email
     # bool is an int subclass and a float slips past the sign check: both would corrupt
     # integer money silently, so only plain ints are taken.
     if type(amount) is not int or type(units) is not int:
@@ -95,10 +120,79 @@ def post_entry(
         )
         .execution_options(synchronize_session=False)
     )
+    if donation is not None:
+        _count_by_price_and_list(session, campaign, entry, donation)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
         session.expire(loaded)
     return entry
+
+
+def counts_by_price(campaign: Campaign, donation: Donation) -> bool:
+    """A gift of the donor's own amount on a campaign that prices its units."""
+    return donation.option_id is None and bool(campaign.unit_price and campaign.unit_label)
+
+
+def public_name(donation: Donation) -> str | None:
+    """How a gift is named in public: the donor's first name, or None when the donor
+    asked to give anonymously (the page then says "Anonymous" in the reader's language).
+    Never a surname, an e-mail address or a dedication."""
+    if donation.anonymous:
+        return None
+    first = donation.donor_name.split()
+    return first[0][:40] if first else None
+
+
+def recent_gift(donation: Donation, units: int) -> dict:
+    """A gift as the recent gifts list keeps it (JSON, in CampaignTotals)."""
+    paid_at = donation.paid_at or utcnow()
+    return {
+        "donation": donation.id,
+        "name": public_name(donation),
+        "units": units,
+        "amount": donation.amount,
+        "at": paid_at.isoformat(),
+    }
+
+
+def _count_by_price_and_list(
+    session: Session, campaign: Campaign, entry: LedgerEntry, donation: Donation
+) -> None:
+    """The part of ``post_entry`` that reads the totals row before changing it: the
+    remainder of gifts counted by price, and the recent gifts list. The row is locked
+    first (after the entry's own insert, in the order every post takes its locks), so
+    concurrent posts take turns."""
+    by_price = counts_by_price(campaign, donation)
+    listed = entry.kind.is_gift or entry.kind in (LedgerKind.REFUND, LedgerKind.DISPUTE)
+    if not by_price and not listed:
+        return
+    remainder, recent = session.execute(
+        select(CampaignTotals.units_remainder, CampaignTotals.recent_gifts)
+        .where(CampaignTotals.campaign_id == campaign.id)
+        .with_for_update()
+    ).one()
+    values: dict = {}
+    if by_price:
+        price = campaign.unit_price
+        units, left = divmod(remainder + entry.amount, price)
+        entry.units = units
+        entry.carried = left - remainder
+        values |= {
+            "units_funded": CampaignTotals.units_funded + units,
+            "units_remainder": left,
+        }
+    if listed:
+        others = [g for g in recent or [] if g["donation"] != donation.id]
+        if entry.kind.is_gift:
+            others.insert(0, recent_gift(donation, entry.units if not by_price else 0))
+        values["recent_gifts"] = others[:RECENT_GIFTS]
+    session.flush()
+    session.execute(
+        update(CampaignTotals)
+        .where(CampaignTotals.campaign_id == campaign.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -120,6 +214,7 @@ def verify_totals(session: Session) -> list[Drift]:
                 LedgerEntry.campaign_id,
                 func.coalesce(func.sum(LedgerEntry.amount), 0).label("raised"),
                 func.coalesce(func.sum(LedgerEntry.units), 0).label("units_funded"),
+                func.coalesce(func.sum(LedgerEntry.carried), 0).label("units_remainder"),
                 func.count(LedgerEntry.id)
                 .filter(LedgerEntry.kind.in_([k for k in LedgerKind if k.is_gift]))
                 .label("donations"),
@@ -135,7 +230,7 @@ def verify_totals(session: Session) -> list[Drift]:
     )
     for campaign_id, slug, totals in rows:
         ledger = sums.get(campaign_id)
-        for field in ("raised", "units_funded", "donations", "donors"):
+        for field in ("raised", "units_funded", "units_remainder", "donations", "donors"):
             expected = getattr(ledger, field) if ledger else 0
             if getattr(totals, field) != expected:
                 drift.append(Drift(slug, field, getattr(totals, field), expected))

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from campaigns.labels import label
 from campaigns.models import Campaign, Donation, DonationOption, LedgerEntry
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount
@@ -35,6 +36,10 @@ from campaigns.text import (
     read_slug,
     read_text,
 )
+
+# Suggested amounts a campaign may offer, and the length of each one's impact line.
+MAX_SUGGESTIONS = 4
+MAX_IMPACT = 120
 
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
@@ -117,6 +122,25 @@ class CampaignForm:
     designations: list[str] = field(default_factory=lambda: [Designation.GENERAL.value])
     # The other languages' versions, {"tr": {"title": "..."}} (posted as tr-title, ...).
     translations: Typed = field(default_factory=dict)
+    unit_price: str = ""
+    hide_gift_amounts: bool = False
+    # Suggested amounts and their impact lines, by position (1 to MAX_SUGGESTIONS).
+    suggested_1: str = ""
+    suggested_2: str = ""
+    suggested_3: str = ""
+    suggested_4: str = ""
+    impact_1: str = ""
+    impact_2: str = ""
+    impact_3: str = ""
+    impact_4: str = ""
+
+
+def _suggestion_fields(campaign: Campaign, locale: str) -> dict[str, str]:
+    fields = {}
+    for n, suggestion in enumerate(campaign.suggestions, start=1):
+        fields[f"suggested_{n}"] = format_plain(suggestion.amount, campaign.currency, locale)
+        fields[f"impact_{n}"] = suggestion.impact
+    return fields
 
 
 def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
@@ -136,6 +160,13 @@ def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
         status=campaign.status.value,
         designations=campaign.designations.split(","),
         translations=campaign.translations or {},
+        unit_price=(
+            format_plain(campaign.unit_price, campaign.currency, locale)
+            if campaign.unit_price
+            else ""
+        ),
+        hide_gift_amounts=campaign.hide_gift_amounts,
+        **_suggestion_fields(campaign, locale),
     )
 
 
@@ -157,6 +188,9 @@ def campaign_snapshot(campaign: Campaign) -> dict:
         "status": campaign.status.value,
         "designations": campaign.designations,
         "translations": campaign.translations or {},
+        "unit_price": campaign.unit_price,
+        "suggested_amounts": campaign.suggested_amounts,
+        "hide_gift_amounts": campaign.hide_gift_amounts,
     }
 
 
@@ -233,9 +267,47 @@ def _campaign_values(
     chosen = set(form.designations)
     if not chosen or not chosen <= {d.value for d in Designation}:
         errors["designations"] = _("Please offer at least one of the designations listed.")
+    elif all(Designation(d).needs_option for d in chosen):
+        errors["designations"] = _(
+            "Please also offer a designation for gifts of the donor's own amount."
+        )
     # Stored in one fixed order, so the donation form lists them the same way every time.
     values["designations"] = ",".join(d.value for d in Designation if d.value in chosen)
+    values["hide_gift_amounts"] = form.hide_gift_amounts
+    if "currency" in values:
+        _amount_settings(form, values["currency"], locale, values, errors)
     return values, errors
+
+
+def _amount_settings(
+    form: CampaignForm, code: str, locale: str, values: dict, errors: dict[str, str]
+) -> None:
+    """The unit price and the suggested amounts, in the campaign's currency."""
+    values["unit_price"] = None
+    if form.unit_price.strip():
+        try:
+            values["unit_price"] = read_money(form.unit_price, code, locale)
+        except AmountError as error:
+            errors["unit_price"] = str(error)
+        if not values.get("unit_label"):
+            errors.setdefault("unit_label", _("Please say what the units are, e.g. food parcels."))
+    suggested = []
+    for n in range(1, MAX_SUGGESTIONS + 1):
+        typed = getattr(form, f"suggested_{n}")
+        impact = read_text(getattr(form, f"impact_{n}"), f"impact_{n}", MAX_IMPACT, errors)
+        if not typed.strip():
+            if impact:
+                errors[f"suggested_{n}"] = _("Please give the amount this line describes.")
+            continue
+        try:
+            amount = parse_amount(typed, code, locale)
+        except AmountError as error:
+            errors[f"suggested_{n}"] = str(error)
+            continue
+        if amount in {s["amount"] for s in suggested}:
+            errors[f"suggested_{n}"] = _("This amount is already suggested.")
+        suggested.append({"amount": amount, "impact": impact})
+    values["suggested_amounts"] = sorted(suggested, key=lambda s: s["amount"])
 
 
 def save_campaign(
@@ -305,6 +377,8 @@ class OptionForm:
     position: str = "0"
     active: bool = True
     translations: Typed = field(default_factory=dict)
+    # The designations this option may be given for; none ticked: all of the campaign's.
+    designations: list[str] = field(default_factory=list)
 
 
 def option_form(option: DonationOption, locale: str) -> OptionForm:
@@ -319,6 +393,7 @@ def option_form(option: DonationOption, locale: str) -> OptionForm:
         position=str(option.position),
         active=option.active,
         translations=option.translations or {},
+        designations=[d for d in option.designations.split(",") if d],
     )
 
 
@@ -335,6 +410,7 @@ def option_snapshot(option: DonationOption) -> dict:
         "position": option.position,
         "active": option.active,
         "translations": option.translations or {},
+        "designations": option.designations,
     }
 
 
@@ -375,6 +451,13 @@ def save_option(
         values["unit_price"] = parse_amount(form.price, campaign.currency, locale)
     except AmountError as error:
         errors["price"] = str(error)
+    chosen = set(form.designations)
+    if not chosen <= set(campaign.designations.split(",")):
+        errors["designations"] = _(
+            "Please choose among the designations the campaign offers: %(offered)s.",
+            offered=", ".join(str(label(d)) for d in campaign.designation_list),
+        )
+    values["designations"] = ",".join(d.value for d in Designation if d.value in chosen)
     reserved = option.reserved if option is not None else 0
     if values["stock"] is not None and values["stock"] < reserved:
         errors["stock"] = _(

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.labels import label
 from campaigns.models import Campaign, Donation, DonationOption, DonationStatus
 from campaigns.models.base import utcnow
 from campaigns.models.campaign import CampaignStatus, Designation
@@ -44,6 +45,8 @@ class GiftForm:
     option: str = ""
     quantity: str = "1"
     amount: str = ""
+    # A suggested amount chosen (minor units); an amount typed in ``amount`` comes first.
+    preset: str = ""
     frequency: str = Frequency.ONCE.value
     designation: str = Designation.GENERAL.value
     name: str = ""
@@ -122,6 +125,41 @@ def _quantity(form: GiftForm, option: DonationOption | None, errors: dict) -> in
     return quantity
 
 
+def _own_amount(campaign: Campaign, form: GiftForm, locale: str, errors: dict) -> int:
+    """The amount of a gift of the donor's own: typed, or else a suggested one chosen."""
+    if not form.amount.strip() and form.preset.strip():
+        preset = parse_int(form.preset, minimum=1)
+        if preset in {s.amount for s in campaign.suggestions}:
+            return preset
+        errors["amount"] = _("Please choose one of the suggested amounts, or type an amount.")
+        return 0
+    try:
+        return parse_amount(form.amount, campaign.currency, locale)
+    except AmountError as error:
+        errors["amount"] = str(error)
+        return 0
+
+
+def _check_designation(
+    campaign: Campaign, option: DonationOption | None, chosen: str, errors: dict
+) -> None:
+    """The designation must be one the campaign offers for this gift (a Qurban share is a
+    sacrifice, never General or Sadaqah; an amount is never a sacrifice)."""
+    allowed = campaign.designations_for(option)
+    if chosen in {d.value for d in allowed}:
+        return
+    if chosen in campaign.designations.split(",") and allowed:
+        gift = option.label if option else _("an amount of your choice")
+        errors["designation"] = _(
+            "%(designation)s does not apply to %(gift)s. Please choose: %(allowed)s.",
+            designation=label(Designation(chosen)),
+            gift=gift,
+            allowed=", ".join(str(label(d)) for d in allowed),
+        )
+    else:
+        errors["designation"] = _("Please choose how your gift should be used.")
+
+
 def _line(text: str, name: str, errors: dict) -> str:
     """A single-line field (refused with a message in ``errors``), spaces collapsed."""
     return " ".join(check_text(text, name, errors).split())
@@ -164,10 +202,7 @@ def validate_gift(
     if option is not None:
         unit_amount = option.unit_price
     elif "option" not in errors:
-        try:
-            unit_amount = parse_amount(form.amount, campaign.currency, locale)
-        except AmountError as error:
-            errors["amount"] = str(error)
+        unit_amount = _own_amount(campaign, form, locale, errors)
     if unit_amount and "quantity" not in errors:
         try:
             check_range(unit_amount * quantity, campaign.currency, locale)
@@ -180,8 +215,8 @@ def validate_gift(
         frequency = Frequency.ONCE
     if frequency == Frequency.MONTHLY and not allows_monthly(option):
         errors["frequency"] = _("This gift can only be given once.")
-    if form.designation not in campaign.designations.split(","):
-        errors["designation"] = _("Please choose how your gift should be used.")
+    if "option" not in errors:
+        _check_designation(campaign, option, form.designation, errors)
     name, email = _donor(form, errors)
     dedication = _line(form.dedication, "dedication", errors)
     if "dedication" not in errors and len(dedication) > MAX_DEDICATION:

@@ -158,7 +158,7 @@ def record_offline_gift(
         currency=donation.currency,
         reference=reference,
         units=donation.units,
-        donation_id=donation.id,
+        donation=donation,
         # A gift without an e-mail still has a donor: counted once, by its own reference.
         donor_email=donation.donor_email or reference,
     )

@@ -99,7 +99,7 @@ def post_refund(
         currency=donation.currency,
         reference=reference,
         units=donation.units if full else 0,
-        donation_id=donation.id,
+        donation=donation,
     )
     if entry is None:
         return False
@@ -151,7 +151,7 @@ def reverse_refund(session: Session, settings: Settings, reference: str) -> bool
         currency=refund.currency,
         reference=f"{reference}:failed",
         units=-refund.units,
-        donation_id=donation.id,
+        donation=donation,
     )
     if entry is None:
         return False

@@ -141,8 +141,7 @@ def mark_paid(
         currency=donation.currency,
         reference=payment_id,
         units=donation.units,
-        donation_id=donation.id,
-        donor_email=donation.donor_email,
+        donation=donation,
     )
     receipt = issue_receipt(session, donation, settings.receipts)
     queue_thank_you(session, donation, receipt, content_language=settings.content_language)
@@ -279,7 +278,7 @@ def open_dispute(
         currency=dispute.currency,
         reference=dispute.id,
         units=donation.units,
-        donation_id=donation.id,
+        donation=donation,
     )
     if entry is not None:
         advance(session, donation, S.DISPUTED)
@@ -306,7 +305,7 @@ def _settle_dispute(
             currency=donation.currency,
             reference=f"{dispute_id}:won",
             units=donation.units,
-            donation_id=donation.id,
+            donation=donation,
         )
         if entry is not None:
             back = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
