@@ -46,8 +46,17 @@ class OptionSpec:
     stock: int | None = None
     needs_on_behalf: bool = False
     max_quantity: int = 10
-    dedications: tuple[str, ...] = ()  # when set, each gift carries one (a well's name plate)
+    on_behalf_label: str = ""  # what the on-behalf name is for ("Name on the well's plate")
+    plate_names: tuple[str, ...] = ()  # when set, each unit's on-behalf name is one of these
     weight: int = 1  # how often demo donors pick it
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question and answer of a campaign's FAQ."""
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,9 @@ class CampaignSpec:
     custom_amounts: tuple[int, ...]  # whole units of the currency, for custom gifts
     custom_share: float  # share of demo gifts given as a custom amount
     weight: int  # share of all demo gifts
+    ends_on: str = ""  # a fixed closing day (ISO date) instead: Qurban closes before Eid
+    next_steps: str = ""  # what happens after a gift (thank-you page and e-mail)
+    faq: tuple[QuestionSpec, ...] = ()
 
 
 @dataclass(frozen=True)

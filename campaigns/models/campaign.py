@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -56,6 +57,10 @@ class Campaign(db.Model):
     )
     # Comma-separated Designation values this campaign offers, e.g. "general,zakat".
     designations: Mapped[str] = mapped_column(String(60), default=Designation.GENERAL.value)
+    # Staff-written: what happens after a gift (thank-you page and e-mail), and the
+    # campaign's questions and answers, a list of {"question": ..., "answer": ...}.
+    next_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    faq: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When what the campaign's page shows last changed, besides its totals and stock: the
     # campaign, its options, the reports linked to it. Every such write calls touch().
@@ -110,6 +115,9 @@ class DonationOption(db.Model):
     # Units held by open checkouts plus units sold; stock left = stock - reserved.
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     needs_on_behalf: Mapped[bool] = mapped_column(default=False)
+    # What the on-behalf name is for this gift, when not a share's name: "Name on the
+    # well's plate". Empty: the form asks for the name each share is offered for.
+    on_behalf_label: Mapped[str] = mapped_column(String(120), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
