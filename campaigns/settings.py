@@ -21,6 +21,7 @@ class ReceiptSettings:
     charity_name: str
     charity_address: str
     charity_registration: str
+    charity_email: str  # where donors write: the Contact and Privacy pages
     statement: str
     timezone: str  # receipt dates and the numbering year are the charity's local ones
     base_url: str  # the public site, e.g. https://give.example.org
@@ -59,6 +60,7 @@ class Settings:
                 charity_name=config["CHARITY_NAME"],
                 charity_address=config["CHARITY_ADDRESS"],
                 charity_registration=config["CHARITY_REGISTRATION"],
+                charity_email=config["CHARITY_EMAIL"],
                 statement=config["RECEIPT_STATEMENT"],
                 timezone=config["BABEL_DEFAULT_TIMEZONE"],
                 base_url=config["SITE_URL"],

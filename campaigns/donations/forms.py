@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from campaigns.donations import bp
@@ -73,8 +74,8 @@ class DonationFormView:
     """What the form shows beyond the campaign page: the values typed (or the defaults),
     a message per field ("" for the whole form), the currency's limits, whether the
     campaign takes gifts today, the options that cannot be monthly, how many name
-    inputs to offer, the largest quantity (give.js offers no more names), and each text
-    input's maxlength."""
+    inputs to offer, the largest quantity (give.js offers no more names), each text
+    input's maxlength, and the payment provider."""
 
     values: GiftForm
     errors: dict[str, str]
@@ -84,6 +85,7 @@ class DonationFormView:
     name_inputs: int
     max_length: dict[str, int]
     max_quantity: int
+    provider: str  # who takes the payment ("stripe", "demo"): the line beside the button
 
 
 @bp.app_template_global()
@@ -107,4 +109,5 @@ def donation_form(
         name_inputs=min(max(ON_BEHALF_FIELDS, typed, len(values.on_behalf)), MAX_QUANTITY),
         max_length=MAX_LENGTHS,
         max_quantity=MAX_QUANTITY,
+        provider=current_app.extensions["payment_provider"].name,
     )

@@ -97,6 +97,9 @@ def compose(session: Session, settings: Settings, message: OutboxMessage) -> Non
         "receipt": receipt,
         "receipt_url": settings.absolute_url("receipts.download", token=receipt.token),
         "donor_url": settings.absolute_url("donor.start"),
+        "campaign_url": settings.absolute_url(
+            "public.campaign", slug=donation.campaign.slug, lang=donation.locale
+        ),
     }
     with force_locale(donation.locale):
         message.body_text, message.body_html = _bodies(THANKS, **context)
