@@ -9,6 +9,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,6 +123,8 @@ class Config:
         # Printed on every receipt: the charity's legal identity and the tax statement.
         self.CHARITY_ADDRESS = env("CHARITY_ADDRESS", "1 Example Street, 34000 Istanbul, Türkiye")
         self.CHARITY_REGISTRATION = env("CHARITY_REGISTRATION", "00-000-000")
+        # Where donors write (the Contact and Privacy pages): the sender's address by default.
+        self.CHARITY_EMAIL = env("CHARITY_EMAIL", parseaddr(self.MAIL_FROM)[1])
         self.RECEIPT_PREFIX = env("RECEIPT_PREFIX", "RCPT")
         self.RECEIPT_STATEMENT = env(
             "RECEIPT_STATEMENT", "No goods or services were provided in return for this gift."

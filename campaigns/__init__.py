@@ -29,6 +29,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# The only pages other sites may frame: the same policy, any ancestor, no X-Frame-Options.
+FRAMABLE_ENDPOINTS = frozenset({"public.embed"})
+FRAMABLE_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 # Added to every response that does not set its own (the donor pages send no referrer).
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -36,6 +39,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+FRAMABLE_HEADERS = {
+    name: FRAMABLE_POLICY if name == "Content-Security-Policy" else value
+    for name, value in SECURITY_HEADERS.items()
+    if name != "X-Frame-Options"
 }
 
 
@@ -176,15 +184,20 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from campaigns.filters import register as register_filters
     from campaigns.labels import register as register_labels
+    from campaigns.sharing import register as register_sharing
 
     register_filters(app)
     register_labels(app)
+    register_sharing(app)
 
 
 def set_security_headers(response):
     # One pass over the headers, not a lookup per header: this runs on every request.
     present = set(response.headers.keys(lower=True))
-    for name, value in SECURITY_HEADERS.items():
+    headers = SECURITY_HEADERS
+    if request.endpoint in FRAMABLE_ENDPOINTS:
+        headers = FRAMABLE_HEADERS
+    for name, value in headers.items():
         if name.lower() not in present:
             response.headers.add(name, value)
     return response

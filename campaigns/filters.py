@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -94,6 +95,15 @@ def ago(moment: datetime | str, now: datetime | None = None) -> str:
     return format_timedelta(delta, add_direction=True, threshold=1)
 
 
+def next_instalment(paid_at: datetime) -> date:
+    """When a monthly gift paid at ``paid_at`` is next collected: the same day of the next
+    month in the site's time zone, or that month's last day (31 January -> 28 February),
+    as the provider bills a subscription."""
+    day = to_user_timezone(paid_at).date()
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def local_today() -> date:
     """Today in the site's time zone: a campaign ends at midnight there, not in UTC."""
     return to_user_timezone(datetime.now(UTC)).date()
@@ -106,6 +116,7 @@ def page_globals() -> dict:
         "current_locale": str(locale or "en").replace("_", "-"),
         "text_direction": "rtl" if locale and locale.character_order == "right-to-left" else "ltr",
         "charity_name": current_app.config["CHARITY_NAME"],
+        "charity_registration": current_app.config["CHARITY_REGISTRATION"],
         "today": local_today(),
     }
 
@@ -125,5 +136,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["isolate"] = isolate
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["plain_amount"] = plain_amount
+    app.jinja_env.filters["next_instalment"] = next_instalment
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

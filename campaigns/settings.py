@@ -23,6 +23,7 @@ class ReceiptSettings:
     charity_name: str
     charity_address: str
     charity_registration: str
+    charity_email: str  # where donors write: the Contact and Privacy pages
     statement: str  # RECEIPT_STATEMENT, for a language without its own
     content_language: str  # CONTENT_LANGUAGE: the language of the campaigns' own columns
     timezone: str  # receipt dates and the numbering year are the charity's local ones
@@ -75,6 +76,7 @@ class Settings:
                 charity_name=config["CHARITY_NAME"],
                 charity_address=config["CHARITY_ADDRESS"],
                 charity_registration=config["CHARITY_REGISTRATION"],
+                charity_email=config["CHARITY_EMAIL"],
                 statement=config["RECEIPT_STATEMENT"],
                 statements={
                     name.removeprefix(STATEMENT_PREFIX).lower(): value

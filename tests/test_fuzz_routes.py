@@ -32,6 +32,7 @@ from campaigns.models import Receipt
 from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
+from campaigns.services.mail.news import unsubscribe_url
 from tests.markup import parse
 from tests.payments_fixtures import isolated, thank_you_urls
 from tests.staff_fixtures import create_account, csrf_token_of
@@ -187,10 +188,13 @@ class Site:
             "user_id": [str(self.spare_user)],
             "filename": ["css/donor.css"],
             "name": ["missing.png"],
+            "locale": ["tr"],
+            "code": [unsubscribe_url(app.extensions["settings"], paid.id).rsplit("/", 1)[1]],
         }
         # Where a variable's name means another thing: (endpoint prefix, name) -> values.
         self.real_in = {
             ("public.report", "slug"): ["fuzz-report"],
+            ("staff.edit_site_page", "slug"): ["privacy"],
             ("donor.", "token"): [link.dumps(paid.id)],
             ("receipts.", "token"): [receipt.token],
         }

@@ -253,7 +253,7 @@ def test_report_page_renders_body_and_links_only_public_campaigns(
     assert response.status_code == 200
     page = parse(response.data)
     assert page.find("h1").text == "Twelve wells finished"
-    assert page.find("h2").text == "On site"
+    assert page.find("div", "prose").find("h2").text == "On site"
     assert page.find("strong").text == "village"
     links = {a.attrs["href"] for a in page.find("p", "report-campaigns").find_all("a")}
     assert links == {"/campaigns/wells"}

@@ -58,6 +58,8 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.audit_log": {"GET": A},
     "staff.outbox": {"GET": V},
     "staff.send_message_again": {"POST": E},
+    "staff.site_pages": {"GET": V},
+    "staff.edit_site_page": {"GET": V, "POST": E},
 }
 SELF_SERVICE = {
     "staff.login",
@@ -114,6 +116,8 @@ def routes(app, app_ctx, make_campaign, make_option, make_donation, make_report)
         "message_id": queue_message(
             db.session, key="matrix:1", to="a@example.org", subject="S", body_text="B"
         ).id,
+        "slug": "privacy",
+        "locale": "tr",
     }
     db.session.commit()
     found = []

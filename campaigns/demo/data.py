@@ -58,7 +58,8 @@ class OptionSpec:
     stock: int | None = None
     needs_on_behalf: bool = False
     max_quantity: int = 10
-    dedications: tuple[str, ...] = ()  # when set, each gift carries one (a well's name plate)
+    on_behalf_label: str = ""  # what the on-behalf name is for ("Name on the well's plate")
+    plate_names: tuple[str, ...] = ()  # when set, each unit's on-behalf name is one of these
     weight: int = 1  # how often demo donors pick it
     designations: str = ""  # comma-separated, a subset of the campaign's; "" for all
     translations: dict[str, OptionTexts] = field(default_factory=dict, hash=False)
@@ -81,6 +82,14 @@ class SuggestionSpec:
 
     amount: int
     impact: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question and answer of a campaign's FAQ."""
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,9 @@ class CampaignSpec:
     translations: dict[str, CampaignTexts] = field(default_factory=dict, hash=False)
     unit_price: int | None = None  # minor units: a custom amount counts units by it
     suggested_amounts: tuple[SuggestionSpec, ...] = ()
+    ends_on: str = ""  # a fixed closing day (ISO date) instead: Qurban closes before Eid
+    next_steps: str = ""  # what happens after a gift (thank-you page and e-mail)
+    faq: tuple[QuestionSpec, ...] = ()
 
 
 @dataclass(frozen=True)

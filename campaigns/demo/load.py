@@ -77,7 +77,6 @@ class PlannedGift:
     anonymous: bool
     designation: Designation
     on_behalf: tuple[str, ...]
-    dedication: str
     paid_at: datetime
 
     @property
@@ -143,7 +142,11 @@ def _add_campaigns(
             goal_amount=spec.goal_amount,
             units_goal=spec.units_goal,
             starts_on=today - timedelta(days=spec.started_days_ago),
-            ends_on=today + timedelta(days=spec.ends_in_days),
+            ends_on=date.fromisoformat(spec.ends_on)
+            if spec.ends_on
+            else today + timedelta(days=spec.ends_in_days),
+            next_steps=spec.next_steps,
+            faq=[{"question": q.question, "answer": q.answer} for q in spec.faq],
             status=CampaignStatus.ACTIVE,
             designations=spec.designations,
             unit_price=spec.unit_price,
@@ -160,6 +163,7 @@ def _add_campaigns(
                     stock=o.stock,
                     needs_on_behalf=o.needs_on_behalf,
                     designations=o.designations,
+                    on_behalf_label=o.on_behalf_label,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
@@ -283,7 +287,9 @@ def _plan_gift(
         if option.label in stock_left:
             stock_left[option.label] -= option.units * quantity
     on_behalf: tuple[str, ...] = ()
-    if option is not None and option.needs_on_behalf:
+    if option is not None and option.plate_names:
+        on_behalf = tuple(rng.choice(option.plate_names) for _ in range(option.units * quantity))
+    elif option is not None and option.needs_on_behalf:
         # One name per share: the donor's own, then relatives'.
         relatives = [
             f"{rng.choice(donor.first_names)} {donor.last_name}"
@@ -300,7 +306,6 @@ def _plan_gift(
         anonymous=rng.random() < ANONYMOUS_SHARE,
         designation=rng.choice(_designations(spec, option)),
         on_behalf=on_behalf,
-        dedication=rng.choice(option.dedications) if option and option.dedications else "",
         paid_at=paid_at,
     )
 
@@ -342,7 +347,6 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             donor_name=gift.donor.name,
             donor_email=gift.donor.email,
             anonymous=gift.anonymous,
-            dedication=gift.dedication,
             on_behalf=list(gift.on_behalf),
             provider=PROVIDER,
             # The key stands in for the provider's checkout and payment ids and is the

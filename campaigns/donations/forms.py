@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 
 from campaigns.donations import bp
@@ -75,8 +76,8 @@ class DonationFormView:
     """What the form shows beyond the campaign page: the values typed (or the defaults),
     a message per field ("" for the whole form), the currency's limits, whether the
     campaign takes gifts today, the options that cannot be monthly, how many name
-    inputs to offer, the largest quantity (give.js offers no more names), and each text
-    input's maxlength."""
+    inputs to offer, the largest quantity (give.js offers no more names), each text
+    input's maxlength, and the payment provider."""
 
     values: GiftForm
     errors: dict[str, str]
@@ -89,6 +90,7 @@ class DonationFormView:
     suggestions: list[Suggestion]
     # Every designation offered for some gift, and for which: option ids, "" for an amount.
     designations: dict[Designation, list[str]]
+    provider: str  # who takes the payment ("stripe", "demo"): the line beside the button
 
 
 def opening_values(
@@ -148,4 +150,5 @@ def donation_form(
         max_quantity=MAX_QUANTITY,
         suggestions=campaign.suggestions,
         designations=designation_choices(campaign, options),
+        provider=current_app.extensions["payment_provider"].name,
     )

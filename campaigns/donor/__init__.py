@@ -15,4 +15,4 @@ def _create_statement_cache(state) -> None:
     state.app.extensions["statement_cache"] = LruCache(STATEMENTS_KEPT)
 
 
-from campaigns.donor import views  # noqa: E402,F401
+from campaigns.donor import news, views  # noqa: E402,F401

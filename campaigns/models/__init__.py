@@ -5,6 +5,7 @@ from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, D
 from campaigns.models.donation import Donation, DonationStatus
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
+from campaigns.models.page import Page
 from campaigns.models.provider_event import ProviderEvent
 from campaigns.models.receipt import Receipt, ReceiptCounter
 from campaigns.models.report import ActivityReport, ReportFigure, ReportImage
@@ -22,6 +23,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerKind",
     "OutboxMessage",
+    "Page",
     "ProviderEvent",
     "Receipt",
     "ReceiptCounter",

@@ -53,7 +53,7 @@ class Campaign(Translatable, db.Model):
     """A fundraising appeal with one currency, a goal in money and optionally in units."""
 
     __tablename__ = "campaign"
-    TRANSLATED = ("title", "summary", "story", "unit_label", "cover_alt")
+    TRANSLATED = ("title", "summary", "story", "unit_label", "cover_alt", "next_steps")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -82,6 +82,10 @@ class Campaign(Translatable, db.Model):
     suggested_amounts: Mapped[list[dict]] = mapped_column(JSON, default=list)
     # The recent gifts list shows who gave and when, but not how much.
     hide_gift_amounts: Mapped[bool] = mapped_column(default=False)
+    # Staff-written: what happens after a gift (thank-you page and e-mail), and the
+    # campaign's questions and answers, a list of {"question": ..., "answer": ...}.
+    next_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    faq: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When what the campaign's page shows last changed, besides its totals and stock: the
     # campaign, its options, the reports linked to it. Every such write calls touch().
@@ -145,7 +149,7 @@ class DonationOption(Translatable, db.Model):
     """A fixed-price gift on a campaign ("One sheep", "Food parcel for a family")."""
 
     __tablename__ = "donation_option"
-    TRANSLATED = ("label", "description")
+    TRANSLATED = ("label", "description", "on_behalf_label")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
@@ -160,6 +164,9 @@ class DonationOption(Translatable, db.Model):
     # Comma-separated Designation values this option may be given for, a subset of the
     # campaign's; "" for all of the campaign's (a Qurban share is a sacrifice, never Sadaqah).
     designations: Mapped[str] = mapped_column(String(60), default="")
+    # What the on-behalf name is for this gift, when not a share's name: "Name on the
+    # well's plate". Empty: the form asks for the name each share is offered for.
+    on_behalf_label: Mapped[str] = mapped_column(String(120), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.extensions import db
@@ -28,6 +28,8 @@ class OutboxMessage(db.Model):
     template: Mapped[str | None] = mapped_column(String(50))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Extra headers the message carries, e.g. List-Unsubscribe: {name: value}.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     attachment_name: Mapped[str | None] = mapped_column(String(255))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,4 +12,4 @@ def _create_page_cache(state) -> None:
     state.app.extensions["page_cache"] = PageCache()
 
 
-from campaigns.public import views  # noqa: E402,F401
+from campaigns.public import embedding, trust, views  # noqa: E402,F401

@@ -85,6 +85,7 @@ NAV = (
     ("staff.donations", _l("Donations"), "view"),
     ("staff.campaigns", _l("Campaigns"), "view"),
     ("staff.reports", _l("Reports"), "view"),
+    ("staff.site_pages", _l("Site pages"), "view"),
     ("staff.users", _l("Staff users"), "manage_staff"),
     ("staff.audit_log", _l("Audit log"), "manage_staff"),
 )
@@ -114,6 +115,7 @@ from campaigns.staff import (  # noqa: E402,F401
     donations,
     gifts,
     outbox,
+    pages,
     reports,
     two_factor,
     users,

@@ -45,6 +45,22 @@ class CampaignEditForm(FlaskForm):
         description=_l("Markdown: **bold**, _italic_, [links](https://…), lists, headings."),
         render_kw={"rows": 14},
     )
+    next_steps = TextAreaField(
+        _l("What happens next"),
+        description=_l(
+            "Shown on the thank-you page and in the thank-you e-mail, e.g. "
+            "“Sacrifices are performed on the days of Eid; we will e-mail you when yours is done.”"
+        ),
+        render_kw={"rows": 3},
+    )
+    faq = TextAreaField(
+        _l("Questions and answers"),
+        description=_l(
+            "One question per block: the question on the first line, its answer below; "
+            "a blank line between blocks."
+        ),
+        render_kw={"rows": 8},
+    )
     cover = FileField(
         _l("Cover photo"),
         description=_l("JPEG, PNG or WebP, at most 8 MB. Choose it again after a preview."),
@@ -96,6 +112,10 @@ class OptionEditForm(FlaskForm):
     units = StringField(_l("Units it funds"))
     stock = StringField(_l("Stock"), description=_l("Leave empty for no limit."))
     needs_on_behalf = BooleanField(_l("Each unit needs an “on behalf of” name"))
+    on_behalf_label = StringField(
+        _l("What the name is for"),
+        description=_l("Optional, e.g. Name on the well’s plate. Empty: Name for share 1, 2, …"),
+    )
     position = StringField(_l("Position"), description=_l("Lower numbers come first."))
     active = BooleanField(_l("Offered on the donation form"))
     designations = CheckboxesField(

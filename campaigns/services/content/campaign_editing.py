@@ -10,6 +10,7 @@ retired, never deleted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -44,6 +45,8 @@ MAX_IMPACT = 120
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
+MAX_NEXT_STEPS = 2_000
+MAX_FAQ = 20
 
 # How each translatable field is read in the other languages (as in its own).
 CAMPAIGN_TEXTS = {
@@ -110,6 +113,8 @@ class CampaignForm:
     title: str = ""
     summary: str = ""
     story: str = ""
+    next_steps: str = ""
+    faq: str = ""
     cover_alt: str = ""
     remove_cover: bool = False
     currency: str = "TRY"
@@ -150,6 +155,8 @@ def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
         title=campaign.title,
         summary=campaign.summary,
         story=campaign.story,
+        next_steps=campaign.next_steps,
+        faq=faq_text(campaign.faq),
         cover_alt=campaign.cover_alt,
         currency=campaign.currency,
         goal=format_plain(campaign.goal_amount, campaign.currency, locale),
@@ -177,6 +184,8 @@ def campaign_snapshot(campaign: Campaign) -> dict:
         "title": campaign.title,
         "summary": campaign.summary,
         "story": campaign.story,
+        "next_steps": campaign.next_steps,
+        "faq": campaign.faq,
         "cover_image": campaign.cover_image,
         "cover_alt": campaign.cover_alt,
         "currency": campaign.currency,
@@ -204,6 +213,28 @@ def has_money(session: Session, campaign: Campaign) -> bool:
     )
 
 
+def faq_text(faq: list[dict[str, str]]) -> str:
+    """A campaign's questions and answers as staff type them (see ``read_faq``)."""
+    return "\n\n".join(f"{pair['question']}\n{pair['answer']}" for pair in faq)
+
+
+def read_faq(text: str, errors: dict[str, str]) -> list[dict[str, str]]:
+    """Questions and answers typed as blocks parted by a blank line: the question on the
+    block's first line, its answer on the lines below."""
+    typed = read_text(text, "faq", LONG_TEXT, errors, multiline=True)
+    pairs = []
+    for block in re.split(r"\n\s*\n", typed.replace("\r\n", "\n")):
+        question, _newline, answer = block.strip().partition("\n")
+        if not question:
+            continue
+        if not answer.strip():
+            errors["faq"] = _("Please write an answer below the question “%(q)s”.", q=question)
+        elif len(pairs) == MAX_FAQ:
+            errors["faq"] = _("At most %(n)d questions, please.", n=MAX_FAQ)
+        pairs.append({"question": question.strip(), "answer": answer.strip()})
+    return pairs[:MAX_FAQ]
+
+
 def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
     query = select(Campaign.id).where(Campaign.slug == slug)
     if campaign is not None and campaign.id is not None:
@@ -229,6 +260,10 @@ def _campaign_values(
             form.summary, "summary", column_length(Campaign.summary), errors, multiline=True
         ),
         "story": read_text(form.story, "story", LONG_TEXT, errors, multiline=True),
+        "next_steps": read_text(
+            form.next_steps, "next_steps", MAX_NEXT_STEPS, errors, multiline=True
+        ),
+        "faq": read_faq(form.faq, errors),
         "cover_alt": read_text(
             form.cover_alt, "cover_alt", column_length(Campaign.cover_alt), errors
         ),
@@ -374,6 +409,7 @@ class OptionForm:
     units: str = "1"
     stock: str = ""
     needs_on_behalf: bool = False
+    on_behalf_label: str = ""
     position: str = "0"
     active: bool = True
     translations: Typed = field(default_factory=dict)
@@ -390,6 +426,7 @@ def option_form(option: DonationOption, locale: str) -> OptionForm:
         units=str(option.units),
         stock="" if option.stock is None else str(option.stock),
         needs_on_behalf=option.needs_on_behalf,
+        on_behalf_label=option.on_behalf_label,
         position=str(option.position),
         active=option.active,
         translations=option.translations or {},
@@ -407,6 +444,7 @@ def option_snapshot(option: DonationOption) -> dict:
         "units": option.units,
         "stock": option.stock,
         "needs_on_behalf": option.needs_on_behalf,
+        "on_behalf_label": option.on_behalf_label,
         "position": option.position,
         "active": option.active,
         "translations": option.translations or {},
@@ -444,6 +482,12 @@ def save_option(
         "stock": read_count(form.stock, "stock", errors, minimum=0),
         "position": read_count(form.position, "position", errors, minimum=0) or 0,
         "needs_on_behalf": form.needs_on_behalf,
+        "on_behalf_label": read_text(
+            form.on_behalf_label,
+            "on_behalf_label",
+            column_length(DonationOption.on_behalf_label),
+            errors,
+        ),
         "active": form.active,
         "translations": read_translations(form.translations, OPTION_TEXTS, languages, errors),
     }

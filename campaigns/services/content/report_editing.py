@@ -31,6 +31,7 @@ from campaigns.services.audit import Actor, record_change, record_saved
 from campaigns.services.books.ledger import donor_key
 from campaigns.services.content.translations import TextRule, Typed, read_translations
 from campaigns.services.content.uploads import CleanImage, UploadRefused, clean_image, save_image
+from campaigns.services.mail.news import news_headers, unsubscribe_url
 from campaigns.services.mail.notifications import queue_message
 from campaigns.settings import Settings
 from campaigns.text import (
@@ -360,14 +361,14 @@ def unpublish_report(session: Session, report: ActivityReport, *, actor: Actor) 
     )
 
 
-def _subscribers(session: Session, report: ActivityReport) -> dict[str, tuple[str, str]]:
-    """Donor key -> (e-mail, language) of each donor who asked for news of one of the
-    report's campaigns, with the e-mail and language of their latest gift."""
+def _subscribers(session: Session, report: ActivityReport) -> dict[str, tuple[str, str, int]]:
+    """Donor key -> (e-mail, language, gift id) of each donor who asked for news of one of
+    the report's campaigns, with the e-mail, language and id of their latest such gift."""
     campaign_ids = [c.id for c in report.campaigns]
     if not campaign_ids:
         return {}
     rows = session.execute(
-        select(Donation.donor_email, Donation.locale)
+        select(Donation.donor_email, Donation.locale, Donation.id)
         .where(
             Donation.campaign_id.in_(campaign_ids),
             Donation.updates_opt_in,
@@ -376,36 +377,29 @@ def _subscribers(session: Session, report: ActivityReport) -> dict[str, tuple[st
         )
         .order_by(Donation.created_at.desc(), Donation.id.desc())
     )
-    donors: dict[str, tuple[str, str]] = {}
-    for email, locale in rows:
-        donors.setdefault(donor_key(email), (email, locale))
+    donors: dict[str, tuple[str, str, int]] = {}
+    for email, locale, donation_id in rows:
+        donors.setdefault(donor_key(email), (email, locale, donation_id))
     return donors
 
 
 def _notify_donors(session: Session, settings: Settings, report: ActivityReport) -> int:
+    """Queue the report's e-mail to each subscriber, each with its own unsubscribe link."""
     queued = 0
-    rendered: dict[str, tuple[str, str, str]] = {}  # one rendering per language
     report_url = settings.absolute_url("public.report", slug=report.slug)
-    context = {"report": report, "report_url": report_url}
-    for key, (email, locale) in _subscribers(session, report).items():
-        if locale not in rendered:
-            with force_locale(locale):
-                rendered[locale] = (
-                    _(
-                        "New from the field: %(title)s",
-                        title=report.localized("title", locale, settings.content_language),
-                    ),
-                    render_template("email/report_published.txt", **context),
-                    render_template("email/report_published.html", **context),
-                )
-        subject, text, html = rendered[locale]
-        message = queue_message(
-            session,
-            key=f"report:{report.id}:{key}",
-            to=email,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-        )
+    for key, (email, locale, donation_id) in _subscribers(session, report).items():
+        stop_url = unsubscribe_url(settings, donation_id)
+        context = {"report": report, "report_url": report_url, "unsubscribe_url": stop_url}
+        title = report.localized("title", locale, settings.content_language)
+        with force_locale(locale):
+            message = queue_message(
+                session,
+                key=f"report:{report.id}:{key}",
+                to=email,
+                subject=_("New from the field: %(title)s", title=title),
+                body_text=render_template("email/report_published.txt", **context),
+                body_html=render_template("email/report_published.html", **context),
+                headers=news_headers(stop_url),
+            )
         queued += message is not None
     return queued

@@ -46,10 +46,12 @@ def queue_message(
     attachment_name: str | None = None,
     donation_id: int | None = None,
     receipt_id: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage | None:
     """Queue a message once per ``key`` in the caller's transaction; returns it, or None
     when a message with that key already exists (a repeated or concurrent call). Either
-    ``body_text`` or a ``template`` that ``prepare`` writes when sending."""
+    ``body_text`` or a ``template`` that ``prepare`` writes when sending; ``headers`` are
+    added to the e-mail (List-Unsubscribe)."""
     if (body_text is None) == (template is None):
         raise ValueError("a message has either its text or a template to write it from")
     now = utcnow()
@@ -64,6 +66,7 @@ def queue_message(
         "attachment_name": attachment_name,
         "donation_id": donation_id,
         "receipt_id": receipt_id,
+        "headers": headers,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -97,6 +100,9 @@ def compose(session: Session, settings: Settings, message: OutboxMessage) -> Non
         "receipt": receipt,
         "receipt_url": settings.absolute_url("receipts.download", token=receipt.token),
         "donor_url": settings.absolute_url("donor.start"),
+        "campaign_url": settings.absolute_url(
+            "public.campaign", slug=donation.campaign.slug, lang=donation.locale
+        ),
     }
     with force_locale(donation.locale):
         message.body_text, message.body_html = _bodies(THANKS, **context)

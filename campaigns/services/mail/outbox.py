@@ -269,7 +269,8 @@ def send_again(session: Session, message_id: int, *, actor: Actor) -> bool:
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The MIME message for an outbox row: text, optional HTML alternative and attachment.
+    """The MIME message for an outbox row: text, optional HTML alternative and attachment,
+    and the row's extra headers.
 
     Its Message-ID is derived from the row, so a copy resent after a crash carries the same
     id and mail clients can drop the duplicate.
@@ -282,6 +283,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
