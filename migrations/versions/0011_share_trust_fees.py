@@ -5,8 +5,8 @@ A campaign keeps what happens after a gift (``next_steps``) and its questions an
 About, Contact and Privacy pages keep one text per language (``page``); an outbox message
 may carry extra headers (List-Unsubscribe).
 
-Revision ID: 0009_share
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 07:20:00
 
 """
@@ -17,8 +17,8 @@ import campaigns.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_share'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ amounts; an option keeps the designations it may be given for; the totals keep t
 remainder of gifts counted by price and the last paid gifts; a ledger entry keeps what it
 moved the remainder by.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 07:20:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
