@@ -36,6 +36,7 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.dashboard": {"GET": V},
     "staff.donations": {"GET": V},
     "staff.donations_csv": {"GET": V},
+    "staff.donations_xlsx": {"GET": V},
     "staff.donation": {"GET": V},
     "staff.refund_donation": {"POST": A},
     "staff.campaigns": {"GET": V},
