@@ -87,9 +87,16 @@ def donations_xlsx():
     return _export(export_xlsx, XLSX_MIMETYPE, "xlsx")
 
 
-@bp.get("/donations/<int:donation_id>")
-def donation(donation_id: int):
+def donation_page(donation_id: int, **context) -> str:
+    """One donation's page; ``context`` for its actions (a refund form with messages)."""
     record = donation_record(db.session, donation_id)
     if record is None:
         abort(404)
-    return render_template("staff/donations/detail.html", record=record, donation=record.donation)
+    return render_template(
+        "staff/donations/detail.html", record=record, donation=record.donation, **context
+    )
+
+
+@bp.get("/donations/<int:donation_id>")
+def donation(donation_id: int):
+    return donation_page(donation_id)
