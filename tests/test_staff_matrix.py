@@ -39,6 +39,8 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.donations_xlsx": {"GET": V},
     "staff.donation": {"GET": V},
     "staff.refund_donation": {"POST": A},
+    "staff.monthly_gifts": {"GET": V},
+    "staff.cancel_monthly": {"POST": A},
     "staff.campaigns": {"GET": V},
     "staff.new_campaign": {"GET": V, "POST": E},
     "staff.edit_campaign": {"GET": V, "POST": E},
