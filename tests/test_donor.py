@@ -268,7 +268,19 @@ def test_cancel_a_monthly_gift(app, client, give, monkeypatch):
     path = signed_in(client, "ayse@example.org")
     action, token = cancel_button(isolated(client.get, path))
 
-    response = isolated(client.post, action, data={"csrf_token": token})
+    asked = isolated(client.post, action, data={"csrf_token": token})
+
+    # First a page that asks, changing nothing.
+    assert asked.status_code == 200
+    assert "Cancel your monthly gift?" in text(asked)
+    assert reloaded(monthly).subscription_ended_at is None
+    assert provider.cancelled == []
+    [form] = [f for f in parse(asked.data).find_all("form") if "/cancel" in f.attrs["action"]]
+    assert form.attrs["action"] == action
+    [keep] = [a for a in parse(asked.data).find_all("a") if a.text == "No, keep it"]
+    assert keep.attrs["href"] == path
+
+    response = isolated(client.post, action, data={"csrf_token": token, "confirm": "yes"})
 
     assert response.status_code == 303
     assert reloaded(monthly).subscription_ended_at is not None
@@ -304,7 +316,7 @@ def test_a_cancel_the_provider_refuses_changes_nothing(app, client, give, monkey
     path = signed_in(client, "ayse@example.org")
     action, token = cancel_button(isolated(client.get, path))
 
-    response = isolated(client.post, action, data={"csrf_token": token})
+    response = isolated(client.post, action, data={"csrf_token": token, "confirm": "yes"})
 
     assert reloaded(monthly).subscription_ended_at is None
     page = isolated(client.get, response.location)

@@ -51,7 +51,9 @@ POST_FIELDS = {
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
         *("anonymous", "updates", "dedication", "on_behalf", "website"),
     ),
-    "staff.refund_donation": ("amount", "seen_refunded", "version"),
+    "staff.refund_donation": ("amount", "shares", "reason", "seen_refunded", "version", "confirm"),
+    "staff.cancel_monthly": ("version", "confirm"),
+    "donor.cancel_monthly": ("confirm",),
     "staff.login_code": ("code",),
     "staff.two_factor_disable": ("password", "code"),
     "staff.user_role": ("role",),
@@ -327,7 +329,7 @@ def test_every_post_route_has_fields_to_fuzz(site):
     buttons (a CSRF token and nothing else) may have none."""
     buttons = {
         *("demo_checkout.pay", "demo_checkout.decline", "demo_checkout.cancel"),
-        *("donor.cancel_monthly", "staff.logout", "staff.remove_option"),
+        *("staff.logout", "staff.remove_option"),
         *("staff.publish_report", "staff.unpublish_report", "staff.user_deactivate"),
         *("staff.user_reactivate", "webhooks.stripe_webhook", "staff.send_message_again"),
     }

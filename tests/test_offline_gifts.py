@@ -179,7 +179,8 @@ def record(admin, campaign) -> Donation:
 def reverse(admin, donation: Donation, amount: str, seen: int | None = None):
     seen = donation.refunded_amount if seen is None else seen
     return admin.post(
-        f"/staff/donations/{donation.id}/refund", {"amount": amount, "seen_refunded": str(seen)}
+        f"/staff/donations/{donation.id}/refund",
+        {"amount": amount, "seen_refunded": str(seen), "reason": "Handed back", "confirm": "yes"},
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from campaigns.extensions import db
@@ -17,7 +19,12 @@ from campaigns.models import (
     ProviderEvent,
     Receipt,
 )
-from campaigns.services.books.dashboard import CSV_BATCH, CSV_HEADER, safe_cell
+from campaigns.services.books.export import (
+    EXPORT_BATCH,
+    EXPORT_HEADER,
+    XLSX_MIMETYPE,
+    safe_cell,
+)
 from campaigns.services.books.ledger import post_entry
 from tests.markup import parse
 from tests.payments_fixtures import isolated
@@ -262,7 +269,9 @@ def test_an_unknown_donation_is_404(viewer, donations):
 def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.data.decode())))
+    text = response.data.decode()
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only after a byte-order mark
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
 @pytest.mark.parametrize(
@@ -289,7 +298,7 @@ def test_csv_export_has_a_header_amounts_in_major_units_and_safe_cells(viewer, d
     response = viewer.get("/staff/donations.csv")
     assert response.headers["Content-Disposition"].startswith('attachment; filename="donations-')
     header, *rows = csv_rows(response)
-    assert header == CSV_HEADER
+    assert header == EXPORT_HEADER
     by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
     assert list(by_id) == [evil.id, donations[1].id, ayse.id]
     assert by_id[ayse.id]["amount"] == "1234.50"
@@ -303,7 +312,7 @@ def test_csv_export_has_a_header_amounts_in_major_units_and_safe_cells(viewer, d
 
 def test_csv_export_follows_the_filters(viewer, donations):
     rows = csv_rows(viewer.get("/staff/donations.csv?status=paid&q=ayse"))[1:]
-    assert [row[CSV_HEADER.index("donor_name")] for row in rows] == ["Ayşe Yılmaz"]
+    assert [row[EXPORT_HEADER.index("donor_name")] for row in rows] == ["Ayşe Yılmaz"]
 
 
 def test_csv_export_with_an_invalid_filter_is_refused(viewer, donations):
@@ -311,7 +320,7 @@ def test_csv_export_with_an_invalid_filter_is_refused(viewer, donations):
 
 
 def test_a_large_export_streams_in_batches(app, viewer, make_campaign):
-    """5,000 rows arrive as 5 chunks of at most CSV_BATCH rows, written while the rows are
+    """5,000 rows arrive as 5 chunks of at most EXPORT_BATCH rows, written while the rows are
     read, not one body built in memory (peak memory is measured in the benchmark)."""
     campaign = make_campaign("big")
     db.session.execute(
@@ -338,10 +347,112 @@ def test_a_large_export_streams_in_batches(app, viewer, make_campaign):
         return chunks
 
     chunks = isolated(export)
-    assert len(chunks) == 5000 // CSV_BATCH
-    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert len(chunks) == 1 + 5000 // EXPORT_BATCH  # the header, then one per batch
+    rows = list(csv.reader(io.StringIO("".join(chunks)[1:]), delimiter=";"))
     assert len(rows) == 5001
-    assert {row[CSV_HEADER.index("currency")] for row in rows[1:]} == {"TRY"}
-    assert sum(int(row[CSV_HEADER.index("amount")].replace(".", "")) for row in rows[1:]) == (
+    assert {row[EXPORT_HEADER.index("currency")] for row in rows[1:]} == {"TRY"}
+    assert sum(int(row[EXPORT_HEADER.index("amount")].replace(".", "")) for row in rows[1:]) == (
         5000 * 100_00 + sum(range(5000))
     )
+
+
+@pytest.fixture
+def shares_gift(make_campaign, make_option, make_donation):
+    """A paid gift of 3 sheep shares, each with the name it is given on behalf of."""
+    campaign = make_campaign("qurban", title="Qurban")
+    sheep = make_option(campaign, "Sheep share", unit_price=4500_00, units=1, stock=50)
+    return make_donation(
+        campaign,
+        3 * 4500_00,
+        option_id=sheep.id,
+        quantity=3,
+        units=3,
+        donor_name="Ahmet Kaya",
+        donor_email="ahmet@example.org",
+        on_behalf=["Ahmet Kaya", "أحمد علي", "=cmd|' /C calc'!A0"],
+        dedication="For my father",
+        status="paid",
+        created_at=at(2),
+    )
+
+
+def test_csv_export_has_the_option_shares_names_dedication_and_receipt(
+    viewer, donations, shares_gift
+):
+    ayse = donations[0]
+    header, *rows = csv_rows(viewer.get("/staff/donations.csv"))
+    by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
+    shares = by_id[shares_gift.id]
+    assert (shares["option"], shares["quantity"], shares["units"]) == ("Sheep share", "3", "3")
+    # Every name the Qurban team must read, the last one kept from running as a formula.
+    assert shares["on_behalf"] == "Ahmet Kaya | أحمد علي | =cmd|' /C calc'!A0"
+    assert shares["dedication"] == "For my father"
+    assert shares["amount"] == "13500.00"
+    assert by_id[ayse.id]["receipt_number"] == "ERA-2026-000042"
+    assert by_id[ayse.id]["option"] == ""
+    assert by_id[ayse.id]["refunded"] == "0.00"
+
+
+def test_an_excel_formula_in_the_first_names_cell_is_escaped(viewer, shares_gift):
+    db.session.get(Donation, shares_gift.id).on_behalf = ["=1+1", "Ali"]
+    db.session.commit()
+    header, row = csv_rows(viewer.get("/staff/donations.csv"))
+    assert row[header.index("on_behalf")] == "'=1+1 | Ali"
+
+
+def test_csv_export_splits_on_semicolons_for_turkish_excel(viewer, donations):
+    first = viewer.get("/staff/donations.csv").data.decode().splitlines()[0]
+    assert first == "\ufeff" + ";".join(EXPORT_HEADER)
+
+
+def xlsx_rows(response) -> list[list[object]]:
+    assert response.status_code == 200
+    assert response.mimetype == XLSX_MIMETYPE
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_xlsx_export_has_typed_numbers_dates_and_text(viewer, donations, shares_gift):
+    ayse, _john, evil = donations
+    header, *rows = xlsx_rows(viewer.get("/staff/donations.xlsx"))
+    assert header == EXPORT_HEADER
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert list(by_id) == [evil.id, donations[1].id, shares_gift.id, ayse.id]
+    assert by_id[ayse.id]["amount"] == Decimal("1234.5")  # a number, not text
+    assert by_id[evil.id]["amount"] == 5000
+    assert by_id[shares_gift.id]["quantity"] == 3
+    # Dates are dates, in Istanbul's time (15:00 for 12:00 UTC).
+    assert by_id[ayse.id]["created_at"] == datetime(2026, 3, 1, 15, 0)
+    assert by_id[evil.id]["paid_at"] is None
+    # Formula-like text is stored as text, never as a formula.
+    assert by_id[evil.id]["donor_name"] == HYPERLINK
+    assert by_id[shares_gift.id]["on_behalf"] == "Ahmet Kaya | أحمد علي | =cmd|' /C calc'!A0"
+    assert by_id[ayse.id]["receipt_number"] == "ERA-2026-000042"
+
+
+def test_xlsx_cells_are_typed_and_formulas_stay_text(viewer, donations):
+    sheet = load_workbook(io.BytesIO(viewer.get("/staff/donations.xlsx").data)).active
+    columns = {name: n + 1 for n, name in enumerate(EXPORT_HEADER)}
+    evil_row = 2  # newest first
+    assert sheet.cell(evil_row, columns["donor_name"]).data_type == "s"
+    assert sheet.cell(evil_row, columns["amount"]).data_type == "n"
+    assert sheet.cell(evil_row, columns["created_at"]).is_date
+    assert sheet.cell(evil_row + 2, columns["amount"]).number_format == "#,##0.00"
+
+
+def test_xlsx_export_follows_the_filters(viewer, donations):
+    rows = xlsx_rows(viewer.get("/staff/donations.xlsx?status=paid&q=ayse"))[1:]
+    assert [row[EXPORT_HEADER.index("donor_name")] for row in rows] == ["Ayşe Yılmaz"]
+    assert viewer.get("/staff/donations.xlsx?status=bogus").status_code == 400
+
+
+def test_xlsx_export_streams(viewer, donations):
+    def export():
+        response = viewer.client.get("/staff/donations.xlsx")
+        assert response.is_streamed
+        body = b"".join(response.response)
+        response.close()
+        return body
+
+    assert isolated(export).startswith(b"PK")  # a zip file, sent in pieces

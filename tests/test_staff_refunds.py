@@ -30,11 +30,19 @@ def flashes(page) -> list[str]:
     return [li.text for li in parse(page.data).find_all("li", "flash")]
 
 
-def refund(admin, donation: Donation, amount: str):
-    """Press Refund on the donation's page: returns the page it leads to."""
+REASON = "The donor asked: gave twice by mistake."
+
+
+def refund(admin, donation: Donation, amount: str, reason: str = REASON):
+    """Confirm a refund as the confirmation page posts it: returns the page it leads to."""
     response = admin.post(
         f"/staff/donations/{donation.id}/refund",
-        {"amount": amount, "seen_refunded": str(donation.refunded_amount)},
+        {
+            "amount": amount,
+            "seen_refunded": str(donation.refunded_amount),
+            "reason": reason,
+            "confirm": "yes",
+        },
     )
     assert response.status_code == 303, response.status_code
     return admin.get(response.headers["Location"])
@@ -262,6 +270,8 @@ def refund_form_of(admin, donation: Donation) -> dict[str, str]:
 
 
 def press(admin, donation: Donation, fields: dict[str, str]) -> list[str]:
+    """Confirm the refund the form shows (with a reason)."""
+    fields = fields | {"reason": REASON, "confirm": "yes"}
     response = admin.post(f"/staff/donations/{donation.id}/refund", fields)
     assert response.status_code == 303, response.status_code
     return flashes(admin.get(response.headers["Location"]))

@@ -151,8 +151,14 @@ def gifts(token: str):
 @bp.post("/<token>/monthly/<donation_token>/cancel")
 def cancel_monthly(token: str, donation_token: str):
     email = signed_in_donor(token)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
+    if request.form.get("confirm") != "yes":  # the page's button asks first
+        gift = donors.running_monthly_gift(db.session, email, donation_token)
+        if gift is None:
+            abort(404)
+        return render_template("donor/cancel_monthly.html", token=token, gift=gift, form=form)
     provider = current_app.extensions["payment_provider"]
     try:
         gift = donors.cancel_monthly_gift(db.session, provider, email, donation_token)
@@ -161,7 +167,11 @@ def cancel_monthly(token: str, donation_token: str):
         flash(_("We could not reach our payment provider. Please try again in a minute."))
         return redirect(url_for("donor.gifts", token=token), 303)
     if gift is None:
-        abort(404)
+        ended = [g for g in donors.gifts(db.session, email) if g.token == donation_token]
+        if not ended:
+            abort(404)
+        flash(_("This monthly gift is already cancelled."))  # a second click
+        return redirect(url_for("donor.gifts", token=token), 303)
     db.session.commit()
     flash(
         _(

@@ -85,6 +85,11 @@ class Donation(db.Model):
     # showed, and a compare-and-set on it lets one of two clicks act.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Why staff refunded (required with each refund; the latest one, the audit log keeps
+    # them all), and the on-behalf names of the shares refunded (taken out of on_behalf,
+    # so lists, receipts and counts read only the shares still given).
+    refund_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    refunded_on_behalf: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

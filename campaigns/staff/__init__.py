@@ -83,11 +83,13 @@ def staff_timezone() -> ZoneInfo:
 NAV = (
     ("staff.dashboard", _l("Dashboard"), "view"),
     ("staff.donations", _l("Donations"), "view"),
+    ("staff.monthly_gifts", _l("Monthly gifts"), "view"),
     ("staff.campaigns", _l("Campaigns"), "view"),
     ("staff.reports", _l("Reports"), "view"),
     ("staff.site_pages", _l("Site pages"), "view"),
     ("staff.users", _l("Staff users"), "manage_staff"),
     ("staff.audit_log", _l("Audit log"), "manage_staff"),
+    ("staff.outbox", _l("E-mail not sent"), "manage_staff"),
 )
 
 
@@ -114,6 +116,7 @@ from campaigns.staff import (  # noqa: E402,F401
     dashboard,
     donations,
     gifts,
+    monthly,
     outbox,
     pages,
     reports,

@@ -1,4 +1,4 @@
-"""Donations: the filtered list, one donation's page and the CSV export."""
+"""Donations: the filtered list, one donation's page and the CSV and .xlsx exports."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from campaigns.services.books.dashboard import (
     campaign_choices,
     donation_query,
     donation_record,
-    export_rows,
     parse_filters,
 )
+from campaigns.services.books.export import XLSX_MIMETYPE, export_csv, export_xlsx
 from campaigns.staff import bp, staff_timezone
 from campaigns.text import parse_int
 
@@ -64,24 +64,39 @@ def donations():
     )
 
 
-@bp.get("/donations.csv")
-def donations_csv():
+def _export(write, mimetype: str, extension: str) -> Response:
     filters, invalid = parse_filters(request.args)
     if invalid:
         # An export with a filter silently dropped would hold more donors than asked for.
         abort(400)
-    rows = export_rows(db.session, filters, staff_timezone())
-    filename = f"donations-{local_today().isoformat()}.csv"
+    filename = f"donations-{local_today().isoformat()}.{extension}"
     return Response(
-        stream_with_context(rows),
-        mimetype="text/csv",
+        stream_with_context(write(db.session, filters, staff_timezone())),
+        mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/donations.csv")
+def donations_csv():
+    return _export(export_csv, "text/csv", "csv")
+
+
+@bp.get("/donations.xlsx")
+def donations_xlsx():
+    return _export(export_xlsx, XLSX_MIMETYPE, "xlsx")
+
+
+def donation_page(donation_id: int, **context) -> str:
+    """One donation's page; ``context`` for its actions (a refund form with messages)."""
+    record = donation_record(db.session, donation_id)
+    if record is None:
+        abort(404)
+    return render_template(
+        "staff/donations/detail.html", record=record, donation=record.donation, **context
     )
 
 
 @bp.get("/donations/<int:donation_id>")
 def donation(donation_id: int):
-    record = donation_record(db.session, donation_id)
-    if record is None:
-        abort(404)
-    return render_template("staff/donations/detail.html", record=record, donation=record.donation)
+    return donation_page(donation_id)

@@ -214,7 +214,7 @@ def staff_pages(app: Flask, site: Site) -> list[str]:
         if rule.endpoint.startswith("staff.")
         and "GET" in rule.methods
         and not rule.arguments
-        and rule.endpoint not in ("staff.login", "staff.donations_csv")
+        and rule.endpoint not in ("staff.login", "staff.donations_csv", "staff.donations_xlsx")
     )
     return [
         *plain,

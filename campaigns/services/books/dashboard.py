@@ -1,5 +1,5 @@
-"""Read queries behind the staff side: the dashboard's figures, the donation search and
-the CSV export.
+"""Read queries behind the staff side: the dashboard's figures and the donation search
+(``export.py`` writes what the search finds as CSV or a spreadsheet).
 
 Unlike the public pages these read the ledger itself over date ranges (``created_at`` is
 indexed) and search donations with LIKE: a handful of staff, not the public, run them.
@@ -8,9 +8,6 @@ Amounts are never added across currencies.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -30,7 +27,6 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
-from campaigns.money import currency
 from campaigns.services.books.ledger import Drift, verify_totals
 from campaigns.text import clean_text, day_in_range, parse_day, parse_int
 
@@ -285,7 +281,7 @@ def _matches_search(text: str):
     )
 
 
-def _conditions(filters: DonationFilters, tz: tzinfo) -> list:
+def filter_conditions(filters: DonationFilters, tz: tzinfo) -> list:
     conditions = []
     if filters.campaign_id is not None:
         conditions.append(Donation.campaign_id == filters.campaign_id)
@@ -316,7 +312,7 @@ def donation_query(filters: DonationFilters, tz: tzinfo) -> Select:
         select(Donation)
         .join(Donation.campaign)
         .options(contains_eager(Donation.campaign))
-        .where(*_conditions(filters, tz))
+        .where(*filter_conditions(filters, tz))
         .order_by(*NEWEST_FIRST)
     )
 
@@ -380,109 +376,3 @@ def donation_record(session: Session, donation_id: int) -> DonationRecord | None
         ),
         events=events,
     )
-
-
-# --- CSV export --------------------------------------------------------------------------
-
-CSV_HEADER = [
-    "id",
-    "created_at",
-    "paid_at",
-    "campaign",
-    "status",
-    "frequency",
-    "designation",
-    "amount",
-    "refunded",
-    "currency",
-    "donor_name",
-    "donor_email",
-    "anonymous",
-    "provider",
-    "provider_session_id",
-    "provider_payment_id",
-    "provider_subscription_id",
-]
-CSV_BATCH = 1000
-# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """``value`` as text a spreadsheet shows as text, never runs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _major(minor: int, code: str) -> str:
-    """Minor units as a plain decimal string in major units: 123450 TRY -> "1234.50"."""
-    return format(currency(code).major(minor), "f")
-
-
-def _timestamp(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat() if value else ""
-
-
-def export_rows(session: Session, filters: DonationFilters, tz: tzinfo) -> Iterator[str]:
-    """The CSV text of the donations matching ``filters`` (as the list shows them),
-    header first, in chunks of ``CSV_BATCH`` rows. Plain columns, not objects, are read in
-    batches through a server-side cursor (``yield_per``), so memory stays flat however
-    many rows there are."""
-    query = (
-        select(
-            Donation.id,
-            Donation.created_at,
-            Donation.paid_at,
-            Campaign.slug,
-            Donation.status,
-            Donation.frequency,
-            Donation.designation,
-            Donation.amount,
-            Donation.refunded_amount,
-            Donation.currency,
-            Donation.donor_name,
-            Donation.donor_email,
-            Donation.anonymous,
-            Donation.provider,
-            Donation.provider_session_id,
-            Donation.provider_payment_id,
-            Donation.provider_subscription_id,
-        )
-        .join_from(Donation, Campaign, Donation.campaign_id == Campaign.id)
-        .where(*_conditions(filters, tz))
-        .order_by(*NEWEST_FIRST)
-    )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    result = session.execute(query.execution_options(yield_per=CSV_BATCH))
-    for rows in result.partitions():
-        for row in rows:
-            writer.writerow([safe_cell(cell) for cell in _csv_values(row)])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
-
-
-def _csv_values(row) -> list[object]:
-    return [
-        row.id,
-        _timestamp(row.created_at),
-        _timestamp(row.paid_at),
-        row.slug,
-        row.status.value,
-        row.frequency.value,
-        row.designation.value,
-        _major(row.amount, row.currency),
-        _major(row.refunded_amount, row.currency),
-        row.currency,
-        row.donor_name,
-        row.donor_email,
-        "yes" if row.anonymous else "no",
-        row.provider,
-        row.provider_session_id,
-        row.provider_payment_id,
-        row.provider_subscription_id,
-    ]

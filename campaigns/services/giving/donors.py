@@ -143,6 +143,20 @@ def funded_reports(session: Session, donations: list[Donation]) -> list[Activity
     return catalog.reports_of_campaigns(session, campaign_ids, REPORTS_SHOWN)
 
 
+def running_monthly_gift(session: Session, email: str, donation_token: str) -> Donation | None:
+    """The donor's running monthly gift named by ``donation_token`` (its first gift), or
+    None (another donor's gift is treated as unknown)."""
+    return session.scalars(
+        _gifts_of(email).where(
+            Donation.token == donation_token,
+            Donation.frequency == Frequency.MONTHLY,
+            Donation.parent_id.is_(None),
+            Donation.provider_subscription_id.is_not(None),
+            Donation.subscription_ended_at.is_(None),
+        )
+    ).first()
+
+
 def cancel_monthly_gift(
     session: Session, provider: PaymentProvider, email: str, donation_token: str
 ) -> Donation | None:
@@ -152,15 +166,7 @@ def cancel_monthly_gift(
     this donor (another donor's gift is treated as unknown). Raises ProviderError when the
     provider cannot be reached; nothing is recorded then.
     """
-    donation = session.scalars(
-        _gifts_of(email).where(
-            Donation.token == donation_token,
-            Donation.frequency == Frequency.MONTHLY,
-            Donation.parent_id.is_(None),
-            Donation.provider_subscription_id.is_not(None),
-            Donation.subscription_ended_at.is_(None),
-        )
-    ).first()
+    donation = running_monthly_gift(session, email, donation_token)
     if donation is None:
         return None
     provider.cancel_subscription(donation.provider_subscription_id)

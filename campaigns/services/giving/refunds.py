@@ -1,30 +1,25 @@
-"""Refunds: asked for by staff (a compare-and-set claim on the gift, then the provider),
-and settled when the provider confirms them, each refund once by its id; an offline gift is
-reversed by a ledger entry. A refund that fails after succeeding gives the gift back, once.
-Totals go down by exactly the refunded amounts."""
+"""Refunds settled when the provider confirms them, each refund once by its id (staff ask
+for them in ``refund_requests``); an offline gift is reversed by a ledger entry. A refund
+that fails after succeeding gives the gift back, once. Totals go down by exactly the
+refunded amounts; a refund of some shares of a gift of several takes back their units
+and stock too. The donor is e-mailed once per refund, with the receipt that replaces
+theirs."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import (
     Donation,
-    DonationStatus,
     LedgerEntry,
     LedgerKind,
 )
-from campaigns.money import AmountError, read_amount
-from campaigns.payments import PaymentProvider, ProviderError
-from campaigns.services import FormInvalid
-from campaigns.services.audit import Actor, record_change
+from campaigns.payments import PaymentProvider
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import revise_after_refund
-from campaigns.services.giving.offline import donation_snapshot, is_offline
+from campaigns.services.books.receipts import live_receipt, revise_after_refund
 from campaigns.services.giving.settlement import (
     Handled,
     Outcome,
@@ -34,10 +29,9 @@ from campaigns.services.giving.settlement import (
     paid_donation,
     release_stock,
 )
+from campaigns.services.mail.notifications import queue_refund_notice
 from campaigns.settings import Settings
 
-# Only these can be refunded; a disputed gift is settled by the dispute.
-REFUNDABLE = (DonationStatus.PAID, DonationStatus.PARTIALLY_REFUNDED)
 # A refund in these states moved no money, or no longer does.
 REFUND_UNDONE = frozenset({"failed", "canceled"})
 
@@ -81,16 +75,58 @@ def apply_refund_update(
     return apply_refunds(session, provider, settings, refund.charge_id)
 
 
+def share_price(donation: Donation) -> int | None:
+    """The price of one share of a gift of several (an option bought in quantity, "3 sheep
+    shares"), or None for a gift that is one whole."""
+    if donation.option_id is None or donation.quantity < 2 or donation.amount % donation.quantity:
+        return None
+    return donation.amount // donation.quantity
+
+
+def _units_per_share(donation: Donation) -> int:
+    return donation.units // donation.quantity
+
+
+def units_kept(session: Session, donation: Donation) -> int:
+    """The gift's units its refunds have not taken back (all of them before any refund)."""
+    moved = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.units), 0)).where(
+            LedgerEntry.donation_id == donation.id,
+            LedgerEntry.kind.in_([LedgerKind.REFUND, LedgerKind.REFUND_FAILED]),
+        )
+    )
+    return donation.units + int(moved)  # refund entries carry negative units
+
+
+def _units_back(session: Session, donation: Donation, amount: int, full: bool) -> int:
+    """The units a refund of ``amount`` takes back: all those kept when it empties the
+    gift, those of the shares it pays back when it is a whole number of shares, else none."""
+    kept = units_kept(session, donation)
+    if full:
+        return kept
+    price = share_price(donation)
+    if price is None or amount % price:
+        return 0
+    return min(kept, amount // price * _units_per_share(donation))
+
+
+def _shares_of(donation: Donation, units: int) -> int:
+    """How many shares ``units`` are (an option's gift has at least one unit a share)."""
+    return units // _units_per_share(donation)
+
+
 def post_refund(
     session: Session, settings: Settings, donation: Donation, reference: str, amount: int
 ) -> bool:
     """Take a refund off the totals once (by its reference); a refund that empties the
-    donation also takes back its units and releases any stock it held. Its receipt is
-    voided, or replaced by one for the amount kept after a partial refund."""
+    donation, or pays back whole shares of it, also takes back their units and releases
+    the stock they held. Its receipt is voided, or replaced by one for the amount kept
+    after a partial refund, and the donor is told (once per refund)."""
     amount = min(amount, donation.amount - donation.refunded_amount)
     if amount <= 0:
         return False
     full = amount == donation.amount - donation.refunded_amount
+    units = _units_back(session, donation, amount, full)
     entry = post_entry(
         session,
         campaign=donation.campaign,
@@ -98,14 +134,24 @@ def post_refund(
         amount=amount,
         currency=donation.currency,
         reference=reference,
-        units=donation.units if full else 0,
+        units=units,
         donation=donation,
     )
     if entry is None:
         return False
+    voided = live_receipt(session, donation)
     _refunded_by(session, settings, donation, amount)
-    if full:
-        release_stock(session, donation)
+    if units:
+        release_stock(session, donation, _shares_of(donation, units))
+    queue_refund_notice(
+        session,
+        settings,
+        donation,
+        key=f"refund:{reference}",
+        amount=amount,
+        voided=voided,
+        replacement=live_receipt(session, donation),
+    )
     return True
 
 
@@ -157,141 +203,6 @@ def reverse_refund(session: Session, settings: Settings, reference: str) -> bool
         return False
     _refunded_by(session, settings, donation, refund.amount)  # the refund's entry is negative
     if refund.units:
-        hold_stock_again(session, donation)
+        hold_stock_again(session, donation, _shares_of(donation, -refund.units))
     log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
     return True
-
-
-# -- asked for by staff -------------------------------------------------------------------
-
-
-@dataclass
-class RefundForm:
-    """The refund form: the amount typed, and the refunded amount the page showed (so a
-    second click, or a refund made meanwhile, cannot refund twice unnoticed)."""
-
-    amount: str = ""
-    seen_refunded: str = ""
-    version: str = ""  # the gift's version the page showed; blank from older clients
-
-
-def changed_message() -> str:
-    return _("This donation changed while you were looking at it; please check it again.")
-
-
-def refundable(donation: Donation) -> int:
-    """What can still be refunded, in minor units (0 when the status allows none)."""
-    if donation.status not in REFUNDABLE:
-        return 0
-    return donation.amount - donation.refunded_amount
-
-
-def _refund_amount(donation: Donation, form: RefundForm, locale: str) -> int:
-    left = refundable(donation)
-    if left == 0:
-        raise FormInvalid({"": _("This donation cannot be refunded.")})
-    if form.seen_refunded.strip() != str(donation.refunded_amount):
-        raise FormInvalid({"": changed_message()})
-    try:
-        amount = read_amount(form.amount, donation.currency, locale)
-    except AmountError as error:
-        raise FormInvalid({"amount": str(error)}) from None
-    if not 0 < amount <= left:
-        raise FormInvalid(
-            {"amount": _("Please enter an amount above zero and at most what is left.")}
-        )
-    return amount
-
-
-def claim_refund(session: Session, donation: Donation, form: RefundForm, *, locale: str) -> int:
-    """Check the refund and take the gift for it: a compare-and-set on the refunded amount
-    and version the page showed, so of two clicks, or two staff members at once, one goes
-    on and the others are told the gift changed, with nothing moved. Returns the amount.
-
-    The caller commits the claim before ``refund_donation`` asks the provider, so the row
-    lock it takes is never held across a network call."""
-    amount = _refund_amount(donation, form, locale)
-    seen = [Donation.id == donation.id, Donation.refunded_amount == donation.refunded_amount]
-    if form.version.strip():
-        seen.append(Donation.version == _whole(form.version))
-    claimed = session.execute(
-        update(Donation)
-        .where(*seen)
-        .values(version=Donation.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
-        raise FormInvalid({"": changed_message()})
-    session.refresh(donation)
-    return amount
-
-
-def _whole(text: str) -> int:
-    """A version number as posted; anything else matches no gift."""
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
-
-
-def refund_donation(
-    session: Session,
-    provider: PaymentProvider,
-    settings: Settings,
-    donation: Donation,
-    amount: int,
-    *,
-    actor: Actor,
-) -> bool:
-    """Refund ``amount`` of ``donation``, claimed by ``claim_refund``; raise FormInvalid,
-    changing nothing, when the provider refuses. Returns True when the totals changed now,
-    False when they change on the provider's confirmation."""
-    before = donation_snapshot(donation)
-    if is_offline(donation):
-        reference = _reverse(session, settings, donation, amount)
-        action, details = "donation.offline_reversal", {"reference": reference}
-    else:
-        details = _request_refund(session, provider, settings, donation, amount)
-        action = "donation.refund_request"
-    record_change(
-        session,
-        actor=actor,
-        action=action,
-        entity_type="donation",
-        entity_id=donation.id,
-        before=before,
-        after=donation_snapshot(donation) | details | {"requested": amount},
-    )
-    return before != donation_snapshot(donation)
-
-
-def _reverse(session: Session, settings: Settings, donation: Donation, amount: int) -> str:
-    """An offline gift handed back: a refund entry, numbered per donation. Two clicks at
-    once compute the same number and the ledger's unique reference keeps only one."""
-    earlier = session.scalar(
-        select(func.count())
-        .select_from(LedgerEntry)
-        .where(LedgerEntry.donation_id == donation.id, LedgerEntry.kind == LedgerKind.REFUND)
-    )
-    reference = f"offline-reversal:{donation.token}:{earlier + 1}"
-    post_refund(session, settings, donation, reference, amount)
-    return reference
-
-
-def _request_refund(
-    session: Session, provider: PaymentProvider, settings: Settings, donation: Donation, amount: int
-) -> dict:
-    if donation.provider != provider.name or not donation.provider_payment_id:
-        raise FormInvalid(
-            {"": _("This donation was not paid through the payment service in use now.")}
-        )
-    # The same request sent twice (a double click, a retry) is one refund at the provider.
-    key = f"refund-{donation.token}-{donation.refunded_amount}-{amount}"
-    try:
-        refund = provider.refund(donation.provider_payment_id, amount, key)
-    except ProviderError as error:
-        raise FormInvalid(
-            {"": _("The payment service refused the refund: %(reason)s", reason=str(error))}
-        ) from None
-    if not provider.confirms_refunds_by_webhook:
-        # No webhook will come: read its refunds back now, as charge.refunded would.
-        apply_refunds(session, provider, settings, donation.provider_payment_id)
-    return {"refund_id": refund.id, "refund_status": refund.status, "idempotency_key": key}

@@ -82,15 +82,17 @@ def _hold(session: Session, donation: Donation, held: ColumnElement[int]) -> Non
     )
 
 
-def release_stock(session: Session, donation: Donation) -> None:
-    """Give back the units a donation held on a limited option (expired, failed, refunded)."""
-    _hold(session, donation, DonationOption.reserved - donation.quantity)
+def release_stock(session: Session, donation: Donation, quantity: int | None = None) -> None:
+    """Give back the units a donation held on a limited option (expired, failed, refunded):
+    all of them, or ``quantity`` (the shares of a gift refunded one by one)."""
+    _hold(session, donation, DonationOption.reserved - (quantity or donation.quantity))
 
 
-def hold_stock_again(session: Session, donation: Donation) -> None:
-    """A refunded gift counts again: its units are sold once more. If they were sold to
-    someone else meanwhile, the option is simply sold out (never held beyond its stock)."""
-    held = DonationOption.reserved + donation.quantity
+def hold_stock_again(session: Session, donation: Donation, quantity: int | None = None) -> None:
+    """A refunded gift (or ``quantity`` of its shares) counts again: its units are sold
+    once more. If they were sold to someone else meanwhile, the option is simply sold out
+    (never held beyond its stock)."""
+    held = DonationOption.reserved + (quantity or donation.quantity)
     _hold(session, donation, case((held > DonationOption.stock, DonationOption.stock), else_=held))
 
 

@@ -1,6 +1,6 @@
-"""What we e-mail donors, and when: the thank-you with its receipt, a failed monthly
-instalment, and the donor page sign-in link; and ``queue_message``, the one way into the
-outbox.
+"""What we e-mail donors, and when: the thank-you with its receipt, a refund with the
+receipt that replaces theirs, a failed monthly instalment, and the donor page sign-in
+link; and ``queue_message``, the one way into the outbox.
 
 Each message is rendered from ``templates/email/<name>.txt`` and ``.html`` in the donor's
 language and queued in the outbox in the caller's transaction, once per purpose (its key).
@@ -15,6 +15,7 @@ Host header. Settings come in as an argument, from the edge that calls.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from flask import render_template
 from flask_babel import force_locale
@@ -158,6 +159,91 @@ def queue_thank_you(
         donation_id=donation.id,
         receipt_id=receipt.id,
         attachment_name=f"receipt-{receipt.number}.pdf",
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message as the donor will read it (in their language)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+def refund_notice(
+    settings: Settings,
+    donation: Donation,
+    *,
+    amount: int,
+    kept: int,
+    names_kept: list[str],
+    voided: Receipt | None,
+    replacement_number: str | None,
+    replacement_url: str | None,
+) -> Notice:
+    """The e-mail telling a donor that ``amount`` of their gift was refunded: what is kept,
+    the names their gift is still offered for, the receipt voided and the one replacing it.
+    Staff see it before they refund (with the replacement's number still to come)."""
+    with force_locale(donation.locale):
+        subject = str(
+            _l("Your gift to %(campaign)s was refunded", campaign=donation.campaign.title)
+        )
+        text, html = _bodies(
+            "refunded",
+            subject=subject,
+            donation=donation,
+            amount=amount,
+            kept=kept,
+            names_kept=names_kept,
+            voided_number=voided.number if voided else None,
+            replacement_number=replacement_number,
+            replacement_url=replacement_url,
+            donor_url=settings.absolute_url("donor.start"),
+        )
+    return Notice(donation.donor_email, subject, text, html)
+
+
+def queue_refund_notice(
+    session: Session,
+    settings: Settings,
+    donation: Donation,
+    *,
+    key: str,
+    amount: int,
+    voided: Receipt | None,
+    replacement: Receipt | None,
+) -> OutboxMessage | None:
+    """Queue the refund e-mail once per ``key`` (the refund's reference), with the
+    replacing receipt attached when the sender prepares it. A gift recorded without an
+    e-mail address (cash handed in) is told nothing."""
+    if not donation.donor_email:
+        return None
+    if replacement is not None and voided is not None and replacement.id == voided.id:
+        replacement = None  # a gift whose receipt stayed as it was
+    notice = refund_notice(
+        settings,
+        donation,
+        amount=amount,
+        kept=donation.amount - donation.refunded_amount,
+        names_kept=list(donation.on_behalf),
+        voided=voided,
+        replacement_number=replacement.number if replacement else None,
+        replacement_url=settings.absolute_url("receipts.download", token=replacement.token)
+        if replacement
+        else None,
+    )
+    return queue_message(
+        session,
+        key=key,
+        to=notice.to,
+        subject=notice.subject,
+        body_text=notice.text,
+        body_html=notice.html,
+        donation_id=donation.id,
+        receipt_id=replacement.id if replacement else None,
+        attachment_name=f"receipt-{replacement.number}.pdf" if replacement else None,
     )
 
 

@@ -1,0 +1,227 @@
+"""The donation export: what the staff search finds, as CSV or as an .xlsx spreadsheet.
+
+One source of rows (``export_rows``: typed values, read in batches through a server-side
+cursor with ``yield_per``) feeds both writers, and both stream: the CSV in chunks of
+``EXPORT_BATCH`` rows, the spreadsheet through openpyxl's write-only mode into a temporary
+file that is then sent in pieces. Memory stays flat however many gifts there are.
+
+The CSV is for Excel as staff in Istanbul open it: UTF-8 with a byte-order mark (or "Ayşe"
+and "أحمد" come out garbled) and semicolons (Turkish Excel does not split on commas).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign, Donation, DonationOption, Receipt
+from campaigns.money import currency
+from campaigns.services.books.dashboard import NEWEST_FIRST, DonationFilters, filter_conditions
+
+EXPORT_HEADER = [
+    "id",
+    "created_at",
+    "paid_at",
+    "campaign",
+    "status",
+    "frequency",
+    "designation",
+    "option",
+    "quantity",
+    "units",
+    "amount",
+    "refunded",
+    "currency",
+    "donor_name",
+    "donor_email",
+    "anonymous",
+    "on_behalf",
+    "dedication",
+    "receipt_number",
+    "refund_reason",
+    "provider",
+    "provider_session_id",
+    "provider_payment_id",
+    "provider_subscription_id",
+]
+CURRENCY_COLUMN = EXPORT_HEADER.index("currency")
+EXPORT_BATCH = 1000
+CSV_BOM = "\ufeff"
+CSV_DELIMITER = ";"
+NAMES_SEPARATOR = " | "  # between on-behalf names in one cell
+XLSX_PIECE = 64 * 1024
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """``value`` as text a spreadsheet shows as text, never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _query(filters: DonationFilters, tz: tzinfo):
+    # The gift's receipt now: the latest one not voided (a partial refund replaces it).
+    receipt = (
+        select(Receipt.number)
+        .where(Receipt.donation_id == Donation.id, Receipt.voided_at.is_(None))
+        .order_by(Receipt.id.desc())
+        .limit(1)
+        .correlate(Donation)
+        .scalar_subquery()
+        .label("receipt_number")
+    )
+    return (
+        select(
+            Donation.id,
+            Donation.created_at,
+            Donation.paid_at,
+            Campaign.slug,
+            Donation.status,
+            Donation.frequency,
+            Donation.designation,
+            DonationOption.label,
+            Donation.quantity,
+            Donation.units,
+            Donation.amount,
+            Donation.refunded_amount,
+            Donation.currency,
+            Donation.donor_name,
+            Donation.donor_email,
+            Donation.anonymous,
+            Donation.on_behalf,
+            Donation.dedication,
+            receipt,
+            Donation.refund_reason,
+            Donation.provider,
+            Donation.provider_session_id,
+            Donation.provider_payment_id,
+            Donation.provider_subscription_id,
+        )
+        .join_from(Donation, Campaign, Donation.campaign_id == Campaign.id)
+        .outerjoin(DonationOption, Donation.option_id == DonationOption.id)
+        .where(*filter_conditions(filters, tz))
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+def _major(minor: int, code: str) -> Decimal:
+    """Minor units as an exact amount in major units: 123450 TRY -> Decimal("1234.50")."""
+    return currency(code).major(minor)
+
+
+def export_rows(
+    session: Session, filters: DonationFilters, tz: tzinfo
+) -> Iterator[list[list[object]]]:
+    """The donations matching ``filters`` (as the list shows them), in batches of at most
+    ``EXPORT_BATCH`` rows of typed values in ``EXPORT_HEADER``'s order: ints, Decimal
+    amounts in major units, aware datetimes, text. Plain columns, not objects, are read
+    through a server-side cursor, so no batch outlives the next."""
+    result = session.execute(_query(filters, tz).execution_options(yield_per=EXPORT_BATCH))
+    for rows in result.partitions():
+        yield [
+            [
+                row.id,
+                row.created_at,
+                row.paid_at,
+                row.slug,
+                row.status.value,
+                row.frequency.value,
+                row.designation.value,
+                row.label or "",
+                row.quantity,
+                row.units,
+                _major(row.amount, row.currency),
+                _major(row.refunded_amount, row.currency),
+                row.currency,
+                row.donor_name,
+                row.donor_email,
+                "yes" if row.anonymous else "no",
+                NAMES_SEPARATOR.join(row.on_behalf or []),
+                row.dedication,
+                row.receipt_number or "",
+                row.refund_reason,
+                row.provider,
+                row.provider_session_id,
+                row.provider_payment_id,
+                row.provider_subscription_id,
+            ]
+            for row in rows
+        ]
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _csv_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return safe_cell(value)
+
+
+def export_csv(session: Session, filters: DonationFilters, tz: tzinfo) -> Iterator[str]:
+    """The CSV text: byte-order mark and header first, then one chunk per batch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
+    writer.writerow(EXPORT_HEADER)
+    yield CSV_BOM + buffer.getvalue()
+    for batch in export_rows(session, filters, tz):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_text(value) for value in row] for row in batch)
+        yield buffer.getvalue()
+
+
+# --- spreadsheet -------------------------------------------------------------------------
+
+
+def export_xlsx(session: Session, filters: DonationFilters, tz: tzinfo) -> Iterator[bytes]:
+    """The .xlsx bytes in pieces. Amounts are numbers with their currency's decimals,
+    dates are dates in ``tz`` (a spreadsheet cell has no time zone), text stays text even
+    when it starts with "=". The rows are written as they are read: openpyxl's write-only
+    sheet spills them to a temporary file, and the zipped workbook is read back in
+    pieces from another one."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("donations")
+    sheet.append(EXPORT_HEADER)
+    for batch in export_rows(session, filters, tz):
+        for row in batch:
+            sheet.append([_xlsx_cell(sheet, value, row[CURRENCY_COLUMN], tz) for value in row])
+    with tempfile.TemporaryFile() as file:
+        workbook.save(file)
+        file.seek(0)
+        while piece := file.read(XLSX_PIECE):
+            yield piece
+
+
+def _xlsx_cell(sheet, value: object, code: str, tz: tzinfo) -> object:
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value.astimezone(tz).replace(tzinfo=None))
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        return cell
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value)
+        exponent = currency(code).exponent
+        cell.number_format = "#,##0" + ("." + "0" * exponent if exponent else "")
+        return cell
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if text.startswith("="):  # openpyxl would store it as a formula
+            cell = WriteOnlyCell(sheet, text)
+            cell.data_type = "s"
+            return cell
+        return text
+    return value
