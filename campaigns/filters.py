@@ -112,5 +112,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["hijri"] = hijri
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["direction"] = text_direction
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

@@ -45,6 +45,8 @@ class OptionSpec:
     units: int = 1
     stock: int | None = None
     needs_on_behalf: bool = False
+    needs_proxy: bool = False  # the donor authorises the charity to sacrifice (vekalet)
+    shares_per_animal: int | None = None  # shares of one animal: 1 a sheep, 7 a cow
     max_quantity: int = 10
     dedications: tuple[str, ...] = ()  # when set, each gift carries one (a well's name plate)
     weight: int = 1  # how often demo donors pick it

@@ -134,6 +134,8 @@ def _add_campaigns(session: Session, folder: Path, today: date) -> tuple[dict[st
                     units=o.units,
                     stock=o.stock,
                     needs_on_behalf=o.needs_on_behalf,
+                    needs_proxy=o.needs_proxy,
+                    shares_per_animal=o.shares_per_animal,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
@@ -297,6 +299,8 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             anonymous=gift.anonymous,
             dedication=gift.dedication,
             on_behalf=list(gift.on_behalf),
+            # Given with the form's proxy box, as the gift was made.
+            proxy_at=gift.paid_at - timedelta(minutes=3) if option and option.needs_proxy else None,
             provider=PROVIDER,
             # The key stands in for the provider's checkout and payment ids and is the
             # ledger reference, as a real payment's id is.

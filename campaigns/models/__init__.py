@@ -3,6 +3,7 @@
 from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
+from campaigns.models.fulfilment import Animal, ShareAssignment
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
 from campaigns.models.provider_event import ProviderEvent
@@ -12,6 +13,7 @@ from campaigns.models.staff import RecoveryCode, StaffUser
 
 __all__ = [
     "ActivityReport",
+    "Animal",
     "AuditEntry",
     "Campaign",
     "CampaignDonor",
@@ -28,5 +30,6 @@ __all__ = [
     "RecoveryCode",
     "ReportFigure",
     "ReportImage",
+    "ShareAssignment",
     "StaffUser",
 ]

@@ -110,6 +110,10 @@ class DonationOption(db.Model):
     # Units held by open checkouts plus units sold; stock left = stock - reserved.
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     needs_on_behalf: Mapped[bool] = mapped_column(default=False)
+    # The donor must authorise the charity to perform the sacrifice for them (vekalet).
+    needs_proxy: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Shares of this option go into animals of this many shares (1 a sheep, 7 a cow).
+    shares_per_animal: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -119,6 +123,9 @@ class DonationOption(db.Model):
         CheckConstraint("unit_price > 0", name="unit_price_positive"),
         CheckConstraint("units > 0", name="units_positive"),
         CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint(
+            "shares_per_animal IS NULL OR shares_per_animal > 0", name="shares_per_animal_positive"
+        ),
         CheckConstraint(
             "reserved >= 0 AND (stock IS NULL OR reserved <= stock)", name="reserved_within_stock"
         ),

@@ -78,6 +78,13 @@ class OptionEditForm(FlaskForm):
     units = StringField(_l("Units it funds"))
     stock = StringField(_l("Stock"), description=_l("Leave empty for no limit."))
     needs_on_behalf = BooleanField(_l("Each unit needs an “on behalf of” name"))
+    needs_proxy = BooleanField(
+        _l("The donor must authorise us to perform the sacrifice (proxy, vekalet)")
+    )
+    shares_per_animal = StringField(
+        _l("Shares per animal"),
+        description=_l("For sacrifices: 1 for a sheep, 7 for a cow share. Leave empty if none."),
+    )
     position = StringField(_l("Position"), description=_l("Lower numbers come first."))
     active = BooleanField(_l("Offered on the donation form"))
 

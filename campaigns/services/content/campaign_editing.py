@@ -36,6 +36,8 @@ from campaigns.text import (
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
+# The most shares one animal takes (a camel: seven; a little room for local custom).
+MAX_SHARES_PER_ANIMAL = 10
 
 
 # -- campaigns ----------------------------------------------------------------------------
@@ -235,6 +237,8 @@ class OptionForm:
     units: str = "1"
     stock: str = ""
     needs_on_behalf: bool = False
+    needs_proxy: bool = False
+    shares_per_animal: str = ""
     position: str = "0"
     active: bool = True
 
@@ -248,6 +252,8 @@ def option_form(option: DonationOption, locale: str) -> OptionForm:
         units=str(option.units),
         stock="" if option.stock is None else str(option.stock),
         needs_on_behalf=option.needs_on_behalf,
+        needs_proxy=option.needs_proxy,
+        shares_per_animal=str(option.shares_per_animal or ""),
         position=str(option.position),
         active=option.active,
     )
@@ -263,6 +269,8 @@ def option_snapshot(option: DonationOption) -> dict:
         "units": option.units,
         "stock": option.stock,
         "needs_on_behalf": option.needs_on_behalf,
+        "needs_proxy": option.needs_proxy,
+        "shares_per_animal": option.shares_per_animal,
         "position": option.position,
         "active": option.active,
     }
@@ -297,6 +305,10 @@ def save_option(
         "stock": read_count(form.stock, "stock", errors, minimum=0),
         "position": read_count(form.position, "position", errors, minimum=0) or 0,
         "needs_on_behalf": form.needs_on_behalf,
+        "needs_proxy": form.needs_proxy,
+        "shares_per_animal": read_count(
+            form.shares_per_animal, "shares_per_animal", errors, maximum=MAX_SHARES_PER_ANIMAL
+        ),
         "active": form.active,
     }
     try:
