@@ -78,3 +78,17 @@ def pay(donation: Donation) -> Donation:
 def give_shares(option, names, **kwargs) -> Donation:
     """A paid gift of one share per name."""
     return pay(start_shares(option, names, **kwargs))
+
+
+def line_numbers(text: str, names: list[str]) -> list[int]:
+    """The line of ``text`` (a PDF's, as pypdf reads it) holding each name, -1 if none.
+
+    A line matches when it has the same letters as the name: pypdf reads the glyph run
+    that ends a right-to-left line out of place ("ينمحمد الأم" for "محمد الأمين"), though
+    the page shows the name as written."""
+
+    def letters(line: str) -> list[str]:
+        return sorted(line.replace(" ", ""))
+
+    lines = [letters(line) for line in text.splitlines()]
+    return [next((i for i, line in enumerate(lines) if line == letters(n)), -1) for n in names]
