@@ -126,8 +126,8 @@ def test_staff_group_move_and_mark_performed_and_donors_hear_in_their_language(
 
     picture = tmp_path / "cow.jpg"
     picture.write_bytes(photo().getvalue())
-    page.get_by_label("Performed Animal 2").check()
-    page.get_by_label("Performed Animal 3").check()
+    page.get_by_label("Mark as performed Animal 2").check()
+    page.get_by_label("Mark as performed Animal 3").check()
     page.get_by_label("Day").fill("2026-05-27")
     page.get_by_label("Place", exact=True).fill("Konya")
     page.get_by_label("Photos (optional)").set_input_files(picture)
