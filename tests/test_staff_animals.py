@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -236,3 +238,43 @@ def donor_page(client, email: str) -> str:
         select(OutboxMessage).where(OutboxMessage.key.startswith("donor-link:"))
     ).one()
     return LINK.search(message.body_text).group(1)
+
+
+@pytest.mark.postgres
+def test_two_editors_moving_into_the_last_place_at_once_fill_it_once(
+    app, client, staff_login, qurban
+):
+    """Each move locks the campaign first, so the second counts the first's share."""
+    give_shares(qurban.cow, [f"Ad {n}" for n in range(1, 8)])
+    give_shares(qurban.cow, ["Tek", "Çift"])
+    fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
+    animal = fulfilment.animals_of(db.session, qurban.campaign)[0]
+    moved_out = animal.shares[0]
+    fulfilment.move_share(
+        db.session,
+        qurban.campaign,
+        fulfilment.MoveForm(share=str(moved_out.id), current=str(animal.id), to="new"),
+        actor=None,
+    )
+    db.session.commit()  # animal 1 now has one place left; animal 2 holds Tek and Çift
+    second = fulfilment.animals_of(db.session, qurban.campaign)[1]
+    forms = [{"share": share.id, "current": second.id, "to": "1"} for share in second.shares]
+    editors = [staff_login(app.test_client(), "editor") for _ in forms]
+    ready = threading.Barrier(len(forms))
+
+    def one(pair) -> str:
+        editor, form = pair
+        ready.wait(10)
+        return flashes(
+            editor.post(
+                f"/staff/campaigns/{qurban.campaign.id}/animals/move", form, follow_redirects=True
+            )
+        )[-1]
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        answers = sorted(pool.map(one, zip(editors, forms, strict=True)))
+
+    assert answers[0] == "Animal 1 is full (7 of 7 shares)."
+    assert answers[1].startswith("Moved the share of ")
+    db.session.expire_all()
+    assert [len(a.shares) for a in fulfilment.animals_of(db.session, qurban.campaign)] == [7, 1, 1]
