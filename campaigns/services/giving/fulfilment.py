@@ -7,10 +7,10 @@ in order of payment (``paid_at``, then id, then share), opening new animals as n
 Staff may move a share to another animal of the same option (``move_share``) and mark
 animals performed, with date, place and photos (``mark_performed``).
 
-Concurrency: every change here first locks the campaign's row (SELECT ... FOR UPDATE on
-PostgreSQL; SQLite writes one at a time), so two staff members filling or moving at once
-act in turn and each sees what the other did; the move form carries the animal the share
-was in when the page was shown, and a share moved meanwhile is refused as changed.
+Concurrency: every change here first locks the campaign's row (``_lock``), so two staff
+members filling or moving at once act in turn and each sees what the other did; the move
+form carries the animal the share was in when the page was shown, and a share moved
+meanwhile is refused as changed.
 
 E-mail: each gift is told once, when all of its shares are in animals marked performed
 (the last one of them decides); the message lists each name with its date and place. The
@@ -27,7 +27,7 @@ from typing import IO
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.models import Animal, Campaign, Donation, DonationOption, ShareAssignment
@@ -59,7 +59,15 @@ class ShareState:
 
 
 def _lock(session: Session, campaign: Campaign) -> None:
-    session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    """Take the campaign's row for this transaction: an UPDATE that changes nothing holds
+    the row's lock on PostgreSQL and the write lock on SQLite, which ignores FOR UPDATE
+    (and would let two movers count the same free place)."""
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id)
+        .values(id=Campaign.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def animals_of(session: Session, campaign: Campaign) -> list[Animal]:
