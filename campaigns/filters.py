@@ -137,5 +137,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["plain_amount"] = plain_amount
     app.jinja_env.filters["next_instalment"] = next_instalment
+    app.jinja_env.filters["direction"] = text_direction
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

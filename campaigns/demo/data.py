@@ -57,6 +57,8 @@ class OptionSpec:
     units: int = 1
     stock: int | None = None
     needs_on_behalf: bool = False
+    needs_proxy: bool = False  # the donor authorises the charity to sacrifice (vekalet)
+    shares_per_animal: int | None = None  # shares of one animal: 1 a sheep, 7 a cow
     max_quantity: int = 10
     on_behalf_label: str = ""  # what the on-behalf name is for ("Name on the well's plate")
     plate_names: tuple[str, ...] = ()  # when set, each unit's on-behalf name is one of these

@@ -164,6 +164,8 @@ def _add_campaigns(
                     needs_on_behalf=o.needs_on_behalf,
                     designations=o.designations,
                     on_behalf_label=o.on_behalf_label,
+                    needs_proxy=o.needs_proxy,
+                    shares_per_animal=o.shares_per_animal,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
@@ -348,6 +350,8 @@ def _add_gifts(session: Session, campaigns: dict[str, Campaign], plan: list[Plan
             donor_email=gift.donor.email,
             anonymous=gift.anonymous,
             on_behalf=list(gift.on_behalf),
+            # Given with the form's proxy box, as the gift was made.
+            proxy_at=gift.paid_at - timedelta(minutes=3) if option and option.needs_proxy else None,
             provider=PROVIDER,
             # The key stands in for the provider's checkout and payment ids and is the
             # ledger reference, as a real payment's id is.

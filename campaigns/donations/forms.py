@@ -62,6 +62,7 @@ def gift_form(data: MultiDict[str, str]) -> GiftForm:
         **{name: data[name] for name in TEXT_FIELDS if name in data},
         anonymous="anonymous" in data,
         updates="updates" in data,
+        proxy="proxy" in data,
         on_behalf=[name for name in data.getlist("on_behalf") if name.strip()],
     )
 

@@ -28,7 +28,7 @@ from campaigns.forms import EmptyForm, form_values, submit, with_errors
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
 from campaigns.services.books.receipts import render_statement, statement_version
-from campaigns.services.giving import donors
+from campaigns.services.giving import donors, fulfilment
 from campaigns.text import YEARS, day_in_range, parse_day
 
 # Each sign-in link is an e-mail sent on someone's request: few per address and per mailbox.
@@ -140,6 +140,7 @@ def gifts(token: str):
         email=email,
         gifts=given,
         receipts=donors.current_receipts(db.session, given),
+        shares=fulfilment.share_states(db.session, given),
         monthly=donors.monthly_gifts(given),
         reports=donors.funded_reports(db.session, given),
         statement_start=start,

@@ -3,6 +3,7 @@
 from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
+from campaigns.models.fulfilment import Animal, ShareAssignment
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
 from campaigns.models.page import Page
@@ -13,6 +14,7 @@ from campaigns.models.staff import RecoveryCode, StaffUser
 
 __all__ = [
     "ActivityReport",
+    "Animal",
     "AuditEntry",
     "Campaign",
     "CampaignDonor",
@@ -30,5 +32,6 @@ __all__ = [
     "RecoveryCode",
     "ReportFigure",
     "ReportImage",
+    "ShareAssignment",
     "StaffUser",
 ]

@@ -167,6 +167,10 @@ class DonationOption(Translatable, db.Model):
     # What the on-behalf name is for this gift, when not a share's name: "Name on the
     # well's plate". Empty: the form asks for the name each share is offered for.
     on_behalf_label: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # The donor must authorise the charity to perform the sacrifice for them (vekalet).
+    needs_proxy: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Shares of this option go into animals of this many shares (1 a sheep, 7 a cow).
+    shares_per_animal: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -176,6 +180,9 @@ class DonationOption(Translatable, db.Model):
         CheckConstraint("unit_price > 0", name="unit_price_positive"),
         CheckConstraint("units > 0", name="units_positive"),
         CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+        CheckConstraint(
+            "shares_per_animal IS NULL OR shares_per_animal > 0", name="shares_per_animal_positive"
+        ),
         CheckConstraint(
             "reserved >= 0 AND (stock IS NULL OR reserved <= stock)", name="reserved_within_stock"
         ),

@@ -71,6 +71,8 @@ class Donation(db.Model):
     dedication: Mapped[str] = mapped_column(String(300), default="")
     on_behalf: Mapped[list[str]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    # When the donor ticked the proxy (vekalet) box of an option that needs it, UTC.
+    proxy_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider: Mapped[str] = mapped_column(String(20))
     provider_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -111,6 +113,12 @@ class Donation(db.Model):
             "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
         ),
     )
+
+    def share_name(self, share: int) -> str:
+        """The name share ``share`` (0-based) is given on behalf of: its ``on_behalf``
+        name, or the donor's own when the option asks for none."""
+        names = self.on_behalf or []
+        return names[share] if share < len(names) else self.donor_name
 
     @validates("donor_email")
     def _normalise_email(self, _key: str, address: str) -> str:

@@ -109,8 +109,8 @@ def staff_layout():
 
 
 # Each area registers its views on ``bp`` when imported.
-from campaigns.staff import audit as audit_views  # noqa: E402,F401
 from campaigns.staff import (  # noqa: E402,F401
+    animals,
     auth,
     campaigns,
     dashboard,
@@ -123,3 +123,4 @@ from campaigns.staff import (  # noqa: E402,F401
     two_factor,
     users,
 )
+from campaigns.staff import audit as audit_views  # noqa: E402,F401

@@ -116,6 +116,13 @@ class OptionEditForm(FlaskForm):
         _l("What the name is for"),
         description=_l("Optional, e.g. Name on the well’s plate. Empty: Name for share 1, 2, …"),
     )
+    needs_proxy = BooleanField(
+        _l("The donor must authorise us to perform the sacrifice (proxy, vekalet)")
+    )
+    shares_per_animal = StringField(
+        _l("Shares per animal"),
+        description=_l("For sacrifices: 1 for a sheep, 7 for a cow share. Leave empty if none."),
+    )
     position = StringField(_l("Position"), description=_l("Lower numbers come first."))
     active = BooleanField(_l("Offered on the donation form"))
     designations = CheckboxesField(

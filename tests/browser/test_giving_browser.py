@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 SHEEP = "One sheep or goat"
 NAMES = ("Ali Yılmaz", "Zeynep Kaya")
+PROXY = re.compile(r"^I authorise .+ to perform my sacrifice on my behalf\.$")
 
 
 def qurban() -> tuple[Campaign, DonationOption]:
@@ -78,6 +79,7 @@ def test_a_donor_gives_two_qurban_shares_through_the_demo_checkout(
         give.get_by_label(f"Name for share {n}", exact=True).fill(name)
     give.get_by_label("Your name").fill("Meryem Demir")
     give.get_by_label("Your e-mail address").fill(email)
+    give.get_by_label(PROXY).check()
     give.screenshot(path=screenshot_dir / "01b-form-filled.png")
     give.get_by_role("button", name="Continue to payment").click()
 
@@ -125,6 +127,7 @@ def test_a_missing_name_is_shown_at_the_top_and_beside_its_field(
     give.get_by_label("Name for share 1", exact=True).fill(NAMES[0])
     give.get_by_label("Your name").fill("Meryem Demir")
     give.get_by_label("Your e-mail address").fill("meryem@example.org")
+    give.get_by_label(PROXY).check()
     give.get_by_role("button", name="Continue to payment").click()
 
     summary = page.get_by_role("alert")

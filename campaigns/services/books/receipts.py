@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
@@ -277,6 +277,8 @@ def _render_receipt(
             issued_on=_long_date(receipt.issued_at, settings, locale),
             given_on=_long_date(donation.paid_at, settings, locale),
             given_day=_local(donation.paid_at, settings).date(),
+            proxy_given=donation.proxy_at
+            and format_datetime(_local(donation.proxy_at, settings), "medium", locale=locale),
             voided_on=receipt.voided_at and _long_date(receipt.voided_at, settings, locale),
             amount=money(receipt.amount),
             amount_in_words=amount_in_words(receipt.amount, receipt.currency, locale),

@@ -55,15 +55,19 @@ CAMPAIGN_TEXTS = {
     "story": TextRule(LONG_TEXT, multiline=True),
     "unit_label": TextRule(column_length(Campaign.unit_label)),
     "cover_alt": TextRule(column_length(Campaign.cover_alt)),
+    "next_steps": TextRule(MAX_NEXT_STEPS, multiline=True),
 }
 OPTION_TEXTS = {
     "label": TextRule(column_length(DonationOption.label)),
     "description": TextRule(column_length(DonationOption.description)),
+    "on_behalf_label": TextRule(column_length(DonationOption.on_behalf_label)),
 }
 
 
 # Longer searches are cut: no title is longer.
 MAX_SEARCH = 200
+# The most shares one animal takes (a camel: seven; a little room for local custom).
+MAX_SHARES_PER_ANIMAL = 10
 
 
 # -- campaigns ----------------------------------------------------------------------------
@@ -410,6 +414,8 @@ class OptionForm:
     stock: str = ""
     needs_on_behalf: bool = False
     on_behalf_label: str = ""
+    needs_proxy: bool = False
+    shares_per_animal: str = ""
     position: str = "0"
     active: bool = True
     translations: Typed = field(default_factory=dict)
@@ -427,6 +433,8 @@ def option_form(option: DonationOption, locale: str) -> OptionForm:
         stock="" if option.stock is None else str(option.stock),
         needs_on_behalf=option.needs_on_behalf,
         on_behalf_label=option.on_behalf_label,
+        needs_proxy=option.needs_proxy,
+        shares_per_animal=str(option.shares_per_animal or ""),
         position=str(option.position),
         active=option.active,
         translations=option.translations or {},
@@ -445,6 +453,8 @@ def option_snapshot(option: DonationOption) -> dict:
         "stock": option.stock,
         "needs_on_behalf": option.needs_on_behalf,
         "on_behalf_label": option.on_behalf_label,
+        "needs_proxy": option.needs_proxy,
+        "shares_per_animal": option.shares_per_animal,
         "position": option.position,
         "active": option.active,
         "translations": option.translations or {},
@@ -487,6 +497,10 @@ def save_option(
             "on_behalf_label",
             column_length(DonationOption.on_behalf_label),
             errors,
+        ),
+        "needs_proxy": form.needs_proxy,
+        "shares_per_animal": read_count(
+            form.shares_per_animal, "shares_per_animal", errors, maximum=MAX_SHARES_PER_ANIMAL
         ),
         "active": form.active,
         "translations": read_translations(form.translations, OPTION_TEXTS, languages, errors),

@@ -55,6 +55,7 @@ class GiftForm:
     dedication: str = ""
     on_behalf: list[str] = field(default_factory=list)
     updates: bool = False  # e-mail me the campaign's activity reports
+    proxy: bool = False  # I authorise the charity to perform my sacrifice (vekalet)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Gift:
     on_behalf: list[str]
     locale: str
     updates: bool  # the donor asked to hear of the campaign's activity reports
+    proxy: bool  # the donor gave the proxy an option with ``needs_proxy`` asks for
 
     @property
     def amount(self) -> int:
@@ -224,6 +226,10 @@ def validate_gift(
             "Please shorten the dedication to %(n)d characters.", n=MAX_DEDICATION
         )
     on_behalf = _on_behalf(form, option, quantity, errors)
+    if option is not None and option.needs_proxy and not form.proxy:
+        errors["proxy"] = _(
+            "Please tick the box to authorise us to perform your sacrifice on your behalf."
+        )
     if errors:
         raise GiftInvalid(errors)
     return Gift(
@@ -240,6 +246,7 @@ def validate_gift(
         on_behalf=on_behalf,
         locale=locale,
         updates=form.updates,
+        proxy=bool(option and option.needs_proxy and form.proxy),
     )
 
 
@@ -343,6 +350,7 @@ def start_donation(
         dedication=gift.dedication,
         on_behalf=gift.on_behalf,
         locale=gift.locale,
+        proxy_at=now if gift.proxy else None,
         provider=provider.name,
         expires_at=now + timedelta(minutes=settings.checkout_expires_minutes),
         client_key=client_key(settings, client) if client else None,

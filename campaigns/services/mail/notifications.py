@@ -282,6 +282,27 @@ def notify_failed_instalment(
     )
 
 
+def queue_sacrifice_performed(
+    session: Session, settings: Settings, donation: Donation, shares: list
+) -> OutboxMessage | None:
+    """Tell the donor their sacrifice was performed: each share's name (``shares``: objects
+    with ``name`` and ``animal``, whose ``performed_on`` and ``place`` are set), once per
+    gift, in their language."""
+    names = ", ".join(share.name for share in shares)
+    return _queue(
+        session,
+        key=f"performed:{donation.token}",
+        to=donation.donor_email,
+        locale=donation.locale,
+        template="performed",
+        subject=_l("Your sacrifice on behalf of %(names)s was performed", names=names),
+        donation_id=donation.id,
+        donation=donation,
+        shares=shares,
+        donor_url=settings.absolute_url("donor.start"),
+    )
+
+
 def queue_donor_link(
     session: Session, settings: Settings, *, email: str, link_token: str, gave: bool, locale: str
 ) -> OutboxMessage | None:
