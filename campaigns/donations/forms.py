@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from campaigns import app_settings
 from campaigns.donations import bp
 from campaigns.filters import local_today
 from campaigns.models import Campaign, Donation, DonationOption
 from campaigns.money import Currency, currency
+from campaigns.services.giving.bank import offers_bank_transfer
 from campaigns.services.giving.donations import (
     MAX_DEDICATION,
     MAX_NAME,
@@ -37,6 +39,7 @@ TEXT_FIELDS = (
     "name",
     "email",
     "dedication",
+    "method",
 )
 # Without JavaScript the form offers this many "on behalf of" names at first: enough for
 # a whole cow, which is seven shares. A larger quantity gets one input per share when the
@@ -108,3 +111,9 @@ def donation_form(
         max_length=MAX_LENGTHS,
         max_quantity=MAX_QUANTITY,
     )
+
+
+@bp.app_template_global("offers_bank_transfer")
+def bank_transfer_offered(campaign: Campaign) -> bool:
+    """Whether the form offers ``method`` bank_transfer (BANK_ACCOUNTS has the currency)."""
+    return offers_bank_transfer(app_settings(), campaign)

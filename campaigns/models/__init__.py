@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models. They hold invariants; services commit nothing and models neither."""
 
 from campaigns.models.audit import AuditEntry
+from campaigns.models.bank import BankCsvFormat, BankLine, LineProblem, LineStatus
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
 from campaigns.models.ledger import LedgerEntry, LedgerKind
@@ -13,6 +14,8 @@ from campaigns.models.staff import RecoveryCode, StaffUser
 __all__ = [
     "ActivityReport",
     "AuditEntry",
+    "BankCsvFormat",
+    "BankLine",
     "Campaign",
     "CampaignDonor",
     "CampaignTotals",
@@ -21,6 +24,8 @@ __all__ = [
     "DonationStatus",
     "LedgerEntry",
     "LedgerKind",
+    "LineProblem",
+    "LineStatus",
     "OutboxMessage",
     "ProviderEvent",
     "Receipt",

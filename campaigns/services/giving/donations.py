@@ -31,6 +31,7 @@ MAX_QUANTITY = 100
 MAX_NAME = column_length(Donation.donor_name)
 MAX_ON_BEHALF = 120  # each name of the on_behalf list (a JSON column)
 MAX_DEDICATION = column_length(Donation.dedication)
+METHODS = ("card", "bank_transfer")  # the form's ``method``: the provider, or a pledge
 
 
 class GiftInvalid(FormInvalid):
@@ -52,6 +53,7 @@ class GiftForm:
     dedication: str = ""
     on_behalf: list[str] = field(default_factory=list)
     updates: bool = False  # e-mail me the campaign's activity reports
+    method: str = METHODS[0]  # "bank_transfer": a pledge (services.giving.bank)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ def validate_gift(
             "Please shorten the dedication to %(n)d characters.", n=MAX_DEDICATION
         )
     on_behalf = _on_behalf(form, option, quantity, errors)
+    if form.method not in METHODS:
+        errors["method"] = _("Please choose how you will pay.")
     if errors:
         raise GiftInvalid(errors)
     return Gift(
