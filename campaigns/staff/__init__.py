@@ -85,6 +85,7 @@ NAV = (
     ("staff.donations", _l("Donations"), "view"),
     ("staff.campaigns", _l("Campaigns"), "view"),
     ("staff.reports", _l("Reports"), "view"),
+    ("staff.bank", _l("Bank transfers"), "edit"),
     ("staff.users", _l("Staff users"), "manage_staff"),
     ("staff.audit_log", _l("Audit log"), "manage_staff"),
 )
@@ -109,6 +110,7 @@ def staff_layout():
 from campaigns.staff import audit as audit_views  # noqa: E402,F401
 from campaigns.staff import (  # noqa: E402,F401
     auth,
+    bank,
     campaigns,
     dashboard,
     donations,

@@ -19,13 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import BankCsvFormat, BankLine, Donation, DonationStatus
 from campaigns.models.bank import LineProblem, LineStatus
 from campaigns.models.base import utcnow
-from campaigns.money import format_plain
+from campaigns.money import CURRENCIES, format_plain
+from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod, record_offline_gift
 from campaigns.services.giving.settlement import Outcome, mark_paid
@@ -33,6 +35,7 @@ from campaigns.services.sql import insert_ignoring_duplicates
 from campaigns.settings import Settings
 from campaigns.statements import CsvColumns, Statement, StatementLine, read_statement
 from campaigns.statements.codes import codes_in
+from campaigns.text import column_length, read_text
 
 MAX_FILE_NAME = 200
 
@@ -223,3 +226,47 @@ def pay_pledge(
         after={"donation": pledge.token, "code": line.code, "extra": max(extra, 0)},
     )
     return outcome
+
+
+@dataclass
+class CsvFormatForm:
+    """A bank's CSV columns as staff type them (the header row's names)."""
+
+    bank: str = ""
+    date_column: str = ""
+    description_column: str = ""
+    amount_column: str = ""
+    currency_column: str = ""
+    currency: str = "TRY"
+    transaction_id_column: str = ""
+    sender_column: str = ""
+
+
+def add_csv_format(session: Session, form: CsvFormatForm, *, actor: Actor) -> BankCsvFormat:
+    """Remember how one bank's CSV names its columns; FormInvalid per field."""
+    errors: dict[str, str] = {}
+    limit = column_length(BankCsvFormat.bank)
+    required = ("bank", "date_column", "description_column", "amount_column")
+    values = {
+        name: read_text(getattr(form, name), name, limit, errors, required=name in required)
+        for name in (*required, "currency_column", "transaction_id_column", "sender_column")
+    }
+    if form.currency not in CURRENCIES:
+        errors["currency"] = _("Please choose a currency.")
+    taken = session.scalar(select(BankCsvFormat.id).where(BankCsvFormat.bank == values["bank"]))
+    if taken is not None:
+        errors["bank"] = _("This bank's columns are set already.")
+    if errors:
+        raise FormInvalid(errors)
+    columns = BankCsvFormat(currency=form.currency, **values)
+    session.add(columns)
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        action="bank.csv_format",
+        entity_type="bank_csv_format",
+        entity_id=columns.id,
+        after=values | {"currency": form.currency},
+    )
+    return columns
