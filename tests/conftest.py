@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.payments_fixtures",
     "tests.mail_fixtures",
     "tests.staff_fixtures",
+    "tests.bank_fixtures",
 ]
 
 
