@@ -189,3 +189,18 @@ def test_an_unknown_line_is_404(client, staff_login, path):
     admin = staff_login(client, "admin")
     response = admin.get(path) if path.endswith("999") else admin.post(path, {"code": "x"})
     assert response.status_code == 404
+
+
+def test_control_characters_in_a_statement_or_a_search_are_dropped(client, staff_login, app_ctx):
+    admin = staff_login(client, "admin")
+    assert admin.post("/staff/bank/csv-columns", ZIRAAT_COLUMNS).status_code == 303
+    hostile = (
+        sample("ziraat.csv")
+        .read_bytes()
+        .replace(b"FAST YP4N-G8KH BAGIS", "FAST\x00 BA\u202eGIS\x1b[31m".encode())
+    )
+    assert upload(admin, "ziraat\x00.csv", hostile).status_code == 303
+    line = line_of("TX-99812")
+    assert line.description == "FAST BAGIS[31m" and line.file_name == "ziraat.csv"
+    page = admin.get(f"/staff/bank/lines/{line.id}?q=ay%00se")
+    assert page.status_code == 200

@@ -9,6 +9,7 @@ Only credits (money coming in) become lines; debits are left out.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,8 @@ from datetime import date
 from flask_babel import gettext as _
 
 MAX_KEY = 120  # bank_line.line_key
+MAX_DESCRIPTION = 2000
+MAX_SENDER = 200  # bank_line.sender
 
 
 class StatementError(ValueError):
@@ -71,13 +74,26 @@ def decode(data: bytes) -> str:
         return data.decode("cp1254", errors="strict")
 
 
+def plain(text: str, limit: int) -> str:
+    """Bank text as stored and shown: control and format characters (a NUL, a bidi
+    override) dropped, white space collapsed, cut at ``limit``."""
+    kept = "".join(c for c in text if not unicodedata.category(c).startswith("C") or c.isspace())
+    return " ".join(kept.split())[:limit]
+
+
 def _keyed(account: str, lines: list[StatementLine]) -> list[StatementLine]:
     """Each line's identity: the account and the bank's transaction id, or (none given)
     a hash of what the line says and how many identical lines came before it in the file,
     so two equal gifts on one day stay two while an overlapping statement repeats them."""
     seen: Counter = Counter()
     keyed = []
-    for line in lines:
+    for raw in lines:
+        line = replace(
+            raw,
+            description=plain(raw.description, MAX_DESCRIPTION),
+            sender=plain(raw.sender, MAX_SENDER),
+            bank_reference=plain(raw.bank_reference, 80),
+        )
         if line.bank_reference:
             key = f"{account}:{line.bank_reference}"
         else:

@@ -33,7 +33,7 @@ from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod, re
 from campaigns.services.giving.settlement import Outcome, mark_paid
 from campaigns.services.sql import insert_ignoring_duplicates
 from campaigns.settings import Settings
-from campaigns.statements import CsvColumns, Statement, StatementLine, read_statement
+from campaigns.statements import CsvColumns, Statement, StatementLine, plain, read_statement
 from campaigns.statements.codes import codes_in
 from campaigns.text import column_length, read_text
 
@@ -90,7 +90,7 @@ def import_statement(
     """Store the statement's new lines and match each; returns what it did. Flushes only:
     the edge commits once, so the whole file is in or none of it."""
     new = matched = 0
-    name = file_name[:MAX_FILE_NAME]
+    name = plain(file_name, MAX_FILE_NAME)
     for item in statement.lines:
         line = _insert(session, item, name)
         if line is None:

@@ -84,7 +84,10 @@ def find_pledges(session: Session, line: BankLine, query: str = "") -> list[Dona
         Donation.transfer_code.is_not(None),
         Donation.currency == line.currency,
     )
-    text = " ".join(check_text(query, "q", {}).split())[:MAX_SEARCH]
+    refused: dict[str, str] = {}
+    text = " ".join(check_text(query, "q", refused).split())[:MAX_SEARCH]
+    if refused:
+        text = ""  # control characters: no search, the default list
     if text:
         like = f"%{text.lower()}%"
         pledges = pledges.where(
