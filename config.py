@@ -108,6 +108,11 @@ class Config:
         # A checkout not paid within this many minutes expires and its stock is released
         # (30 to 1440: Stripe's own limits for a Checkout Session).
         self.CHECKOUT_EXPIRES_MINUTES = whole_number("CHECKOUT_EXPIRES_MINUTES", 30)
+        # The charity's bank accounts donors may transfer to: a JSON list of {"bank", "holder",
+        # "iban", "currency"}; a campaign in one of those currencies offers bank transfer.
+        self.BANK_ACCOUNTS = env("BANK_ACCOUNTS", "[]")
+        # A bank-transfer pledge holds its stock this many days, then expires.
+        self.BANK_TRANSFER_HOLD_DAYS = whole_number("BANK_TRANSFER_HOLD_DAYS", 3)
         # Units of one limited option one client address or e-mail may hold unpaid at once.
         self.MAX_HELD_UNITS = whole_number("MAX_HELD_UNITS", 14)
         # Off only for load tests: RATELIMIT_ENABLED=false.

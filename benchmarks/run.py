@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from benchmarks import giving, webhooks
+from benchmarks import bank_import, giving, webhooks
 from benchmarks.bare_app import make_template
 from benchmarks.dataset import Dataset, build, fresh_postgres, fresh_sqlite
 from benchmarks.loadgen import LoadOptions, LoadResult, generate_load, post_each
@@ -110,7 +110,12 @@ class Bench:
 
 def scenarios(bench: Bench) -> list[Scenario]:
     """Every scenario of the run, in the order of each round. Add new ones here."""
-    return page_scenarios(bench) + gift_scenarios(bench) + webhook_scenarios(bench)
+    return (
+        page_scenarios(bench)
+        + gift_scenarios(bench)
+        + webhook_scenarios(bench)
+        + bank_import.bank_scenarios(bench)
+    )
 
 
 def ratios(dataset: Dataset) -> list[Ratio]:

@@ -13,6 +13,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
+from campaigns.models.bank import LineProblem, LineStatus
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import DonationStatus, Frequency
 from campaigns.models.ledger import LedgerKind
@@ -40,6 +41,19 @@ LABELS: dict[type[enum.StrEnum], dict] = {
         CampaignStatus.DRAFT: _l("Draft (not shown)"),
         CampaignStatus.ACTIVE: _l("Active (taking gifts)"),
         CampaignStatus.CLOSED: _l("Closed (shown, not taking gifts)"),
+    },
+    LineStatus: {
+        LineStatus.WAITING: _l("Waiting for staff"),
+        LineStatus.MATCHED: _l("Paid a pledge"),
+        LineStatus.RECORDED: _l("Recorded as a gift"),
+        LineStatus.NOT_DONATION: _l("Not a donation"),
+    },
+    LineProblem: {
+        LineProblem.NO_CODE: _l("No valid reference code (none, or mistyped)"),
+        LineProblem.UNKNOWN_CODE: _l("A code no pledge has"),
+        LineProblem.PLEDGE_CLOSED: _l("The pledge is no longer waiting"),
+        LineProblem.CURRENCY: _l("Not the pledge's currency"),
+        LineProblem.UNDERPAID: _l("Less than pledged"),
     },
     Role: {Role.ADMIN: _l("Admin"), Role.EDITOR: _l("Editor"), Role.VIEWER: _l("Viewer")},
     LedgerKind: {

@@ -6,11 +6,61 @@ that need them. Services never read ``current_app``; this module reads no app ei
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from werkzeug.routing import MapAdapter
+
+from campaigns.money import CURRENCIES
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """One of the charity's accounts a donor may transfer to (BANK_ACCOUNTS)."""
+
+    bank: str
+    holder: str
+    iban: str  # compact, checked: TR330006100519786457841326
+    currency: str
+
+    @property
+    def iban_printed(self) -> str:
+        """The IBAN in groups of four, as banks print it."""
+        return " ".join(self.iban[i : i + 4] for i in range(0, len(self.iban), 4))
+
+
+def read_bank_accounts(text: str | list) -> tuple[BankAccount, ...]:
+    """BANK_ACCOUNTS as accounts; a RuntimeError naming what is wrong stops the app at
+    start (a mistyped IBAN would send donors' money nowhere)."""
+
+    def refuse(why: str):
+        return RuntimeError(f"Refusing to start: BANK_ACCOUNTS {why}")
+
+    try:
+        items = json.loads(text) if isinstance(text, str) else text
+    except ValueError as error:
+        raise refuse(f"is not JSON ({error})") from error
+    if not isinstance(items, list):
+        raise refuse("must be a JSON list of accounts")
+    accounts = []
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or set(item) != {"bank", "holder", "iban", "currency"}:
+            raise refuse(f"account {n} must have exactly bank, holder, iban and currency")
+        if not all(isinstance(v, str) and v.strip() for v in item.values()):
+            raise refuse(f"account {n}: every value must be non-empty text")
+        try:
+            iban = IBAN(item["iban"])
+        except SchwiftyException as error:
+            raise refuse(f"account {n}: {item['iban']!r} is not a valid IBAN ({error})") from error
+        if item["currency"] not in CURRENCIES:
+            raise refuse(f"account {n}: unknown currency {item['currency']!r}")
+        bank, holder = item["bank"].strip(), item["holder"].strip()
+        accounts.append(BankAccount(bank, holder, iban.compact, item["currency"]))
+    return tuple(accounts)
 
 STATEMENT_PREFIX = "RECEIPT_STATEMENT_"
 
@@ -55,6 +105,8 @@ class Settings:
     checkout_expires_minutes: int
     max_held_units: int
     staff_account_rate_limit: str
+    bank_accounts: tuple[BankAccount, ...]  # BANK_ACCOUNTS, checked
+    bank_transfer_hold_days: int  # BANK_TRANSFER_HOLD_DAYS
     receipts: ReceiptSettings
     # The app's routes, bound once: pages' paths for links written outside requests.
     urls: MapAdapter = field(repr=False, compare=False)
@@ -71,6 +123,8 @@ class Settings:
             checkout_expires_minutes=config["CHECKOUT_EXPIRES_MINUTES"],
             max_held_units=config["MAX_HELD_UNITS"],
             staff_account_rate_limit=config["STAFF_ACCOUNT_RATE_LIMIT"],
+            bank_accounts=read_bank_accounts(config["BANK_ACCOUNTS"]),
+            bank_transfer_hold_days=config["BANK_TRANSFER_HOLD_DAYS"],
             receipts=ReceiptSettings(
                 prefix=config["RECEIPT_PREFIX"],
                 charity_name=config["CHARITY_NAME"],
@@ -91,6 +145,10 @@ class Settings:
             ),
             urls=urls,
         )
+
+    def accounts_for(self, currency: str) -> tuple[BankAccount, ...]:
+        """The accounts a donor may transfer ``currency`` to (none: no bank transfer)."""
+        return tuple(a for a in self.bank_accounts if a.currency == currency)
 
     def absolute_url(self, endpoint: str, **values) -> str:
         """The public address of a page, e.g. ``absolute_url("donor.start")``: built on

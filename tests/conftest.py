@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.mail_fixtures",
     "tests.staff_fixtures",
     "tests.qurban_fixtures",
+    "tests.bank_fixtures",
 ]
 
 

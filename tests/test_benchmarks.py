@@ -206,3 +206,20 @@ def test_latency_percentiles_in_milliseconds():
         "max": 100.0,
     }
     assert latency_ms([0.0123]) == {"p50": 12.3, "p95": 12.3, "max": 12.3}
+
+
+def test_bank_import_benchmark_pays_each_pledge_once(fresh_url):
+    from benchmarks.bank_import import bank_app, import_once, import_problems, prepare
+
+    build(fresh_url, 0, say=lambda _: None)
+    app = bank_app(fresh_url)
+    batch = prepare(app, 20, say=lambda _: None)
+    assert import_problems(app, batch) == [
+        "0 of 10 pledges paid",
+        "0 lines waiting, not 10",
+        "0 ledger entries for 10 pledges",
+    ]
+    assert import_once(app, batch) > 0
+    assert import_problems(app, batch) == []
+    import_once(app, batch)  # the same statement again changes nothing
+    assert import_problems(app, batch) == []

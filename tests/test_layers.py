@@ -93,6 +93,7 @@ def test_services_packages_import_only_those_before_them():
         ("campaigns.text", ("campaigns.models", "campaigns.services")),
         ("campaigns.money", ("campaigns.models", "campaigns.services")),
         ("campaigns.settings", ("campaigns.models", "campaigns.services", "flask")),
+        ("campaigns.statements", ("campaigns.models", "campaigns.services", "flask.request")),
     ],
 )
 def test_lower_layers_import_nothing_above_them(where, refused):
@@ -114,7 +115,13 @@ def test_blueprints_never_import_each_other(blueprint):
 
 @pytest.mark.parametrize(
     ("library", "only_in"),
-    [("stripe", "campaigns.payments.stripe_provider"), ("weasyprint", "campaigns.pdf")],
+    [
+        ("stripe", "campaigns.payments.stripe_provider"),
+        ("weasyprint", "campaigns.pdf"),
+        ("mt940", "campaigns.statements.mt940"),
+        ("lxml", "campaigns.statements.camt"),
+        ("schwifty", "campaigns.settings"),
+    ],
 )
 def test_one_module_imports_each_outside_library(library, only_in):
     importers = sorted(m for m, names in MODULES.items() if any(under(n, library) for n in names))

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from campaigns import app_settings
 from campaigns.donations import bp
 from campaigns.filters import local_today
 from campaigns.models import Campaign, Donation, DonationOption
 from campaigns.models.campaign import Designation, Suggestion
 from campaigns.money import Currency, currency
+from campaigns.services.giving.bank import offers_bank_transfer
 from campaigns.services.giving.donations import (
     MAX_DEDICATION,
     MAX_NAME,
@@ -40,6 +42,7 @@ TEXT_FIELDS = (
     "name",
     "email",
     "dedication",
+    "method",
 )
 # Without JavaScript the form offers this many "on behalf of" names at first: enough for
 # a whole cow, which is seven shares. A larger quantity gets one input per share when the
@@ -153,3 +156,9 @@ def donation_form(
         designations=designation_choices(campaign, options),
         provider=current_app.extensions["payment_provider"].name,
     )
+
+
+@bp.app_template_global("offers_bank_transfer")
+def bank_transfer_offered(campaign: Campaign) -> bool:
+    """Whether the form offers ``method`` bank_transfer (BANK_ACCOUNTS has the currency)."""
+    return offers_bank_transfer(app_settings(), campaign)

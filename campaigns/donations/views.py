@@ -5,7 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import abort, current_app, make_response, redirect, render_template, request
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -19,7 +27,7 @@ from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
 from campaigns.services.books.receipts import live_receipt
 from campaigns.services.content import catalog
-from campaigns.services.giving import settlement
+from campaigns.services.giving import bank, settlement
 from campaigns.services.giving.donations import (
     GiftForm,
     GiftInvalid,
@@ -75,6 +83,12 @@ def donate(slug: str):
         valid = validate_gift(
             db.session, campaign, gift, locale=str(get_locale() or "en"), today=local_today()
         )
+        if gift.method == "bank_transfer":
+            pledge = bank.start_pledge(
+                db.session, app_settings(), campaign, valid, client=client_address()
+            )
+            db.session.commit()
+            return redirect(url_for("donations.thanks", token=pledge.token), 303)
         _donation, checkout_url = start_donation(
             db.session,
             provider,
@@ -115,5 +129,6 @@ def thanks(token: str):
         donation=donation,
         outcome=outcome,
         receipt=live_receipt(db.session, donation),
+        accounts=app_settings().accounts_for(donation.currency),
     )
     return keep_private(make_response(page))

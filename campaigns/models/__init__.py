@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models. They hold invariants; services commit nothing and models neither."""
 
 from campaigns.models.audit import AuditEntry
+from campaigns.models.bank import BankCsvFormat, BankLine, LineProblem, LineStatus
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
 from campaigns.models.fulfilment import Animal, ShareAssignment
@@ -16,6 +17,8 @@ __all__ = [
     "ActivityReport",
     "Animal",
     "AuditEntry",
+    "BankCsvFormat",
+    "BankLine",
     "Campaign",
     "CampaignDonor",
     "CampaignTotals",
@@ -24,6 +27,8 @@ __all__ = [
     "DonationStatus",
     "LedgerEntry",
     "LedgerKind",
+    "LineProblem",
+    "LineStatus",
     "OutboxMessage",
     "Page",
     "ProviderEvent",

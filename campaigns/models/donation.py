@@ -101,6 +101,9 @@ class Donation(db.Model):
     # Who holds the stock while the checkout is open: a keyed hash of the client address
     # (never the address itself), for the MAX_HELD_UNITS limit.
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # A bank-transfer pledge's reference code, for the donor to write on the transfer
+    # (services.giving.bank); unique, so a code names one pledge.
+    transfer_code: Mapped[str | None] = mapped_column(String(16), unique=True)
 
     campaign: Mapped[Campaign] = relationship()
     option: Mapped[DonationOption | None] = relationship()

@@ -87,6 +87,7 @@ NAV = (
     ("staff.campaigns", _l("Campaigns"), "view"),
     ("staff.reports", _l("Reports"), "view"),
     ("staff.site_pages", _l("Site pages"), "view"),
+    ("staff.bank", _l("Bank transfers"), "edit"),
     ("staff.users", _l("Staff users"), "manage_staff"),
     ("staff.audit_log", _l("Audit log"), "manage_staff"),
     ("staff.outbox", _l("E-mail not sent"), "manage_staff"),
@@ -112,6 +113,7 @@ def staff_layout():
 from campaigns.staff import (  # noqa: E402,F401
     animals,
     auth,
+    bank,
     campaigns,
     dashboard,
     donations,

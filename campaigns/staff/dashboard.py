@@ -11,6 +11,7 @@ from flask_babel import format_date
 from campaigns.extensions import db
 from campaigns.filters import local_today, money
 from campaigns.services.books.dashboard import dashboard as dashboard_figures
+from campaigns.services.giving.bank import bank_figures
 from campaigns.services.mail.outbox import count_failed
 from campaigns.staff import bp, staff_timezone
 
@@ -88,4 +89,5 @@ def dashboard():
         figures=figures,
         charts=charts,
         unsent_mail=count_failed(db.session),
+        bank=bank_figures(db.session),
     )

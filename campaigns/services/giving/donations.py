@@ -32,6 +32,7 @@ MAX_QUANTITY = 100
 MAX_NAME = column_length(Donation.donor_name)
 MAX_ON_BEHALF = 120  # each name of the on_behalf list (a JSON column)
 MAX_DEDICATION = column_length(Donation.dedication)
+METHODS = ("card", "bank_transfer")  # the form's ``method``: the provider, or a pledge
 
 
 class GiftInvalid(FormInvalid):
@@ -56,6 +57,7 @@ class GiftForm:
     on_behalf: list[str] = field(default_factory=list)
     updates: bool = False  # e-mail me the campaign's activity reports
     proxy: bool = False  # I authorise the charity to perform my sacrifice (vekalet)
+    method: str = METHODS[0]  # "bank_transfer": a pledge (services.giving.bank)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,8 @@ def validate_gift(
         errors["proxy"] = _(
             "Please tick the box to authorise us to perform your sacrifice on your behalf."
         )
+    if form.method not in METHODS:
+        errors["method"] = _("Please choose how you will pay.")
     if errors:
         raise GiftInvalid(errors)
     return Gift(

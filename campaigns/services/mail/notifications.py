@@ -340,3 +340,36 @@ def queue_staff_code(
         minutes=minutes,
         password_url=settings.absolute_url("staff.password"),
     )
+
+
+def queue_pledge(
+    session: Session, settings: Settings, donation: Donation, accounts
+) -> OutboxMessage | None:
+    """A bank-transfer pledge's instructions: the charity's ``accounts`` in its currency,
+    the exact amount, the reference code and the day it lapses; once per pledge."""
+    return _queue(
+        session,
+        key=f"pledge:{donation.token}",
+        to=donation.donor_email,
+        locale=donation.locale,
+        template="pledge",
+        subject=_l("How to send your gift to %(campaign)s", campaign=donation.campaign.title),
+        donation_id=donation.id,
+        donation=donation,
+        accounts=accounts,
+        pledge_url=settings.absolute_url("donations.thanks", token=donation.token),
+    )
+
+
+def queue_pledge_expired(session: Session, donation: Donation) -> OutboxMessage | None:
+    """A pledge whose transfer never came: the donor is told, once."""
+    return _queue(
+        session,
+        key=f"pledge-expired:{donation.token}",
+        to=donation.donor_email,
+        locale=donation.locale,
+        template="pledge_expired",
+        subject=_l("Your pledge to %(campaign)s has lapsed", campaign=donation.campaign.title),
+        donation_id=donation.id,
+        donation=donation,
+    )
