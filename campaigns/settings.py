@@ -62,6 +62,7 @@ def read_bank_accounts(text: str | list) -> tuple[BankAccount, ...]:
         accounts.append(BankAccount(bank, holder, iban.compact, item["currency"]))
     return tuple(accounts)
 
+
 STATEMENT_PREFIX = "RECEIPT_STATEMENT_"
 
 
