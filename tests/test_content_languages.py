@@ -12,7 +12,7 @@ from campaigns.extensions import db
 from campaigns.models import OutboxMessage
 from campaigns.models.translatable import Localized
 from campaigns.services.books.receipts import live_receipt, render_statement
-from campaigns.services.content import campaign_editing
+from campaigns.services.content import campaign_editing, report_editing
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 from tests.receipting import paid_donation, pdf_of, pdf_text
@@ -269,3 +269,35 @@ def test_the_thank_you_e_mail_names_the_campaign_in_the_donors_language(
     message = db.session.scalars(select(OutboxMessage)).one()
     assert title in message.subject
     assert "Water wells" not in message.subject
+
+
+def test_a_published_report_is_e_mailed_in_each_donors_language(
+    app_ctx, wells, make_report, settings
+):
+    paid_donation(wells, locale="tr", updates_opt_in=True, donor_email="ayse@example.org")
+    paid_donation(wells, locale="ar", updates_opt_in=True, donor_email="omar@example.org")
+    report = make_report(
+        "wells-done",
+        campaigns=[wells],
+        figures=[("wells drilled", 12)],
+        published=False,
+        translations={"tr": {"title": "Kuyular tamamlandı"}},
+    )
+    report.figures[0].translations = {"tr": {"label": "açılan kuyu"}}
+    db.session.commit()
+
+    report_editing.publish_report(db.session, settings, report, actor=None)
+    db.session.commit()
+
+    mails = {
+        m.to: m
+        for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key.startswith("report:"))
+        )
+    }
+    turkish, arabic = mails["ayse@example.org"], mails["omar@example.org"]
+    assert "Kuyular tamamlandı" in turkish.subject
+    assert "açılan kuyu: 12" in turkish.body_text
+    # No Arabic yet: the English title, and in the HTML part marked as English.
+    assert "Wells Done" in arabic.subject
+    assert '<h1><span lang="en" dir="ltr">Wells Done</span></h1>' in arabic.body_html

@@ -72,6 +72,9 @@ def test_the_edit_page_has_a_section_per_language_saying_what_is_missing(
     assert (title.attrs["value"], title.attrs["lang"]) == ("Çadırlar", "tr")
     arabic = next(e for e in ar.find_all("input") if e.attrs.get("name") == "ar-title")
     assert (arabic.attrs["lang"], arabic.attrs["dir"]) == ("ar", "rtl")
+    # The source text is typed in the charity's language, whatever the staff member reads.
+    source = next(e for e in html.find_all("textarea") if e.attrs.get("name") == "story")
+    assert (source.attrs["lang"], source.attrs["dir"]) == ("en", "ltr")
 
 
 @pytest.mark.parametrize(
