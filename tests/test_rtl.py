@@ -16,8 +16,9 @@ from sqlalchemy import select
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.hijri import hijri_date
-from campaigns.models import Donation
+from campaigns.models import Donation, OutboxMessage
 from campaigns.services.books.receipts import live_receipt, render_statement
+from campaigns.services.mail.notifications import compose
 from campaigns.settings import Settings
 from tests.markup import parse
 from tests.payments_fixtures import isolated
@@ -313,3 +314,18 @@ def test_the_arabic_statement_prints_its_legal_statement_as_its_own_block(
     # A line of its own, not spliced into the Arabic paragraph before it.
     assert AR_STATEMENT.strip(".") in lines_of(text)
     assert EN_STATEMENT not in text
+
+
+def test_the_arabic_thank_you_e_mail_isolates_latin_text(app_ctx, make_campaign, settings):
+    campaign = make_campaign("wells", title="Water wells", currency="USD")
+    donation = paid_donation(campaign, amount=42_900_00, donor_name="Leyla Kaya", locale="ar")
+    [mail] = db.session.scalars(select(OutboxMessage).filter_by(donation_id=donation.id)).all()
+    compose(db.session, settings, mail)
+
+    assert "\u2068Water wells\u2069" in mail.subject
+    assert "\u2068Leyla Kaya\u2069" in mail.body_text
+    assert "\u2067\u206642,900.00\u2069\xa0\u2068US$\u2069\u2069" in mail.body_text
+    assert '<bdi dir="ltr">Leyla Kaya</bdi>' in mail.body_html
+    english = paid_donation(campaign, donor_name="Leyla Kaya", locale="en")
+    [mail] = db.session.scalars(select(OutboxMessage).filter_by(donation_id=english.id)).all()
+    assert mail.subject == "Thank you for your gift to Water wells"

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.bidi import isolate
 from campaigns.models import Donation, OutboxMessage, Receipt
 from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
@@ -139,7 +140,10 @@ def queue_thank_you(session: Session, donation: Donation, receipt: Receipt) -> O
     linked; once per donation. Only its subject is written now; ``prepare`` writes the rest."""
     with force_locale(donation.locale):
         subject = str(
-            _l("Thank you for your gift to %(campaign)s", campaign=donation.campaign.title)
+            _l(
+                "Thank you for your gift to %(campaign)s",
+                campaign=isolate(donation.campaign.title, donation.locale),
+            )
         )
     return queue_message(
         session,
@@ -177,7 +181,7 @@ def notify_failed_instalment(
         template="invoice_failed",
         subject=_l(
             "Your monthly gift to %(campaign)s could not be collected",
-            campaign=first.campaign.title,
+            campaign=isolate(first.campaign.title, first.locale),
         ),
         donation_id=first.id,
         donation=first,
