@@ -11,6 +11,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from campaigns.extensions import db
@@ -183,7 +185,7 @@ def test_the_audit_log_shows_only_what_changed_with_money_formatted(
     rows = parse(admin.get("/staff/audit?lang=en").data).find("tbody").find_all("tr")
 
     changed_row, unchanged_row = rows[0], rows[1]
-    assert changed_row.find("dl", "audit-changes").text == "goal_amount ₺250,000.00 → ₺300,000.00"
+    assert changed_row.find("dl", "audit-changes").text == "Goal ₺250,000.00 → ₺300,000.00"
     assert "30000000" not in changed_row.text
     # An edit that changed nothing lists nothing, rather than every field "X → X".
     assert unchanged_row.find_all("dl") == []
@@ -200,9 +202,12 @@ def test_the_audit_log_labels_codes_and_points_back_in_arabic(client, staff_logi
         (div.find("dt").text, div.find("dd").text)
         for div in row.find("dl", "audit-changes").find_all("div")
     )
-    assert shown(values["amount"]) == "3,000.00 US$"
-    assert values["provider"] == "حوالة مصرفية"  # Bank transfer
-    assert values["status"] == "تم الاستلام"  # Received
+    with force_locale("ar"):
+        amount, payment, status = _("Amount"), _("Payment"), _("Status")
+    assert shown(values[amount]) == "3,000.00 US$"
+    assert values[payment] == "حوالة مصرفية"  # Bank transfer
+    assert values[status] == "تم الاستلام"  # Received
+    assert "token" in values and "note" not in values  # no label: its name; empty: left out
 
 
 # --- Hijri dates ------------------------------------------------------------------------------
