@@ -64,7 +64,7 @@ def page_globals() -> dict:
     locale = get_locale()
     return {
         "current_locale": str(locale or "en").replace("_", "-"),
-        "text_direction": "rtl" if locale and locale.character_order == "right-to-left" else "ltr",
+        "text_direction": "rtl" if locale and bidi.is_rtl(locale) else "ltr",
         "charity_name": current_app.config["CHARITY_NAME"],
         "today": local_today(),
     }
