@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -18,9 +17,11 @@ from flask_babel import (
 )
 from markupsafe import Markup
 
+from campaigns import bidi
+from campaigns.bidi import text_direction
 from campaigns.hijri import hijri_date
 from campaigns.markdown import render_markdown
-from campaigns.money import FSI, PDI, format_money, format_plain
+from campaigns.money import format_money, format_plain
 from campaigns.services.giving.donations import accepts_gifts
 
 
@@ -45,18 +46,6 @@ def hijri_bdi(day: date) -> Markup | None:
     return None if text is None else bdi(text, cls="hijri")
 
 
-def text_direction(text: str) -> str:
-    """ "rtl" or "ltr" by the first letter with a direction (HTML's dir=auto rule), for
-    text whose language we do not know: a donor's name, a campaign title, an address."""
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind == "L":
-            return "ltr"
-        if kind in ("R", "AL"):
-            return "rtl"
-    return "ltr"
-
-
 def bdi(value: object, cls: str | None = None) -> Markup:
     """``value`` isolated from the text around it, in its own direction: a Latin name or
     a number keeps its order inside an Arabic sentence and the other way round. The
@@ -68,14 +57,9 @@ def bdi(value: object, cls: str | None = None) -> Markup:
 
 
 def isolate(value: object) -> str:
-    """``value`` between Unicode isolates (FSI ... PDI) on a right-to-left page, for text
-    where HTML's ``<bdi>`` cannot go: plain-text e-mail, SVG labels. Left-to-right pages
-    get it unchanged."""
-    text = str(value)
-    locale = get_locale()
-    if locale and locale.character_order == "right-to-left":
-        return FSI + text + PDI
-    return text
+    """``value`` between Unicode isolates on a right-to-left page (``bidi.isolate``), for
+    text where HTML's ``<bdi>`` cannot go: plain-text e-mail, SVG labels."""
+    return bidi.isolate(value, get_locale())
 
 
 def plain_amount(minor: int, code: str) -> str:
@@ -114,7 +98,7 @@ def page_globals() -> dict:
     locale = get_locale()
     return {
         "current_locale": str(locale or "en").replace("_", "-"),
-        "text_direction": "rtl" if locale and locale.character_order == "right-to-left" else "ltr",
+        "text_direction": "rtl" if locale and bidi.is_rtl(locale) else "ltr",
         "charity_name": current_app.config["CHARITY_NAME"],
         "charity_registration": current_app.config["CHARITY_REGISTRATION"],
         "today": local_today(),

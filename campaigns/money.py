@@ -19,6 +19,8 @@ from babel.numbers import (
 )
 from flask_babel import gettext as _
 
+from campaigns.bidi import FSI, LRI, PDI, RLI, is_rtl
+
 
 @dataclass(frozen=True)
 class Currency:
@@ -160,14 +162,9 @@ def format_money(minor: int, code: str, locale: str, *, whole: bool = False) -> 
         # English knows the lira only as "TRY"; donors read "₺746,500" more easily.
         text = text.replace(cur.code, cur.narrow_symbol)
         symbol = cur.narrow_symbol
-    if reader.character_order == "right-to-left":
+    if is_rtl(reader):
         return isolated_amount(text, symbol)
     return text
-
-
-# Unicode's directional isolates: the text between an opener and PDI is laid out on its
-# own, as one unit, whatever surrounds it (HTML's <bdi>, for PDFs and plain-text e-mail).
-LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
 
 
 def isolated_amount(text: str, symbol: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+GLUED = {"bdi"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
@@ -20,9 +21,13 @@ class Element:
 
     @property
     def text(self) -> str:
-        """The text a reader sees, whitespace collapsed."""
-        parts = [c if isinstance(c, str) else c.text for c in self.children]
-        return " ".join(" ".join(parts).split())
+        """The text a reader sees, whitespace collapsed: a space between elements, none
+        around a <bdi> (it isolates a name or a date inside a sentence, adding nothing)."""
+        parts = [
+            c if isinstance(c, str) else c.text if c.tag in GLUED else f" {c.text} "
+            for c in self.children
+        ]
+        return " ".join("".join(parts).split())
 
     def iter(self):
         for child in self.children:

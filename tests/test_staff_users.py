@@ -177,7 +177,7 @@ def test_the_audit_log_shows_who_did_what_newest_first(app, admin):
         f"staff.sign_in staff_user #{admin.user_id}",
     ]
     assert rows[0].find("td", "audit-who").text == "boss@example.org 127.0.0.1"
-    assert rows[0].find("dl", "audit-changes").text == "role Editor → Viewer"
+    assert rows[0].find("dl", "audit-changes").text == "Role Editor → Viewer"
 
 
 def test_the_audit_log_names_the_command_line_and_is_paginated(app, admin):

@@ -78,13 +78,18 @@ def audit_query() -> Select:
 
 def changed_fields(entry: AuditEntry) -> list[tuple[str, object, object]]:
     """(field, before, after) for every field whose value the entry changed, in a stable
-    order: all of a create's or a delete's, only the differing ones of an update."""
+    order: a create's or a delete's filled-in fields, an update's differing ones. An empty
+    text counts as no value (nothing "changes" from None to "")."""
     before, after = entry.before or {}, entry.after or {}
     return [
         (name, before.get(name), after.get(name))
         for name in sorted(before | after)
-        if before.get(name) != after.get(name)
+        if _value(before.get(name)) != _value(after.get(name))
     ]
+
+
+def _value(value: object) -> object:
+    return None if value == "" else value
 
 
 def entry_currency(entry: AuditEntry, option_currencies: dict[int, str]) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from campaigns.extensions import db
 from campaigns.filters import money
@@ -29,6 +31,49 @@ CODED_FIELDS: dict[tuple[str, str], type[enum.StrEnum]] = {
     ("staff_user", "role"): Role,
 }
 
+# What staff call each field the snapshots keep (the edit forms' own labels); a field not
+# named here is shown by its name.
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "slug": _l("Web address"),
+    "summary": _l("Summary"),
+    "story": _l("Story"),
+    "body": _l("Report"),
+    "cover_image": _l("Cover photo"),
+    "cover_alt": _l("Cover photo description"),
+    "currency": _l("Currency"),
+    "goal_amount": _l("Goal"),
+    "units_goal": _l("Goal in units"),
+    "unit_label": _l("Unit name"),
+    "starts_on": _l("Starts on"),
+    "ends_on": _l("Ends on"),
+    "status": _l("Status"),
+    "designations": _l("Designations offered"),
+    "label": _l("Label"),
+    "description": _l("Description"),
+    "unit_price": _l("Price"),
+    "units": _l("Units it funds"),
+    "stock": _l("Stock"),
+    "position": _l("Position"),
+    "active": _l("Active"),
+    "amount": _l("Amount"),
+    "refunded_amount": _l("Refunded"),
+    "requested": _l("Refund requested"),
+    "provider": _l("Payment"),
+    "note": _l("Note"),
+    "reference": _l("Reference"),
+    "place": _l("Place"),
+    "happened_on": _l("Date"),
+    "published": _l("Published"),
+    "figures": _l("Figures"),
+    "images": _l("Photos"),
+    "campaigns": _l("Campaigns"),
+    "email": _l("E-mail"),
+    "name": _l("Name"),
+    "role": _l("Role"),
+    "attempts": _l("Tries"),
+}
+
 
 @bp.get("/audit")
 @requires("manage_staff")
@@ -36,10 +81,14 @@ def audit_log():
     page = db.paginate(audit_query(), page=page_number(), per_page=PER_PAGE)
     currencies = option_currencies(db.session, page.items)
 
-    def audit_changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    def audit_changes(entry: AuditEntry) -> list[tuple[object, object, object]]:
         currency = entry_currency(entry, currencies)
         return [
-            (name, shown(entry, name, before, currency), shown(entry, name, after, currency))
+            (
+                FIELD_LABELS.get(name, name),
+                shown(entry, name, before, currency),
+                shown(entry, name, after, currency),
+            )
             for name, before, after in changed_fields(entry)
         ]
 
@@ -50,6 +99,8 @@ def shown(entry: AuditEntry, name: str, value: object, currency: str | None) -> 
     """One value of an audit entry as staff read it: money formatted, codes labelled."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
     if name in MONEY_FIELDS and currency and isinstance(value, int):
         return money(value, currency)
     if name == "provider" and isinstance(value, str):

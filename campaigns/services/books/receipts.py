@@ -27,7 +27,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from flask import render_template
 from flask_babel import force_locale
@@ -35,6 +34,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.addresses import email_key
+from campaigns.bidi import is_rtl
 from campaigns.labels import label, payment_method
 from campaigns.models import AuditEntry, Donation, DonationStatus, Receipt, ReceiptCounter
 from campaigns.models.base import utcnow
@@ -305,11 +305,8 @@ def legal_statement(settings: ReceiptSettings, locale: str) -> dict[str, str]:
     and direction it is written in: printed as a block of its own, never inside a
     sentence of another language."""
     text, language = settings.statement_in(locale)
-    try:
-        rtl = Locale.parse(language).character_order == "right-to-left"
-    except (ValueError, UnknownLocaleError):
-        rtl = False
-    return {"statement": text, "statement_lang": language, "statement_dir": "rtl" if rtl else "ltr"}
+    direction = "rtl" if is_rtl(language) else "ltr"
+    return {"statement": text, "statement_lang": language, "statement_dir": direction}
 
 
 @dataclass(frozen=True)

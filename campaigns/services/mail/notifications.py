@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.bidi import isolate
 from campaigns.models import Donation, OutboxMessage, Receipt
 from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
@@ -149,7 +150,9 @@ def queue_thank_you(
     The campaign is named in the donor's language (``content_language``: the columns')."""
     title = donation.campaign.localized("title", donation.locale, content_language)
     with force_locale(donation.locale):
-        subject = str(_l("Thank you for your gift to %(campaign)s", campaign=title))
+        subject = str(
+            _l("Thank you for your gift to %(campaign)s", campaign=isolate(title, donation.locale))
+        )
     return queue_message(
         session,
         key=f"thanks:{donation.token}",
@@ -271,7 +274,10 @@ def notify_failed_instalment(
         template="invoice_failed",
         subject=_l(
             "Your monthly gift to %(campaign)s could not be collected",
-            campaign=first.campaign.localized("title", first.locale, settings.content_language),
+            campaign=isolate(
+                first.campaign.localized("title", first.locale, settings.content_language),
+                first.locale,
+            ),
         ),
         donation_id=first.id,
         donation=first,
