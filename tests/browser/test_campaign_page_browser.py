@@ -115,7 +115,7 @@ def test_a_suggested_amount_fills_the_amount_and_is_what_the_donor_pays(
 def test_a_gift_marked_anonymous_never_shows_its_name(demo_site, app_ctx, visit, page, lang):
     visit("/campaigns/ramadan-iftar")
     give = page.locator("section#give")
-    give.get_by_label("Iftar for a family").check()
+    give.get_by_role("radio", name="Iftar for a family €25.00").check()
     give.get_by_role("link", name="Give", exact=True).click()
     give.get_by_label("Your name").fill("Hatice Secretname")
     give.get_by_label("Your e-mail address").fill(f"hatice-{lang}@example.org")
