@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
+import campaigns.public.views as views
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, LedgerKind
+from campaigns.models.base import utcnow
 from campaigns.models.campaign import CampaignStatus
 from campaigns.services.audit import record_change
 from campaigns.services.books.ledger import post_entry
@@ -15,6 +18,7 @@ from campaigns.services.content import campaign_editing, report_editing
 from tests.giving import csrf_token, post_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated
+from tests.test_units_and_recent_gifts import paid
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -176,3 +180,25 @@ def test_each_language_has_its_own_cached_page(app, make_campaign, monkeypatch):
 
     assert first == ["en", "tr", "ar"]
     assert again == ["ar", "tr", "en"]
+
+
+def test_recent_gifts_come_with_the_totals_and_a_cached_page_keeps_them_a_minute(
+    client, settings, make_campaign, monkeypatch
+):
+    """The list is read with the campaign's totals (no query of its own), and a page is
+    kept only while its "how long ago" words stay true: a new minute while the newest gift
+    is minutes old."""
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    paid(settings, campaign, 50_00, name="Yusuf Demir")
+    first = client.get("/campaigns/wells").get_data(as_text=True)
+    assert "Yusuf" in first and "just now" in first and "Demir" not in first
+
+    renders = []
+    render = views.render_campaign
+    monkeypatch.setattr(views, "render_campaign", lambda slug: renders.append(slug) or render(slug))
+    assert "Yusuf" in client.get("/campaigns/wells").get_data(as_text=True)
+    assert renders == []  # the same minute: served as stored
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(views, "utcnow", lambda: later)
+    client.get("/campaigns/wells")
+    assert renders == ["wells"]  # a new minute: drawn again

@@ -182,10 +182,10 @@ def test_campaign_page_speaks_each_language(app, client):
     english = client.get("/campaigns/winter-aid?lang=en").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in arabic
     assert re.search(r"بقي \d\d يومًا", arabic)
-    assert "تبرّع الآن" in arabic
+    assert ">تبرّع</a>" in arabic
     assert ">زكاة</label>" in arabic
     assert re.search(r"\d\d gün kaldı", turkish)
-    assert "Hemen bağış yapın" in turkish
+    assert ">Bağış yap</a>" in turkish
     assert ">Zekât</label>" in turkish
     assert re.search(r"\d\d days left", english)
     assert ">Zakat</label>" in english

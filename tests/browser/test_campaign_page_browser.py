@@ -89,7 +89,7 @@ def test_giving_is_in_the_first_screen_and_the_page_passes_axe(
 
 @pytest.mark.parametrize("viewport", [DESKTOP], ids=["desktop"])
 def test_a_suggested_amount_fills_the_amount_and_is_what_the_donor_pays(
-    demo_site, visit, page, viewport
+    demo_site, visit, page, viewport, screenshot_dir
 ):
     visit("/campaigns/earthquake-food-aid")
     give = page.locator("section#give")
@@ -104,6 +104,7 @@ def test_a_suggested_amount_fills_the_amount_and_is_what_the_donor_pays(
     give.get_by_label("₺3,000.00 Food parcels for two families").check()
 
     expect(give.get_by_label("Or type an amount in TRY")).to_have_value("3,000.00")
+    save_shot(page, screenshot_dir, "campaign-desktop-en-suggested-amounts")
     give.get_by_role("link", name="Give", exact=True).click()
     give.get_by_label("Your name").fill("Leyla Arslan")
     give.get_by_label("Your e-mail address").fill("leyla@example.org")
@@ -115,7 +116,7 @@ def test_a_suggested_amount_fills_the_amount_and_is_what_the_donor_pays(
 def test_a_gift_marked_anonymous_never_shows_its_name(demo_site, app_ctx, visit, page, lang):
     visit("/campaigns/ramadan-iftar")
     give = page.locator("section#give")
-    give.get_by_label("Iftar for a family").check()
+    give.get_by_role("radio", name="Iftar for a family €25.00").check()
     give.get_by_role("link", name="Give", exact=True).click()
     give.get_by_label("Your name").fill("Hatice Secretname")
     give.get_by_label("Your e-mail address").fill(f"hatice-{lang}@example.org")
