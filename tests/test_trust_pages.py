@@ -162,3 +162,14 @@ def test_beside_the_give_button_one_line_says_how_payment_is_made(
     form = parse(client.get("/campaigns/food-aid").data).find("form", "give-form")
 
     assert line in form.find("p", "give-payment").text
+
+
+def test_more_than_twenty_questions_are_refused(app, staff_login, app_ctx):
+    editor = staff_login(app.test_client(), "editor")
+    faq = "\n\n".join(f"Question {n}?\nAnswer {n}." for n in range(21))
+
+    refused = editor.post("/staff/campaigns/new", CAMPAIGN_FORM | {"faq": faq})
+
+    assert refused.status_code == 422
+    assert field_errors(refused) == ["At most 20 questions, please."]
+    assert db.session.scalars(select(Campaign)).all() == []

@@ -9,8 +9,10 @@ The demo data is loaded once for the module (shared_data) and emptied when it en
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -20,9 +22,10 @@ from sqlalchemy import select
 from campaigns.demo import load_demo
 from campaigns.extensions import db
 from campaigns.filters import local_today
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Donation
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from campaigns.services.giving.settlement import fulfill_checkout
+from campaigns.services.mail.news import unsubscribe_url
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import DESKTOP, MOBILE
 from tests.conftest import empty_tables
@@ -112,6 +115,22 @@ def test_copy_link_puts_the_campaign_address_on_the_clipboard(thanks_path, page,
     expect(page.locator(".share-status")).to_have_text("Bağlantı kopyalandı")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == f"{live_server}/campaigns/qurban?lang=tr"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_unsubscribe_link_asks_once_then_stops_news(app, thanks_path, page, lang):
+    token = thanks_path.split("/")[2]
+    with app.app_context():
+        gift = db.session.scalars(select(Donation).filter_by(token=token)).one()
+        path = urlsplit(unsubscribe_url(app.extensions["settings"], gift.id)).path
+
+    found = look(page, f"{path}?lang={lang}", f"unsubscribe-{lang}-390")
+    page.locator("form button").click()
+    expect(page.locator("h1")).not_to_have_text(re.compile(r"\?|؟"))
+    page.screenshot(path=SHOTS / f"unsubscribed-{lang}-390.png", full_page=True)
+    found += [f"after: {line}" for line in axe_violations(page)]
+
+    assert found == [], "axe-core found:\n" + "\n".join(found)
 
 
 def test_another_site_can_frame_the_embed_page_but_not_the_campaign_page(
