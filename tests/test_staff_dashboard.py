@@ -14,7 +14,7 @@ from campaigns.extensions import db
 from campaigns.models import CampaignTotals, LedgerEntry, LedgerKind
 from campaigns.services.books.dashboard import CHART_DAYS, Window, dashboard, day_starts
 from campaigns.services.books.ledger import post_entry
-from campaigns.staff.dashboard import HEIGHT, bar_chart
+from campaigns.staff.dashboard import HEIGHT, bar_chart, round_step
 from tests.markup import parse
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -140,8 +140,13 @@ def test_each_campaign_has_an_accessible_svg_chart_of_30_days(client, staff_logi
     # Heights in proportion: the largest day fills the plot.
     tallest = float(labelled["₺3,000.00"].attrs["height"])
     assert float(labelled["₺1,300.00"].attrs["height"]) == pytest.approx(tallest * 13 / 30, 0.01)
-    labels = [t.text for t in svg.find_all("text")]
-    assert labels[:2] == ["₺3,000", "₺0"]
+    # A scale of round amounts from zero to just above the largest day, days below it.
+    ticks = [t.text for t in svg.find_all("text", "chart-tick")]
+    assert ticks == ["₺0", "₺1,000", "₺2,000", "₺3,000"]
+    days = [t.text for t in svg.find_all("text", "chart-day")]
+    assert len(days) == 5  # a week apart, the last one today
+    titles = [t.text for t in svg.find_all("text", "chart-axis-title")]
+    assert titles == ["Day", "Net amount (TRY)"]
     assert "<script" not in response.data.decode()
 
 
@@ -152,8 +157,17 @@ def test_a_day_of_net_refunds_draws_below_the_zero_line(app_ctx):
     assert up.y + up.height == pytest.approx(chart.baseline)
     assert down.y == pytest.approx(chart.baseline)
     assert up.height == pytest.approx(3 * down.height)
-    assert (chart.top_label, chart.bottom_label) == ("$300", "-$100")
+    assert [t.label for t in chart.amount_ticks] == ["-$100", "$0", "$100", "$200", "$300"]
+    assert chart.amount_ticks[1].at == chart.baseline
     assert chart.baseline < HEIGHT
+
+
+@pytest.mark.parametrize(
+    ("span", "step"),
+    [(0, 100), (90_00, 50_00), (80_00, 20_00), (3000_00, 1000_00), (1_234_567_00, 500_000_00)],
+)
+def test_the_scale_steps_are_round(span, step):
+    assert round_step(span, 100) == step
 
 
 def test_days_start_at_local_midnight():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -10,17 +11,17 @@ from flask_babel import format_date
 
 from campaigns.extensions import db
 from campaigns.filters import local_today, money
+from campaigns.money import currency
 from campaigns.services.books.dashboard import dashboard as dashboard_figures
 from campaigns.services.giving.bank import bank_figures
 from campaigns.services.mail.outbox import count_failed
 from campaigns.staff import bp, staff_timezone
 
-# The chart's drawing area in SVG user units; CSS scales the whole picture to fit.
-WIDTH, HEIGHT = 600, 160
-LEFT, BOTTOM, TOP = 90, 24, 10
-# Room between the labels and the chart's edges: a glyph's ink may reach past its advance
-# (an Arabic letter's tail, an italic-ish digit), and the SVG would clip it.
-PAD = 4
+# The chart's drawing area in SVG user units; CSS scales the whole picture to its width.
+WIDTH, HEIGHT = 760, 240
+LEFT, RIGHT, BOTTOM, TOP = 100, 12, 44, 12
+TICKS = 4  # about this many steps on the amount scale
+DAY_LABEL_EVERY = 7
 
 
 @dataclass(frozen=True)
@@ -33,31 +34,58 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A mark on an axis: where, and its label (an amount, or a day)."""
+
+    at: float
+    label: str
+    anchor: str = "middle"  # the day labels at both ends stay inside the picture
+
+
+@dataclass(frozen=True)
 class BarChart:
     """Geometry of one campaign's daily bars, drawn by staff/_chart.html."""
 
     bars: list[Bar]
     baseline: float  # y of the zero line
-    top_label: str  # the largest daily amount, at the top of the y axis
-    bottom_label: str  # zero, or the largest net refund when a day went below zero
+    amount_ticks: list[Tick]  # the scale, a round step apart, zero included
+    day_ticks: list[Tick]
+    top_label: str  # the largest daily amount
     first_day: str
     last_day: str
+    currency: str
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
-    label_right: int = WIDTH - PAD  # where the last day's label ends
+    right: int = WIDTH - RIGHT
+    top: int = TOP
     plot_bottom: int = HEIGHT - BOTTOM
 
 
-def bar_chart(daily: list[tuple[date, int]], currency: str) -> BarChart:
-    """Bars from a zero line: up for money in, down for a day refunds outweighed gifts."""
+def round_step(span: int, minimum: int) -> int:
+    """A step of 1, 2 or 5 times a power of ten (at least ``minimum``) that cuts ``span``
+    into about TICKS parts."""
+    rough = max(span / TICKS, minimum, 1)
+    power = 10 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+
+
+def bar_chart(daily: list[tuple[date, int]], code: str) -> BarChart:
+    """Bars from a zero line: up for money in, down for a day refunds outweighed gifts,
+    on a scale of round amounts."""
     high = max((amount for _, amount in daily), default=0)
     low = min((amount for _, amount in daily), default=0)
-    top, bottom = max(high, 0), min(low, 0)
-    span = (top - bottom) or 1
+    step = round_step(max(high, 0) - min(low, 0), 10 ** currency(code).exponent)
+    top = max(math.ceil(max(high, 0) / step), 1) * step
+    bottom = -math.ceil(-min(low, 0) / step) * step
+    span = top - bottom
     plot_height = HEIGHT - BOTTOM - TOP
-    baseline = TOP + plot_height * top / span
-    slot = (WIDTH - LEFT) / max(len(daily), 1)
+
+    def y_of(amount: int) -> float:
+        return round(TOP + plot_height * (top - amount) / span, 2)
+
+    baseline = y_of(0)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(daily), 1)
     bars = []
     for n, (day, amount) in enumerate(daily):
         height = plot_height * abs(amount) / span
@@ -67,16 +95,32 @@ def bar_chart(daily: list[tuple[date, int]], currency: str) -> BarChart:
                 y=round(baseline - height if amount > 0 else baseline, 2),
                 width=round(slot * 0.8, 2),
                 height=round(height, 2),
-                label=f"{format_date(day, 'medium')}: {money(amount, currency)}",
+                label=f"{format_date(day, 'medium')}: {money(amount, code)}",
             )
         )
+    amount_ticks = [
+        Tick(y_of(amount), money(amount, code, whole=True))
+        for amount in range(bottom, top + 1, step)
+    ]
+    last = len(daily) - 1
+    day_ticks = [
+        Tick(
+            round(LEFT + n * slot + slot / 2, 2),
+            format_date(daily[n][0], "d MMM"),
+            "start" if n == 0 else "end" if n == last else "middle",
+        )
+        for n in sorted({*range(0, last, DAY_LABEL_EVERY), last})
+        if n == last or last - n >= 3  # no label crowding the last one
+    ]
     return BarChart(
         bars=bars,
-        baseline=round(baseline, 2),
-        top_label=money(top, currency, whole=True),
-        bottom_label=money(bottom, currency, whole=True),
+        baseline=baseline,
+        amount_ticks=amount_ticks,
+        day_ticks=day_ticks,
+        top_label=money(max(high, 0), code, whole=True),
         first_day=format_date(daily[0][0], "d MMM") if daily else "",
         last_day=format_date(daily[-1][0], "d MMM") if daily else "",
+        currency=code,
     )
 
 

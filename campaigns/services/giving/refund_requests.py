@@ -160,7 +160,7 @@ def preview_notice(
         names_kept=plan.names_kept,
         voided=voided,
         replacement_number=to_come,
-        replacement_url=settings.absolute_url("donor.start") if to_come else None,
+        replacement_url=None,  # its address exists once it is issued
     )
 
 
