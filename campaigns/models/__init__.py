@@ -3,7 +3,7 @@
 from campaigns.models.audit import AuditEntry
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
-from campaigns.models.fulfilment import Animal, ShareAssignment
+from campaigns.models.fulfilment import Animal, Delivery, ShareAssignment
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
 from campaigns.models.provider_event import ProviderEvent
@@ -18,6 +18,7 @@ __all__ = [
     "Campaign",
     "CampaignDonor",
     "CampaignTotals",
+    "Delivery",
     "Donation",
     "DonationOption",
     "DonationStatus",

@@ -147,7 +147,9 @@ class DonationOption(db.Model):
 class CampaignTotals(db.Model):
     """Running totals of a campaign, kept equal to the sum of its ledger.
 
-    Only ``services.ledger.post_entry`` changes them, in the same transaction as the entry.
+    Only ``services.ledger.post_entry`` changes them, in the same transaction as the entry;
+    ``units_delivered`` is the sum of the campaign's deliveries, moved by
+    ``giving.fulfilment.record_delivery`` in the delivery's transaction.
     """
 
     __tablename__ = "campaign_totals"
@@ -155,6 +157,7 @@ class CampaignTotals(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     raised: Mapped[int] = mapped_column(BigInteger, default=0)
     units_funded: Mapped[int] = mapped_column(BigInteger, default=0)
+    units_delivered: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     donations: Mapped[int] = mapped_column(BigInteger, default=0)
     donors: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -163,7 +166,7 @@ class CampaignTotals(db.Model):
 
     def __init__(self, **kwargs) -> None:
         # Zero from the start, not only after INSERT, so a new campaign can be shown as is.
-        zero = {"raised": 0, "units_funded": 0, "donations": 0, "donors": 0}
+        zero = {"raised": 0, "units_funded": 0, "units_delivered": 0, "donations": 0, "donors": 0}
         super().__init__(**(zero | kwargs))
 
     def percent(self, goal: int) -> int:

@@ -1,4 +1,4 @@
-"""Qurban animals: the paid shares grouped into the animals they are sacrificed in."""
+"""What gifts became: Qurban animals holding paid shares, and deliveries of other units."""
 
 from __future__ import annotations
 
@@ -62,3 +62,20 @@ class ShareAssignment(db.Model):
     @property
     def name(self) -> str:
         return self.donation.share_name(self.share)
+
+
+class Delivery(db.Model):
+    """Units of a campaign delivered on a day (a well completed, parcels handed out), with
+    a note (a well's plate name) and photos. Gifts are delivered in order of payment."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    units: Mapped[int] = mapped_column(Integer)
+    delivered_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("units > 0", name="units_positive"),)

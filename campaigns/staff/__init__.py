@@ -111,6 +111,7 @@ from campaigns.staff import (  # noqa: E402,F401
     auth,
     campaigns,
     dashboard,
+    deliveries,
     donations,
     gifts,
     outbox,

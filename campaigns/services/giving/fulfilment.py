@@ -7,10 +7,10 @@ in order of payment (``paid_at``, then id, then share), opening new animals as n
 Staff may move a share to another animal of the same option (``move_share``) and mark
 animals performed, with date, place and photos (``mark_performed``).
 
-Concurrency: every change here first locks the campaign's row (``_lock``), so two staff
-members filling or moving at once act in turn and each sees what the other did; the move
-form carries the animal the share was in when the page was shown, and a share moved
-meanwhile is refused as changed.
+Concurrency: every change here first locks the campaign's row (``lock_campaign``), so
+two staff members filling or moving at once act in turn and each sees what the other did;
+the move form carries the animal the share was in when the page was shown, and a share
+moved meanwhile is refused as changed.
 
 E-mail: each gift is told once, when all of its shares are in animals marked performed
 (the last one of them decides); the message lists each name with its date and place. The
@@ -58,7 +58,7 @@ class ShareState:
         return self.animal is not None and self.animal.performed_on is not None
 
 
-def _lock(session: Session, campaign: Campaign) -> None:
+def lock_campaign(session: Session, campaign: Campaign) -> None:
     """Take the campaign's row for this transaction: an UPDATE that changes nothing holds
     the row's lock on PostgreSQL and the write lock on SQLite, which ignores FOR UPDATE
     (and would let two movers count the same free place)."""
@@ -150,7 +150,7 @@ def _new_animal(session: Session, campaign: Campaign, option: DonationOption) ->
 def fill_animals(session: Session, campaign: Campaign, *, actor: Actor | None) -> int:
     """Put every waiting paid share into an animal, in order of payment; returns how many
     were placed."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     counts = _counts(session, campaign)
     placed = 0
     for option in campaign.options:
@@ -206,7 +206,7 @@ def move_share(
 ) -> tuple[ShareAssignment, Animal]:
     """Move a share to another animal of its option that has room and is not performed;
     raise FormInvalid (nothing changed) otherwise, or when the share moved meanwhile."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     assignment = session.get(ShareAssignment, parse_int(form.share, minimum=1) or 0)
     if assignment is None or assignment.animal.campaign_id != campaign.id:
         raise FormInvalid({"": _("This share is no longer in an animal. Please look again.")})
@@ -313,7 +313,7 @@ def mark_performed(
     """Mark the chosen animals performed on a day at a place, with optional photos, and
     queue the e-mail of each gift whose shares are now all performed. Raises FormInvalid
     with nothing changed (and no photo kept) when anything is wrong."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     errors: dict[str, str] = {}
     day = read_date(form.performed_on, "performed_on", errors, required=True)
     place = read_text(form.place, "place", column_length(Animal.place), errors, required=True)
