@@ -33,7 +33,6 @@ class Animal(db.Model):
 
     campaign: Mapped[Campaign] = relationship()
     option: Mapped[DonationOption] = relationship()
-    shares: Mapped[list[ShareAssignment]] = relationship(back_populates="animal")
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "number"),
@@ -52,7 +51,7 @@ class ShareAssignment(db.Model):
     animal_id: Mapped[int] = mapped_column(ForeignKey("animal.id"), index=True)
 
     donation: Mapped[Donation] = relationship()
-    animal: Mapped[Animal] = relationship(back_populates="shares")
+    animal: Mapped[Animal] = relationship()
 
     __table_args__ = (
         UniqueConstraint("donation_id", "share"),

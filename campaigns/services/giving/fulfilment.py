@@ -70,18 +70,39 @@ def lock_campaign(session: Session, campaign: Campaign) -> None:
     )
 
 
-def animals_of(session: Session, campaign: Campaign) -> list[Animal]:
-    """The campaign's animals by number, with their shares in reading order."""
+@dataclass(frozen=True)
+class AnimalView:
+    """An animal as staff and the names PDF see it: its shares of paid gifts only (a
+    refunded gift's shares leave the list and free their places), in reading order. Reads
+    the animal's other attributes through."""
+
+    animal: Animal
+    shares: list[ShareAssignment]
+
+    def __getattr__(self, name: str):
+        return getattr(self.animal, name)
+
+
+def animals_of(session: Session, campaign: Campaign) -> list[AnimalView]:
+    """The campaign's animals by number, with their paid shares in reading order."""
     animals = session.scalars(
         select(Animal)
         .where(Animal.campaign_id == campaign.id)
-        .options(selectinload(Animal.shares).selectinload(ShareAssignment.donation))
         .options(selectinload(Animal.option))
         .order_by(Animal.number)
     ).all()
-    for animal in animals:
-        animal.shares.sort(key=lambda s: (s.donation.paid_at, s.donation_id, s.share))
-    return list(animals)
+    rows = session.scalars(
+        select(ShareAssignment)
+        .join(Animal)
+        .join(Donation, Donation.id == ShareAssignment.donation_id)
+        .where(Animal.campaign_id == campaign.id, Donation.status.in_(PAID))
+        .options(selectinload(ShareAssignment.donation))
+        .order_by(Donation.paid_at, Donation.id, ShareAssignment.share)
+    )
+    shares: dict[int, list[ShareAssignment]] = {a.id: [] for a in animals}
+    for row in rows:
+        shares[row.animal_id].append(row)
+    return [AnimalView(a, shares[a.id]) for a in animals]
 
 
 def _paid_gifts(session: Session, option: DonationOption) -> list[Donation]:
@@ -119,10 +140,12 @@ def waiting_shares(session: Session, campaign: Campaign) -> int:
 
 
 def _counts(session: Session, campaign: Campaign) -> Counter:
+    """The places taken in each animal: shares of paid gifts."""
     rows = session.execute(
         select(ShareAssignment.animal_id, func.count())
         .join(Animal)
-        .where(Animal.campaign_id == campaign.id)
+        .join(Donation, Donation.id == ShareAssignment.donation_id)
+        .where(Animal.campaign_id == campaign.id, Donation.status.in_(PAID))
         .group_by(ShareAssignment.animal_id)
     )
     return Counter({animal_id: n for animal_id, n in rows})
@@ -273,11 +296,7 @@ def _check_target(session: Session, source: Animal, target: Animal) -> None:
                 )
             }
         )
-    held = session.scalar(
-        select(func.count())
-        .select_from(ShareAssignment)
-        .where(ShareAssignment.animal_id == target.id)
-    )
+    held = _counts(session, target.campaign)[target.id]
     if held >= target.capacity:
         raise FormInvalid(
             {
@@ -375,8 +394,11 @@ def mark_performed(
 def _tell_donors(session: Session, settings: Settings, animals: list[Animal]) -> None:
     donation_ids = set(
         session.scalars(
-            select(ShareAssignment.donation_id).where(
-                ShareAssignment.animal_id.in_([a.id for a in animals])
+            select(ShareAssignment.donation_id)
+            .join(Donation, Donation.id == ShareAssignment.donation_id)
+            .where(
+                ShareAssignment.animal_id.in_([a.id for a in animals]),
+                Donation.status.in_(PAID),
             )
         )
     )
