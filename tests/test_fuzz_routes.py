@@ -49,11 +49,13 @@ QUERY_NAMES = (
 POST_FIELDS = {
     "donations.donate": (
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
-        *("anonymous", "updates", "dedication", "on_behalf", "website"),
+        *("anonymous", "updates", "dedication", "on_behalf", "website", "proxy"),
     ),
     "staff.refund_donation": ("amount", "shares", "reason", "seen_refunded", "version", "confirm"),
     "staff.cancel_monthly": ("version", "confirm"),
     "donor.cancel_monthly": ("confirm",),
+    "staff.move_share": ("share", "current", "to", "new"),
+    "staff.animals_performed": ("animals", "performed_on", "place"),
     "staff.login_code": ("code",),
     "staff.two_factor_disable": ("password", "code"),
     "staff.user_role": ("role",),
@@ -332,6 +334,7 @@ def test_every_post_route_has_fields_to_fuzz(site):
         *("staff.logout", "staff.remove_option"),
         *("staff.publish_report", "staff.unpublish_report", "staff.user_deactivate"),
         *("staff.user_reactivate", "webhooks.stripe_webhook", "staff.send_message_again"),
+        "staff.fill_animals",
     }
     posted = {rule.endpoint for rule in site.rules if "POST" in rule.methods}
     assert {e for e in posted if not site.fields[e]} == buttons

@@ -278,3 +278,63 @@ def test_two_editors_moving_into_the_last_place_at_once_fill_it_once(
     assert answers[1].startswith("Moved the share of ")
     db.session.expire_all()
     assert [len(a.shares) for a in fulfilment.animals_of(db.session, qurban.campaign)] == [7, 1, 1]
+
+
+def test_staff_mark_an_option_as_needing_the_proxy_and_sharing_animals(
+    client, staff_login, make_campaign
+):
+    campaign = make_campaign("kurban", currency="TRY")
+    editor = staff_login(client, "editor")
+    option = {
+        "label": "1/7 share of a cow",
+        "price": "7.000",
+        "units": "1",
+        "needs_on_behalf": "y",
+        "needs_proxy": "y",
+        "shares_per_animal": "7",
+        "position": "0",
+        "active": "y",
+    }
+    url = f"/staff/campaigns/{campaign.id}/options/new"
+
+    for wrong in ("0", "11", "seven", "٧"):
+        refused = editor.post(url, option | {"shares_per_animal": wrong})
+        assert refused.status_code == 422
+        assert field_errors(refused)["shares_per_animal"].endswith(
+            "Please enter a whole number from 1 to 10."
+        )
+    assert editor.post(url + "?lang=tr", option | {"price": "7.000"}).status_code == 303
+
+    [saved] = campaign.options
+    db.session.refresh(saved)
+    assert (saved.needs_proxy, saved.shares_per_animal) == (True, 7)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "option.create")).one()
+    assert entry.after["needs_proxy"] is True and entry.after["shares_per_animal"] == 7
+
+
+def test_a_refunded_gift_leaves_its_animal_and_the_names(client, staff_login, qurban, settings):
+    """Uses today's refund form (an amount); a refunded gift's place is free again."""
+    kept = give_shares(qurban.cow, [f"Ad {n}" for n in range(1, 7)])
+    refunded = give_shares(qurban.cow, ["İade Edilen"], email="iade@example.org")
+    fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
+    db.session.commit()
+    admin = staff_login(client, "admin")
+
+    answer = admin.post(
+        f"/staff/donations/{refunded.id}/refund",
+        {"amount": "7000", "seen_refunded": "0", "version": str(refunded.version)},
+    )
+
+    assert answer.status_code == 303
+    db.session.expire_all()
+    [cow] = fulfilment.animals_of(db.session, qurban.campaign)
+    assert [s.name for s in cow.shares] == [f"Ad {n}" for n in range(1, 7)]
+    text = pdf_text(fulfilment.names_pdf(db.session, settings, qurban.campaign, "en"))
+    assert "İade Edilen" not in text and "Ad 6" in text
+    late = give_shares(qurban.cow, ["Yeni Hisse"], email="yeni@example.org")
+    fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
+    db.session.commit()
+    assert [s.name for s in fulfilment.animals_of(db.session, qurban.campaign)[0].shares][-1] == (
+        "Yeni Hisse"
+    )
+    assert kept.id < late.id

@@ -52,6 +52,7 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.fill_animals": {"POST": E},
     "staff.move_share": {"POST": E},
     "staff.animals_performed": {"POST": E},
+    "staff.campaign_deliveries": {"GET": V, "POST": E},
     "staff.new_offline_gift": {"GET": A, "POST": A},
     "staff.reports": {"GET": V},
     "staff.new_report": {"GET": V, "POST": E},

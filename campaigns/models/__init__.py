@@ -4,7 +4,7 @@ from campaigns.models.audit import AuditEntry
 from campaigns.models.bank import BankCsvFormat, BankLine, LineProblem, LineStatus
 from campaigns.models.campaign import Campaign, CampaignDonor, CampaignTotals, DonationOption
 from campaigns.models.donation import Donation, DonationStatus
-from campaigns.models.fulfilment import Animal, ShareAssignment
+from campaigns.models.fulfilment import Animal, Delivery, ShareAssignment
 from campaigns.models.ledger import LedgerEntry, LedgerKind
 from campaigns.models.outbox import OutboxMessage
 from campaigns.models.page import Page
@@ -22,6 +22,7 @@ __all__ = [
     "Campaign",
     "CampaignDonor",
     "CampaignTotals",
+    "Delivery",
     "Donation",
     "DonationOption",
     "DonationStatus",

@@ -211,7 +211,9 @@ class DonationOption(Translatable, db.Model):
 class CampaignTotals(db.Model):
     """Running totals of a campaign, kept equal to the sum of its ledger.
 
-    Only ``services.ledger.post_entry`` changes them, in the same transaction as the entry.
+    Only ``services.ledger.post_entry`` changes them, in the same transaction as the entry;
+    ``units_delivered`` is the sum of the campaign's deliveries, moved by
+    ``giving.fulfilment.record_delivery`` in the delivery's transaction.
     """
 
     __tablename__ = "campaign_totals"
@@ -219,6 +221,7 @@ class CampaignTotals(db.Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     raised: Mapped[int] = mapped_column(BigInteger, default=0)
     units_funded: Mapped[int] = mapped_column(BigInteger, default=0)
+    units_delivered: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     donations: Mapped[int] = mapped_column(BigInteger, default=0)
     donors: Mapped[int] = mapped_column(BigInteger, default=0)
     # Money of gifts counted by the campaign's unit_price not yet making a whole unit
@@ -236,6 +239,7 @@ class CampaignTotals(db.Model):
         zero = {
             "raised": 0,
             "units_funded": 0,
+            "units_delivered": 0,
             "donations": 0,
             "donors": 0,
             "units_remainder": 0,

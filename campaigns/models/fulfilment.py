@@ -1,4 +1,4 @@
-"""Qurban animals: the paid shares grouped into the animals they are sacrificed in."""
+"""What gifts became: Qurban animals holding paid shares, and deliveries of other units."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ class Animal(db.Model):
 
     campaign: Mapped[Campaign] = relationship()
     option: Mapped[DonationOption] = relationship()
-    shares: Mapped[list[ShareAssignment]] = relationship(back_populates="animal")
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "number"),
@@ -52,7 +51,7 @@ class ShareAssignment(db.Model):
     animal_id: Mapped[int] = mapped_column(ForeignKey("animal.id"), index=True)
 
     donation: Mapped[Donation] = relationship()
-    animal: Mapped[Animal] = relationship(back_populates="shares")
+    animal: Mapped[Animal] = relationship()
 
     __table_args__ = (
         UniqueConstraint("donation_id", "share"),
@@ -62,3 +61,20 @@ class ShareAssignment(db.Model):
     @property
     def name(self) -> str:
         return self.donation.share_name(self.share)
+
+
+class Delivery(db.Model):
+    """Units of a campaign delivered on a day (a well completed, parcels handed out), with
+    a note (a well's plate name) and photos. Gifts are delivered in order of payment."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    units: Mapped[int] = mapped_column(Integer)
+    delivered_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("units > 0", name="units_positive"),)

@@ -116,6 +116,7 @@ from campaigns.staff import (  # noqa: E402,F401
     bank,
     campaigns,
     dashboard,
+    deliveries,
     donations,
     gifts,
     monthly,

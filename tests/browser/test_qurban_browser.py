@@ -190,3 +190,32 @@ def test_the_animals_and_donor_pages_read_well_in_each_language(
     expect(page.locator(".share-states li")).to_have_count(8)
     no_sideways_scroll(page)
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["390", "1280"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_delivery_is_recorded_and_shown_beside_funding(
+    app, app_ctx, make_campaign, make_option, visit, page, lang, viewport, tmp_path
+):
+    campaign = make_campaign("wells", title="Wells", unit_label="wells", units_goal=20)
+    well = make_option(campaign, "One well", unit_price=1_000_00)
+    give_shares(well, ["", ""], email="wells@example.org")
+    sign_in(page, app, lang)
+
+    visit(f"/staff/campaigns/{campaign.id}/deliveries?lang={lang}")
+    no_sideways_scroll(page)
+    assert axe_violations(page) == []
+    page.locator("#units").fill("2")
+    page.locator("#delivered_on").fill("2026-06-01")
+    page.locator("#note").fill("Kuyu: Ayşe Hanım")
+    picture = tmp_path / "well.jpg"
+    picture.write_bytes(photo().getvalue())
+    page.locator("#photo").set_input_files(picture)
+    page.locator("form.staff-form button[type=submit]").click()
+    expect(page.locator(".flash")).to_have_count(1)
+    expect(page.locator(".deliveries-table tbody tr")).to_have_count(1)
+    no_sideways_scroll(page)
+    assert axe_violations(page) == []
+
+    visit(f"/campaigns/wells?lang={lang}")
+    expect(page.locator(".campaign-progress .progress-delivered")).to_have_count(1)

@@ -7,10 +7,10 @@ in order of payment (``paid_at``, then id, then share), opening new animals as n
 Staff may move a share to another animal of the same option (``move_share``) and mark
 animals performed, with date, place and photos (``mark_performed``).
 
-Concurrency: every change here first locks the campaign's row (``_lock``), so two staff
-members filling or moving at once act in turn and each sees what the other did; the move
-form carries the animal the share was in when the page was shown, and a share moved
-meanwhile is refused as changed.
+Concurrency: every change here first locks the campaign's row (``lock_campaign``), so
+two staff members filling or moving at once act in turn and each sees what the other did;
+the move form carries the animal the share was in when the page was shown, and a share
+moved meanwhile is refused as changed.
 
 E-mail: each gift is told once, when all of its shares are in animals marked performed
 (the last one of them decides); the message lists each name with its date and place. The
@@ -58,7 +58,7 @@ class ShareState:
         return self.animal is not None and self.animal.performed_on is not None
 
 
-def _lock(session: Session, campaign: Campaign) -> None:
+def lock_campaign(session: Session, campaign: Campaign) -> None:
     """Take the campaign's row for this transaction: an UPDATE that changes nothing holds
     the row's lock on PostgreSQL and the write lock on SQLite, which ignores FOR UPDATE
     (and would let two movers count the same free place)."""
@@ -70,18 +70,39 @@ def _lock(session: Session, campaign: Campaign) -> None:
     )
 
 
-def animals_of(session: Session, campaign: Campaign) -> list[Animal]:
-    """The campaign's animals by number, with their shares in reading order."""
+@dataclass(frozen=True)
+class AnimalView:
+    """An animal as staff and the names PDF see it: its shares of paid gifts only (a
+    refunded gift's shares leave the list and free their places), in reading order. Reads
+    the animal's other attributes through."""
+
+    animal: Animal
+    shares: list[ShareAssignment]
+
+    def __getattr__(self, name: str):
+        return getattr(self.animal, name)
+
+
+def animals_of(session: Session, campaign: Campaign) -> list[AnimalView]:
+    """The campaign's animals by number, with their paid shares in reading order."""
     animals = session.scalars(
         select(Animal)
         .where(Animal.campaign_id == campaign.id)
-        .options(selectinload(Animal.shares).selectinload(ShareAssignment.donation))
         .options(selectinload(Animal.option))
         .order_by(Animal.number)
     ).all()
-    for animal in animals:
-        animal.shares.sort(key=lambda s: (s.donation.paid_at, s.donation_id, s.share))
-    return list(animals)
+    rows = session.scalars(
+        select(ShareAssignment)
+        .join(Animal)
+        .join(Donation, Donation.id == ShareAssignment.donation_id)
+        .where(Animal.campaign_id == campaign.id, Donation.status.in_(PAID))
+        .options(selectinload(ShareAssignment.donation))
+        .order_by(Donation.paid_at, Donation.id, ShareAssignment.share)
+    )
+    shares: dict[int, list[ShareAssignment]] = {a.id: [] for a in animals}
+    for row in rows:
+        shares[row.animal_id].append(row)
+    return [AnimalView(a, shares[a.id]) for a in animals]
 
 
 def _paid_gifts(session: Session, option: DonationOption) -> list[Donation]:
@@ -119,10 +140,12 @@ def waiting_shares(session: Session, campaign: Campaign) -> int:
 
 
 def _counts(session: Session, campaign: Campaign) -> Counter:
+    """The places taken in each animal: shares of paid gifts."""
     rows = session.execute(
         select(ShareAssignment.animal_id, func.count())
         .join(Animal)
-        .where(Animal.campaign_id == campaign.id)
+        .join(Donation, Donation.id == ShareAssignment.donation_id)
+        .where(Animal.campaign_id == campaign.id, Donation.status.in_(PAID))
         .group_by(ShareAssignment.animal_id)
     )
     return Counter({animal_id: n for animal_id, n in rows})
@@ -150,7 +173,7 @@ def _new_animal(session: Session, campaign: Campaign, option: DonationOption) ->
 def fill_animals(session: Session, campaign: Campaign, *, actor: Actor | None) -> int:
     """Put every waiting paid share into an animal, in order of payment; returns how many
     were placed."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     counts = _counts(session, campaign)
     placed = 0
     for option in campaign.options:
@@ -206,7 +229,7 @@ def move_share(
 ) -> tuple[ShareAssignment, Animal]:
     """Move a share to another animal of its option that has room and is not performed;
     raise FormInvalid (nothing changed) otherwise, or when the share moved meanwhile."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     assignment = session.get(ShareAssignment, parse_int(form.share, minimum=1) or 0)
     if assignment is None or assignment.animal.campaign_id != campaign.id:
         raise FormInvalid({"": _("This share is no longer in an animal. Please look again.")})
@@ -273,11 +296,7 @@ def _check_target(session: Session, source: Animal, target: Animal) -> None:
                 )
             }
         )
-    held = session.scalar(
-        select(func.count())
-        .select_from(ShareAssignment)
-        .where(ShareAssignment.animal_id == target.id)
-    )
+    held = _counts(session, target.campaign)[target.id]
     if held >= target.capacity:
         raise FormInvalid(
             {
@@ -313,7 +332,7 @@ def mark_performed(
     """Mark the chosen animals performed on a day at a place, with optional photos, and
     queue the e-mail of each gift whose shares are now all performed. Raises FormInvalid
     with nothing changed (and no photo kept) when anything is wrong."""
-    _lock(session, campaign)
+    lock_campaign(session, campaign)
     errors: dict[str, str] = {}
     day = read_date(form.performed_on, "performed_on", errors, required=True)
     place = read_text(form.place, "place", column_length(Animal.place), errors, required=True)
@@ -375,8 +394,11 @@ def mark_performed(
 def _tell_donors(session: Session, settings: Settings, animals: list[Animal]) -> None:
     donation_ids = set(
         session.scalars(
-            select(ShareAssignment.donation_id).where(
-                ShareAssignment.animal_id.in_([a.id for a in animals])
+            select(ShareAssignment.donation_id)
+            .join(Donation, Donation.id == ShareAssignment.donation_id)
+            .where(
+                ShareAssignment.animal_id.in_([a.id for a in animals]),
+                Donation.status.in_(PAID),
             )
         )
     )

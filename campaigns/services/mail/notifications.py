@@ -309,6 +309,25 @@ def queue_sacrifice_performed(
     )
 
 
+def queue_delivered(
+    session: Session, settings: Settings, donation: Donation, delivery
+) -> OutboxMessage | None:
+    """Tell the donor what their gift became: the delivery (its day and note) that
+    completed it; once per gift, in their language."""
+    return _queue(
+        session,
+        key=f"delivered:{donation.token}",
+        to=donation.donor_email,
+        locale=donation.locale,
+        template="delivered",
+        subject=_l("Your gift to %(campaign)s was delivered", campaign=donation.campaign.title),
+        donation_id=donation.id,
+        donation=donation,
+        delivery=delivery,
+        donor_url=settings.absolute_url("donor.start"),
+    )
+
+
 def queue_donor_link(
     session: Session, settings: Settings, *, email: str, link_token: str, gave: bool, locale: str
 ) -> OutboxMessage | None:

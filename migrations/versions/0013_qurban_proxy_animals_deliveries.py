@@ -1,8 +1,9 @@
-"""Qurban: the proxy (vekalet), animals and the shares in them
+"""Qurban: the proxy (vekalet), animals and the shares in them; deliveries
 
 A donation option may need the donor's proxy and group its shares into animals of a
 number of shares; a gift keeps when its proxy was given; animals hold the shares assigned
-to them and, once performed, the date, place and photos.
+to them and, once performed, the date, place and photos. Deliveries record units of a
+campaign delivered; the campaign's totals count them.
 
 Revision ID: 0013
 Revises: 0012
@@ -70,7 +71,32 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_share_assignment_animal_id'), ['animal_id'], unique=False)
 
 
+    with op.batch_alter_table('campaign_totals', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('units_delivered', sa.BigInteger(), server_default='0', nullable=False)
+        )
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('delivered_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('photos', sa.JSON(), nullable=False),
+    sa.Column('created_at', campaigns.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('units > 0', name=op.f('ck_delivery_units_positive')),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_delivery_campaign_id_campaign')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery'))
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delivery_campaign_id'), ['campaign_id'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delivery_campaign_id'))
+    op.drop_table('delivery')
+    with op.batch_alter_table('campaign_totals', schema=None) as batch_op:
+        batch_op.drop_column('units_delivered')
     with op.batch_alter_table('share_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_assignment_animal_id'))
     op.drop_table('share_assignment')
