@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from campaigns.extensions import db, limiter
 from campaigns.filters import local_today
-from campaigns.models import Receipt
+from campaigns.models import BankLine, Receipt
 from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
@@ -48,8 +48,15 @@ QUERY_NAMES = (
 POST_FIELDS = {
     "donations.donate": (
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
-        *("anonymous", "updates", "dedication", "on_behalf", "website"),
+        *("anonymous", "updates", "dedication", "on_behalf", "website", "method"),
     ),
+    "staff.bank_csv_columns": (
+        *("bank", "date_column", "description_column", "amount_column", "currency_column"),
+        *("currency", "transaction_id_column", "sender_column"),
+    ),
+    "staff.bank_line_match": ("code", "pledge"),
+    "staff.bank_line_gift": ("campaign", "donor_name", "donor_email", "designation"),
+    "staff.bank_line_dismiss": ("reason",),
     "staff.refund_donation": ("amount", "seen_refunded", "version"),
     "staff.login_code": ("code",),
     "staff.two_factor_disable": ("password", "code"),
@@ -80,7 +87,7 @@ VARIABLE = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 # store what is typed get the most.
 GET_EXAMPLES, POST_EXAMPLES, FORM_EXAMPLES = 3, 6, 16
 SIGNING_OUT = ("staff.logout", "staff.password")
-FILE_FIELDS = ("cover", "photo_0", "photo_1", "photo_2")
+FILE_FIELDS = ("cover", "photo_0", "photo_1", "photo_2", "file")
 # A valid form per POST route: the fuzzed fields replace some of it, so each bad value
 # meets otherwise good ones and goes as deep as it can (a refusal, or the database).
 BASELINES = {
@@ -167,6 +174,7 @@ class Site:
         paid = give(campaign, email="ayse@example.org")
         monthly = give(campaign, email="ayse@example.org", frequency="monthly")
         pending = self.pending_gift(campaign)
+        line = self.bank_line(app)
         receipt = db.session.scalars(select(Receipt).where(Receipt.donation_id == paid.id)).one()
         link = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=donors.LINK_SALT)
         self.spare_user = create_account(app, "viewer", "spare@example.org")
@@ -187,6 +195,7 @@ class Site:
             "user_id": [str(self.spare_user)],
             "filename": ["css/donor.css"],
             "name": ["missing.png"],
+            "line_id": [str(line)],
         }
         # Where a variable's name means another thing: (endpoint prefix, name) -> values.
         self.real_in = {
@@ -217,6 +226,20 @@ class Site:
             commit=db.session.commit,
         )
         return donation
+
+    @staticmethod
+    def bank_line(app) -> int:
+        """A statement line waiting for staff (the camt.053 sample: no pledge matches)."""
+        from campaigns.services.giving.bank_import import import_statement, parse_file
+        from tests.bank_fixtures import sample
+
+        statement = parse_file(db.session, sample("camt053.xml").read_bytes())
+        settings = app.extensions["settings"]
+        import_statement(
+            db.session, settings, statement, file_name="x", actor=None, today=local_today()
+        )
+        db.session.commit()
+        return db.session.scalar(select(BankLine.id).order_by(BankLine.id))
 
     def sign_in(self, role: str) -> None:
         client = self.app.test_client()
