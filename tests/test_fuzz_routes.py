@@ -28,10 +28,11 @@ from sqlalchemy import select
 
 from campaigns.extensions import db, limiter
 from campaigns.filters import local_today
-from campaigns.models import BankLine, Receipt
+from campaigns.models import Receipt
 from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
+from tests.bank_fixtures import waiting_bank_line
 from tests.markup import parse
 from tests.payments_fixtures import isolated, thank_you_urls
 from tests.staff_fixtures import create_account, csrf_token_of
@@ -174,7 +175,7 @@ class Site:
         paid = give(campaign, email="ayse@example.org")
         monthly = give(campaign, email="ayse@example.org", frequency="monthly")
         pending = self.pending_gift(campaign)
-        line = self.bank_line(app)
+        line = waiting_bank_line(app.extensions["settings"])
         receipt = db.session.scalars(select(Receipt).where(Receipt.donation_id == paid.id)).one()
         link = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=donors.LINK_SALT)
         self.spare_user = create_account(app, "viewer", "spare@example.org")
@@ -226,20 +227,6 @@ class Site:
             commit=db.session.commit,
         )
         return donation
-
-    @staticmethod
-    def bank_line(app) -> int:
-        """A statement line waiting for staff (the camt.053 sample: no pledge matches)."""
-        from campaigns.services.giving.bank_import import import_statement, parse_file
-        from tests.bank_fixtures import sample
-
-        statement = parse_file(db.session, sample("camt053.xml").read_bytes())
-        settings = app.extensions["settings"]
-        import_statement(
-            db.session, settings, statement, file_name="x", actor=None, today=local_today()
-        )
-        db.session.commit()
-        return db.session.scalar(select(BankLine.id).order_by(BankLine.id))
 
     def sign_in(self, role: str) -> None:
         client = self.app.test_client()
