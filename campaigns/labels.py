@@ -50,7 +50,6 @@ LABELS: dict[type[enum.StrEnum], dict] = {
     },
     LineProblem: {
         LineProblem.NO_CODE: _l("No valid reference code (none, or mistyped)"),
-        LineProblem.UNKNOWN_CODE: _l("A code no pledge has"),
         LineProblem.PLEDGE_CLOSED: _l("The pledge is no longer waiting"),
         LineProblem.CURRENCY: _l("Not the pledge's currency"),
         LineProblem.UNDERPAID: _l("Less than pledged"),

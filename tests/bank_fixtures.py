@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.extensions import db
+from campaigns.filters import local_today
 from campaigns.models import BankLine, CampaignTotals, Donation, LedgerEntry, OutboxMessage
+from campaigns.services.giving.bank_import import import_statement, parse_file
 from campaigns.statements import codes
 from tests.giving import DONOR, csrf_token
 from tests.payments_fixtures import isolated
@@ -97,3 +99,14 @@ def counts() -> dict[str, int]:
 def raised(campaign) -> int:
     db.session.expire_all()
     return db.session.get(CampaignTotals, campaign.id).raised
+
+
+def waiting_bank_line(settings) -> int:
+    """Import the camt.053 sample with no pledges (its credits wait for staff) and commit;
+    the first line's id. For tests that need a real line id in a URL."""
+    statement = parse_file(db.session, sample("camt053.xml").read_bytes())
+    import_statement(
+        db.session, settings, statement, file_name="x", actor=None, today=local_today()
+    )
+    db.session.commit()
+    return db.session.scalar(select(BankLine.id).order_by(BankLine.id))

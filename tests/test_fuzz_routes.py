@@ -33,6 +33,7 @@ from campaigns.payments.demo_provider import DemoProvider
 from campaigns.services.giving import donors
 from campaigns.services.giving.donations import GiftForm, start_donation, validate_gift
 from campaigns.services.mail.news import unsubscribe_url
+from tests.bank_fixtures import waiting_bank_line
 from tests.markup import parse
 from tests.payments_fixtures import isolated, thank_you_urls
 from tests.staff_fixtures import create_account, csrf_token_of
@@ -49,13 +50,20 @@ QUERY_NAMES = (
 POST_FIELDS = {
     "donations.donate": (
         *("option", "quantity", "amount", "frequency", "designation", "name", "email"),
-        *("anonymous", "updates", "dedication", "on_behalf", "website", "proxy"),
+        *("anonymous", "updates", "dedication", "on_behalf", "website", "proxy", "method"),
     ),
     "staff.refund_donation": ("amount", "shares", "reason", "seen_refunded", "version", "confirm"),
     "staff.cancel_monthly": ("version", "confirm"),
     "donor.cancel_monthly": ("confirm",),
     "staff.move_share": ("share", "current", "to", "new"),
     "staff.animals_performed": ("animals", "performed_on", "place"),
+    "staff.bank_csv_columns": (
+        *("bank", "date_column", "description_column", "amount_column", "currency_column"),
+        *("currency", "transaction_id_column", "sender_column"),
+    ),
+    "staff.bank_line_match": ("code", "pledge"),
+    "staff.bank_line_gift": ("campaign", "donor_name", "donor_email", "designation"),
+    "staff.bank_line_dismiss": ("reason",),
     "staff.login_code": ("code",),
     "staff.two_factor_disable": ("password", "code"),
     "staff.user_role": ("role",),
@@ -85,7 +93,7 @@ VARIABLE = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 # store what is typed get the most.
 GET_EXAMPLES, POST_EXAMPLES, FORM_EXAMPLES = 3, 6, 16
 SIGNING_OUT = ("staff.logout", "staff.password")
-FILE_FIELDS = ("cover", "photo_0", "photo_1", "photo_2")
+FILE_FIELDS = ("cover", "photo_0", "photo_1", "photo_2", "file")
 # A valid form per POST route: the fuzzed fields replace some of it, so each bad value
 # meets otherwise good ones and goes as deep as it can (a refusal, or the database).
 BASELINES = {
@@ -172,6 +180,7 @@ class Site:
         paid = give(campaign, email="ayse@example.org")
         monthly = give(campaign, email="ayse@example.org", frequency="monthly")
         pending = self.pending_gift(campaign)
+        line = waiting_bank_line(app.extensions["settings"])
         receipt = db.session.scalars(select(Receipt).where(Receipt.donation_id == paid.id)).one()
         link = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=donors.LINK_SALT)
         self.spare_user = create_account(app, "viewer", "spare@example.org")
@@ -194,6 +203,7 @@ class Site:
             "name": ["missing.png"],
             "locale": ["tr"],
             "code": [unsubscribe_url(app.extensions["settings"], paid.id).rsplit("/", 1)[1]],
+            "line_id": [str(line)],
         }
         # Where a variable's name means another thing: (endpoint prefix, name) -> values.
         self.real_in = {

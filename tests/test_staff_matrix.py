@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from campaigns.extensions import db
 from campaigns.models.staff import Role
 from campaigns.services.mail.notifications import queue_message
+from tests.bank_fixtures import waiting_bank_line
 from tests.payments_fixtures import isolated
 from tests.staff_fixtures import SignedIn, create_account, csrf_token_of
 
@@ -69,6 +71,13 @@ LEAST_ROLE: dict[str, dict[str, Role | None]] = {
     "staff.send_message_again": {"POST": E},
     "staff.site_pages": {"GET": V},
     "staff.edit_site_page": {"GET": V, "POST": E},
+    # Bank transfers: importing statements and deciding on their lines (admins, editors).
+    "staff.bank": {"GET": E, "POST": E},
+    "staff.bank_csv_columns": {"POST": E},
+    "staff.bank_line": {"GET": E},
+    "staff.bank_line_match": {"POST": E},
+    "staff.bank_line_gift": {"POST": E},
+    "staff.bank_line_dismiss": {"POST": E},
 }
 SELF_SERVICE = {
     "staff.login",
@@ -127,6 +136,7 @@ def routes(app, app_ctx, make_campaign, make_option, make_donation, make_report)
         ).id,
         "slug": "privacy",
         "locale": "tr",
+        "line_id": waiting_bank_line(current_app.extensions["settings"]),
     }
     db.session.commit()
     found = []

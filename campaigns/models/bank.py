@@ -28,8 +28,7 @@ class LineStatus(enum.StrEnum):
 class LineProblem(enum.StrEnum):
     """Why a line was not matched on import (staff read it in the queue)."""
 
-    NO_CODE = "no_code"  # no valid reference code in the description (none, or mistyped)
-    UNKNOWN_CODE = "unknown_code"  # a valid code no pledge has
+    NO_CODE = "no_code"  # no pledge's code in the description (none, or mistyped)
     PLEDGE_CLOSED = "pledge_closed"  # the pledge is no longer waiting (expired, paid)
     CURRENCY = "currency"  # not the pledge's currency
     UNDERPAID = "underpaid"  # less than pledged

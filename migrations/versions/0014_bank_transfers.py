@@ -46,7 +46,7 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('sender', sa.String(length=200), nullable=False),
     sa.Column('status', sa.Enum('waiting', 'matched', 'recorded', 'not_donation', name='linestatus', native_enum=False, length=30), nullable=False),
-    sa.Column('problem', sa.Enum('no_code', 'unknown_code', 'pledge_closed', 'currency', 'underpaid', name='lineproblem', native_enum=False, length=30), nullable=True),
+    sa.Column('problem', sa.Enum('no_code', 'pledge_closed', 'currency', 'underpaid', name='lineproblem', native_enum=False, length=30), nullable=True),
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('donation_id', sa.Integer(), nullable=True),

@@ -31,13 +31,14 @@ from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod, record_offline_gift
 from campaigns.services.giving.settlement import Outcome, mark_paid
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.sql import insert_many_ignoring_duplicates
 from campaigns.settings import Settings
 from campaigns.statements import CsvColumns, Statement, StatementLine, plain, read_statement
 from campaigns.statements.codes import codes_in
 from campaigns.text import column_length, read_text
 
 MAX_FILE_NAME = 200
+BATCH = 500  # lines per INSERT, codes per lookup
 
 
 @dataclass(frozen=True)
@@ -87,18 +88,44 @@ def import_statement(
     actor: Actor | None,
     today: date,
 ) -> ImportReport:
-    """Store the statement's new lines and match each; returns what it did. Flushes only:
-    the edge commits once, so the whole file is in or none of it."""
-    new = matched = 0
+    """Store the statement's new lines and pay the pledges they name; returns what it
+    did. Flushes only: the edge commits once, so the whole file is in or none of it.
+
+    The pledges the file names are read in one query, each line is judged against them,
+    and the lines are inserted in batches (ON CONFLICT DO NOTHING RETURNING their keys):
+    a line stored before, by this or a concurrent import, comes back from no insert and
+    is left alone. Only then is each new matching line paid."""
     name = plain(file_name, MAX_FILE_NAME)
-    for item in statement.lines:
-        line = _insert(session, item, name)
-        if line is None:
-            continue
-        new += 1
-        if _settle(session, settings, line, actor, today):
-            matched += 1
-    report = ImportReport(statement.format, len(statement.lines), new, matched, new - matched)
+    pledges = _pledges_named(session, statement.lines)
+    judged = {item.key: _judge(item, pledges) for item in statement.lines}
+    rows = [_row(item, *judged[item.key], name) for item in statement.lines]
+    new: set[str] = set()
+    for start in range(0, len(rows), BATCH):
+        new.update(
+            insert_many_ignoring_duplicates(
+                session, BankLine, rows[start : start + BATCH], returning=BankLine.line_key
+            ).scalars()
+        )
+    paying = [
+        key
+        for key, (pledge, problem, _code) in judged.items()
+        if key in new and pledge and not problem
+    ]
+    matched = 0
+    for start in range(0, len(paying), BATCH):
+        lines = session.scalars(
+            select(BankLine).where(BankLine.line_key.in_(paying[start : start + BATCH]))
+        )
+        for line in lines:
+            pledge = judged[line.line_key][0]
+            if (
+                pay_pledge(session, settings, line, pledge, actor=actor, today=today)
+                == Outcome.PAID
+            ):
+                matched += 1
+    report = ImportReport(
+        statement.format, len(statement.lines), len(new), matched, len(new) - matched
+    )
     record_change(
         session,
         actor=actor,
@@ -118,60 +145,59 @@ def import_statement(
     return report
 
 
-def _insert(session: Session, item: StatementLine, file_name: str) -> BankLine | None:
-    """The line, inserted now; None when it was stored before (by this or another import)."""
-    values = {
+def _pledges_named(session: Session, lines: list[StatementLine]) -> dict[str, Donation]:
+    """Every pledge whose code some line's description carries, by code."""
+    wanted = sorted({code for item in lines for code in codes_in(item.description)})
+    found: dict[str, Donation] = {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        for pledge in session.scalars(select(Donation).where(Donation.transfer_code.in_(chunk))):
+            found[pledge.transfer_code or ""] = pledge
+    return found
+
+
+def _judge(
+    item: StatementLine, pledges: dict[str, Donation]
+) -> tuple[Donation | None, LineProblem | None, str]:
+    """The pledge a line names by its code, and why it may not pay it (None: it may),
+    and the code. No code of a pledge in it (none written, or mistyped): NO_CODE."""
+    named = [pledges[c] for c in codes_in(item.description) if c in pledges]
+    if not named:
+        return None, LineProblem.NO_CODE, ""
+    pledge = next((p for p in named if p.status == DonationStatus.PENDING), named[0])
+    code = pledge.transfer_code or ""
+    if pledge.status != DonationStatus.PENDING:
+        return pledge, LineProblem.PLEDGE_CLOSED, code
+    if pledge.currency != item.currency:
+        return pledge, LineProblem.CURRENCY, code
+    if item.amount < pledge.amount:
+        return pledge, LineProblem.UNDERPAID, code
+    return pledge, None, code
+
+
+def _row(
+    item: StatementLine,
+    pledge: Donation | None,
+    problem: LineProblem | None,
+    code: str,
+    file_name: str,
+) -> dict:
+    return {
         "line_key": item.key,
-        "bank_reference": item.bank_reference[:120],
+        "bank_reference": item.bank_reference,
         "booked_on": item.booked_on,
         "amount": item.amount,
         "currency": item.currency,
         "description": item.description,
-        "sender": item.sender[:200],
+        "sender": item.sender,
         "status": LineStatus.WAITING.value,
-        "code": "",
+        "problem": problem.value if problem else None,
+        "code": code,
+        "donation_id": pledge.id if pledge is not None else None,
         "note": "",
         "file_name": file_name,
         "imported_at": utcnow(),
     }
-    line_id = insert_ignoring_duplicates(
-        session, BankLine, values, returning=BankLine.id
-    ).scalar_one_or_none()
-    return session.get(BankLine, line_id) if line_id is not None else None
-
-
-def _pledge_for(session: Session, line: BankLine) -> tuple[Donation | None, LineProblem | None]:
-    """The pledge the line names by its code, if it may pay it; else why not."""
-    found = codes_in(line.description)
-    if not found:
-        return None, LineProblem.NO_CODE
-    pledges = session.scalars(select(Donation).where(Donation.transfer_code.in_(found))).all()
-    if not pledges:
-        line.code = found[0]
-        return None, LineProblem.UNKNOWN_CODE
-    pledge = next((p for p in pledges if p.status == DonationStatus.PENDING), pledges[0])
-    line.code = pledge.transfer_code or ""
-    if pledge.status != DonationStatus.PENDING:
-        return pledge, LineProblem.PLEDGE_CLOSED
-    if pledge.currency != line.currency:
-        return pledge, LineProblem.CURRENCY
-    if line.amount < pledge.amount:
-        return pledge, LineProblem.UNDERPAID
-    return pledge, None
-
-
-def _settle(
-    session: Session, settings: Settings, line: BankLine, actor: Actor | None, today: date
-) -> bool:
-    """Pay the pledge a new line names (True), or leave it waiting with its problem."""
-    pledge, problem = _pledge_for(session, line)
-    if pledge is None or problem is not None:
-        line.problem = problem
-        line.donation_id = pledge.id if pledge is not None else None
-        session.flush()
-        return False
-    pay_pledge(session, settings, line, pledge, actor=actor, today=today)
-    return True
 
 
 def pay_pledge(
