@@ -92,7 +92,7 @@ def test_a_turkish_campaign_page_shows_the_turkish_text(client, wells):
     assert html.find("p", "lead").text == "Bütün bir köye temiz su."
     assert "Bir kuyu her şeyi değiştirir." in html.find("section", "campaign-story").text
     assert html.find("p", "option-label").text == "Bir su kuyusunun tamamı"
-    assert "su kuyusu" in html.find("li", "progress-units").text
+    assert "su kuyusu" in html.find("span", "progress-goal").text
     text = html.find("main").text
     for english in ("Water wells in Africa", "A complete water well", "Your name on it"):
         assert english not in text
@@ -110,7 +110,7 @@ def test_an_untranslated_field_falls_back_marked_with_its_language(client, wells
     story = html.find("section", "campaign-story").find("div")
     assert (story.attrs["lang"], story.attrs["dir"]) == ("en", "ltr")
     # Inside an Arabic sentence: the English unit name isolated in its own span.
-    [unit] = html.find("li", "progress-units").find_all("span")
+    [unit] = html.find("span", "progress-goal").find_all("span")
     assert (unit.text, unit.attrs["lang"], unit.attrs["dir"]) == ("wells", "en", "ltr")
 
 

@@ -313,7 +313,7 @@ def test_staff_mark_an_option_as_needing_the_proxy_and_sharing_animals(
 
 
 def test_a_refunded_gift_leaves_its_animal_and_the_names(client, staff_login, qurban, settings):
-    """Uses today's refund form (an amount); a refunded gift's place is free again."""
+    """A gift refunded in full from the refund form: its place is free again."""
     kept = give_shares(qurban.cow, [f"Ad {n}" for n in range(1, 7)])
     refunded = give_shares(qurban.cow, ["İade Edilen"], email="iade@example.org")
     fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
@@ -322,7 +322,13 @@ def test_a_refunded_gift_leaves_its_animal_and_the_names(client, staff_login, qu
 
     answer = admin.post(
         f"/staff/donations/{refunded.id}/refund",
-        {"amount": "7000", "seen_refunded": "0", "version": str(refunded.version)},
+        {
+            "amount": "7000",
+            "seen_refunded": "0",
+            "version": str(refunded.version),
+            "reason": "Asked for it back",
+            "confirm": "yes",
+        },
     )
 
     assert answer.status_code == 303
@@ -338,3 +344,37 @@ def test_a_refunded_gift_leaves_its_animal_and_the_names(client, staff_login, qu
         "Yeni Hisse"
     )
     assert kept.id < late.id
+
+
+def test_a_share_refunded_by_name_leaves_its_animal_and_the_others_keep_their_names(
+    client, staff_login, qurban, settings
+):
+    """Staff refund one share of three by its name: that name leaves the animal and the
+    names PDF, the gift's other two names stay where they were."""
+    gift = give_shares(qurban.cow, ["Birinci", "İkinci", "Üçüncü"], email="uc@example.org")
+    fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
+    db.session.commit()
+    admin = staff_login(client, "admin")
+
+    answer = admin.post(
+        f"/staff/donations/{gift.id}/refund",
+        {
+            "shares": ["1"],
+            "seen_refunded": "0",
+            "version": str(gift.version),
+            "reason": "The second name was given twice",
+            "confirm": "yes",
+        },
+    )
+
+    assert answer.status_code == 303
+    db.session.expire_all()
+    [cow] = fulfilment.animals_of(db.session, qurban.campaign)
+    assert [s.name for s in cow.shares] == ["Birinci", "Üçüncü"]
+    text = pdf_text(fulfilment.names_pdf(db.session, settings, qurban.campaign, "en"))
+    assert "İkinci" not in text and "Üçüncü" in text
+    # Filling again puts nothing back: the gift has two shares left, both placed.
+    fulfilment.fill_animals(db.session, qurban.campaign, actor=None)
+    db.session.commit()
+    [cow] = fulfilment.animals_of(db.session, qurban.campaign)
+    assert [s.name for s in cow.shares] == ["Birinci", "Üçüncü"]

@@ -237,7 +237,8 @@ def give(client, campaign, email, *, updates=True, pay=True) -> Donation:
 def refund_in_full(admin, donation: Donation) -> None:
     """An admin refunds the whole gift from its page (the demo confirms at once)."""
     response = admin.post(
-        f"/staff/donations/{donation.id}/refund", {"amount": "100", "seen_refunded": "0"}
+        f"/staff/donations/{donation.id}/refund",
+        {"amount": "100", "seen_refunded": "0", "reason": "Asked for it back", "confirm": "yes"},
     )
     assert response.status_code == 303, response.status_code
     db.session.expire_all()

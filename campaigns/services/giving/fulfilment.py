@@ -115,6 +115,33 @@ def _paid_gifts(session: Session, option: DonationOption) -> list[Donation]:
     )
 
 
+def drop_shares(session: Session, donation: Donation, refunded: set[int]) -> None:
+    """Shares ``refunded`` (indexes into the gift's names) leave their animals, and the
+    gift's other shares take the indexes their names have once those are taken out of
+    ``on_behalf``. Renumbered in ascending order, so no two rows ever share an index."""
+    session.execute(
+        ShareAssignment.__table__.delete().where(
+            ShareAssignment.donation_id == donation.id, ShareAssignment.share.in_(refunded)
+        )
+    )
+    rows = session.scalars(
+        select(ShareAssignment)
+        .where(ShareAssignment.donation_id == donation.id)
+        .order_by(ShareAssignment.share)
+    ).all()
+    for row in rows:
+        share = row.share - sum(1 for n in refunded if n < row.share)
+        if share != row.share:
+            session.execute(
+                update(ShareAssignment)
+                .where(ShareAssignment.id == row.id)
+                .values(share=share)
+                .execution_options(synchronize_session=False)
+            )
+    for loaded in [o for o in session.identity_map.values() if isinstance(o, ShareAssignment)]:
+        session.expire(loaded)
+
+
 def _assigned(session: Session, option: DonationOption) -> set[tuple[int, int]]:
     rows = session.execute(
         select(ShareAssignment.donation_id, ShareAssignment.share)
@@ -190,7 +217,7 @@ def fill_animals(session: Session, campaign: Campaign, *, actor: Actor | None) -
             if counts[a.id] < a.capacity
         ]
         for gift in _paid_gifts(session, option):
-            for share in range(gift.quantity):
+            for share in range(gift.quantity - len(gift.refunded_on_behalf)):
                 if (gift.id, share) in assigned:
                     continue
                 if not open_animals:

@@ -24,6 +24,7 @@ from campaigns.payments import PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.books.receipts import live_receipt
+from campaigns.services.giving.fulfilment import drop_shares
 from campaigns.services.giving.offline import REFUNDABLE, donation_snapshot, is_offline
 from campaigns.services.giving.refunds import apply_refunds, post_refund, share_price
 from campaigns.services.mail.notifications import Notice, refund_notice
@@ -243,6 +244,7 @@ def _set_aside(session: Session, donation: Donation, plan: RefundPlan) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+    drop_shares(session, donation, chosen)
     session.refresh(donation)
 
 

@@ -100,7 +100,11 @@ def units_kept(session: Session, donation: Donation) -> int:
 
 def _units_back(session: Session, donation: Donation, amount: int, full: bool) -> int:
     """The units a refund of ``amount`` takes back: all those kept when it empties the
-    gift, those of the shares it pays back when it is a whole number of shares, else none."""
+    gift, those of the shares it pays back when it is a whole number of shares, else none.
+    A gift of the donor's own amount has none of its own: the ledger counts its units by
+    the campaign's unit price (books.ledger.post_entry)."""
+    if donation.option_id is None:
+        return 0
     kept = units_kept(session, donation)
     if full:
         return kept
