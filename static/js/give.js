@@ -165,7 +165,11 @@
       event.preventDefault();
       details.hidden = false;
       next.parentNode.hidden = true;
-      var field = details.querySelector("input:not([type=hidden])");
+      // The first field the donor can see (the names of a share, or their own name).
+      var fields = details.querySelectorAll("input:not([type=hidden]):not([disabled])");
+      var field = Array.prototype.find.call(fields, function (input) {
+        return input.offsetParent !== null;
+      });
       if (field) {
         field.focus();
       }

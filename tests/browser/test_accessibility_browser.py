@@ -154,6 +154,8 @@ def test_giving_journey_has_no_accessibility_violations(
     found = {}
     open_page(page, in_language(f"/campaigns/{CAMPAIGN}", lang))
     form = page.locator("form.give-form")
+    form.locator(".give-next a").click()  # step 2: who gives
+    found["second step"] = axe_violations(page)
     form.locator("button[type=submit]").click()
     expect(page.locator(".error-summary")).to_be_focused()
     found["form with errors"] = axe_violations(page)
@@ -270,11 +272,19 @@ def test_a_gift_can_be_made_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
 
-    tab_to(page, "#option-amount")
-    page.keyboard.press("Space")
+    # The form opens on the first option: Tab reaches the chosen radio, the arrows move
+    # the choice along the group to "Another amount".
+    tab_to(page, "input[name=option]:checked")
+    for _ in range(10):
+        if page.locator("#option-amount").evaluate("e => e === document.activeElement"):
+            break
+        page.keyboard.press("ArrowDown")
     expect(page.locator("#option-amount")).to_be_checked()
     tab_to(page, "#amount")
     page.keyboard.type("1.250,50")
+    tab_to(page, ".give-next a")
+    page.keyboard.press("Enter")  # step 2 opens, its first field focused
+    expect(page.locator("#give-details :focus")).to_have_count(1)
     tab_to(page, "#name")
     page.keyboard.type("Elif Şahin")
     tab_to(page, "#email")

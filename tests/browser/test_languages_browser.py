@@ -90,6 +90,7 @@ def test_a_gift_made_in_arabic_brings_an_arabic_email_and_receipt(
     form = page.locator("form.give-form")
     form.locator("#option-amount").check()
     form.locator("#amount").fill("500")
+    form.locator(".give-next a").click()
     form.locator("#name").fill("Fatima Rahman")
     form.locator("#email").fill("fatima.ar@example.org")
     form.locator("button[type=submit]").click()
