@@ -14,6 +14,7 @@ from markupsafe import Markup
 from campaigns.markdown import render_markdown
 from campaigns.money import format_money
 from campaigns.services.giving.donations import accepts_gifts
+from campaigns.statements.codes import printed
 
 
 def money(minor: int, currency: str, whole: bool = False) -> str:
@@ -112,5 +113,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["hijri"] = hijri
     app.jinja_env.filters["bdi"] = bdi
+    app.jinja_env.filters["transfer_code"] = printed  # a pledge's code: 7QKD-M4X9
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts
