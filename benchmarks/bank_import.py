@@ -27,6 +27,7 @@ from campaigns.services.books.ledger import verify_totals
 from campaigns.services.giving.bank import start_pledge
 from campaigns.services.giving.bank_import import import_statement, parse_file
 from campaigns.services.giving.donations import GiftForm, validate_gift
+from campaigns.statements.codes import printed
 
 LINES = 10_000
 SLUG = "bank-bench"
@@ -100,7 +101,7 @@ def prepare(app: Flask, count: int = LINES, say=print) -> BankBatch:
         db.engine.dispose()
     lines = []
     for n, (_id, code, amount) in enumerate(pledges):
-        lines.append((amount, f"BAGIS {code[:4]}-{code[4:]} DONOR {n}"))
+        lines.append((amount, f"BAGIS {printed(code)} DONOR {n}"))
         lines.append((amount, f"HAVALE KIRA IADESI {n}"))
     day = date.today() - timedelta(days=1)
     return BankBatch(mt940(lines, day), [p[0] for p in pledges], len(lines))

@@ -23,6 +23,7 @@ from campaigns.hijri import hijri_date
 from campaigns.markdown import render_markdown
 from campaigns.money import format_money, format_plain
 from campaigns.services.giving.donations import accepts_gifts
+from campaigns.statements.codes import printed
 
 
 def money(minor: int, currency: str, whole: bool = False) -> str:
@@ -122,5 +123,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["plain_amount"] = plain_amount
     app.jinja_env.filters["next_instalment"] = next_instalment
     app.jinja_env.filters["direction"] = text_direction
+    app.jinja_env.filters["transfer_code"] = printed  # a pledge's code: 7QKD-M4X9
     app.context_processor(page_globals)
     app.jinja_env.tests["taking_gifts"] = takes_gifts

@@ -61,9 +61,3 @@ def codes_in(text: str) -> list[str]:
             if is_valid(window) and window not in found:
                 found.append(window)
     return found
-
-
-def looks_like_code(text: str) -> bool:
-    """Whether ``text`` holds a run of code characters as long as a code (shown to staff:
-    'a code that does not check' when none of them is valid)."""
-    return bool(_RUNS.search(compact(text)))

@@ -39,10 +39,6 @@ def offers_bank_transfer(settings: Settings, campaign: Campaign) -> bool:
     return bool(settings.accounts_for(campaign.currency))
 
 
-def is_pledge(donation: Donation) -> bool:
-    return donation.transfer_code is not None
-
-
 def _with_new_code(session: Session, donation: Donation) -> None:
     """Store ``donation`` with a fresh code; the unique constraint decides, and a taken
     code (about one in 27 billion per pledge) is drawn again."""
