@@ -253,6 +253,13 @@ def qr_code(url: str) -> str:
 def _render_receipt(
     receipt: Receipt, settings: ReceiptSettings, *, replaced_by: Receipt | None = None
 ) -> bytes:
+    return render_pdf(receipt_html(receipt, settings, replaced_by=replaced_by), settings.base_url)
+
+
+def receipt_html(
+    receipt: Receipt, settings: ReceiptSettings, *, replaced_by: Receipt | None = None
+) -> str:
+    """The HTML the receipt's PDF is rendered from (in the donor's language)."""
     donation = receipt.donation
     locale = donation.locale
 
@@ -262,7 +269,7 @@ def _render_receipt(
     verify_url = verification_url(settings, receipt.number)
     option = donation.option
     with force_locale(locale):
-        html = render_template(
+        return render_template(
             "receipts/receipt.html",
             settings=settings,
             receipt=receipt,
@@ -285,7 +292,6 @@ def _render_receipt(
             check_code=check_code(settings, receipt.number),
             qr_code=qr_code(verify_url),
         )
-    return render_pdf(html, settings.base_url)
 
 
 @dataclass(frozen=True)
