@@ -72,10 +72,10 @@ class Config:
     STAFF_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
     # Whether staff must use two-step sign-in unless REQUIRE_STAFF_2FA says otherwise.
     REQUIRE_STAFF_2FA_DEFAULT = False
-    # A pooled connection is pinged when a request takes it, so none left dead by a database
-    # restart or a dropped link fails a request; the campaign page's version read, the hot
-    # path, takes one at most once a second per worker (PAGE_VERSION_SECONDS).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800, "pool_pre_ping": True}
+    # A pooled connection the database closed (a restart, a proxy dropping the link) is
+    # replaced when a request takes it, so none fails a request: see
+    # campaigns.db_pool.drop_closed_connections, which checks without a round trip.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800}
 
     def __init__(self) -> None:
         self.SECRET_KEY = env("SECRET_KEY", DEV_SECRET)
