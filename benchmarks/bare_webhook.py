@@ -43,7 +43,7 @@ def create_tables(database_url: str) -> None:
 
 def create_bare_webhook(database_url: str, secret_key: str, webhook_secret: str, api_base: str):
     app = Flask(__name__)
-    engine = create_engine(database_url)
+    engine = app.extensions["engine"] = create_engine(database_url)
     client = stripe.StripeClient(secret_key, base_addresses={"api": api_base.rstrip("/")})
 
     @app.post("/webhooks/stripe")

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from benchmarks.dataset import bench_app
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, Server, app_env, gunicorn, memory_mb, reset_peak
+from benchmarks.servers import Server, app_env, memory_mb, reset_peak
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation
 from campaigns.services.people.staff import NewStaffForm, create_staff_user
@@ -62,11 +62,7 @@ def export_group(bench: Bench, key: str, kind: str, path: str) -> Group:
             db.engine.dispose()
         return count
 
-    server = bench.stack.enter_context(
-        gunicorn(
-            f"app-{key}", "wsgi:app", app_env(data.database_url), bench.servers, "/healthz", LOG_DIR
-        )
-    )
+    server = bench.serve(f"app-{key}", "wsgi:app", app_env(data.database_url))
     cookie = sign_in(server, email, PASSWORD)
     url = f"{path}?{urlencode({'campaign': campaign_id})}"
     label = f"{kind} export, {data.donations:,} gifts"

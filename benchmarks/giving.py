@@ -24,7 +24,7 @@ from benchmarks import webhooks
 from benchmarks.dataset import bench_app
 from benchmarks.loadgen import LoadResult
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, app_env, gunicorn
+from benchmarks.servers import app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus
@@ -49,9 +49,7 @@ def group(bench: Bench) -> Group:
     fake = bench.stack.enter_context(FakeStripe())
     slow_checkouts(fake)
     env = app_env(data.database_url, **webhooks.stripe_settings(fake), **SETTINGS)
-    server = bench.stack.enter_context(
-        gunicorn("app-giving", "wsgi:app", env, bench.servers, "/healthz", LOG_DIR)
-    )
+    server = bench.serve("app-giving", "wsgi:app", env)
 
     def scenario(key: str, label: str, clients: int) -> Scenario:
         def measure(seconds: float) -> Measurement:

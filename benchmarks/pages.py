@@ -9,28 +9,24 @@ import json
 from benchmarks.bare_app import make_template
 from benchmarks.loadgen import generate_load
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, OUTPUT_DIR, Server, app_env, gunicorn
+from benchmarks.servers import Server, app_env
 
 
 def group(bench: Bench) -> Group:
     """The campaign page with N donations, with 0, and the bare page of the same size."""
     data = bench.dataset
-    app = bench.stack.enter_context(
-        gunicorn("app", "wsgi:app", app_env(data.database_url), bench.servers, "/healthz", LOG_DIR)
-    )
+    app = bench.serve("app", "wsgi:app", app_env(data.database_url))
     full_path = bench.page.format(slug=data.full_slug)
     empty_path = bench.page.format(slug=data.empty_slug)
     full_html = page(app, full_path)
     empty_html = page(app, empty_path)
 
     # The baseline renders the empty campaign's own HTML with its title and slug as variables.
-    template = OUTPUT_DIR / "bare_template.html"
+    template = bench.output / "bare_template.html"
     variables = {"title": data.empty_title, "slug": data.empty_slug}
     template.write_text(make_template(empty_html.decode(), variables))
     bare_env = {"BENCH_BARE_TEMPLATE": str(template), "BENCH_BARE_VARIABLES": json.dumps(variables)}
-    bare = bench.stack.enter_context(
-        gunicorn("bare", "benchmarks.bare_app:app", bare_env, bench.servers, "/healthz", LOG_DIR)
-    )
+    bare = bench.serve("bare", "benchmarks.bare_app:app", bare_env)
     bare_html = page(bare, "/")
     scenarios = [
         http_scenario(

@@ -26,7 +26,7 @@ from weasyprint import HTML
 
 from benchmarks.dataset import bench_app
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, ROOT, Server, app_env, gunicorn
+from benchmarks.servers import ROOT, Server, app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, Receipt
 from campaigns.models.campaign import CampaignStatus
@@ -45,23 +45,15 @@ def group(bench: Bench) -> Group:
     data = bench.dataset
     app = bench_app(data.database_url)
     tokens = add_gifts(app, STATEMENT_GIFTS)
-    server = bench.stack.enter_context(
-        gunicorn(
-            "app-receipts",
-            "wsgi:app",
-            app_env(data.database_url),
-            bench.servers,
-            "/healthz",
-            LOG_DIR,
-        )
-    )
+    server = bench.serve("app-receipts", "wsgi:app", app_env(data.database_url))
+    browser = Browser(server)
     fresh = iter(tokens[1:])  # tokens[0]: the bare render's and receipt_again's receipt
     html = bare_html(app, tokens[0])
     first = Scenario(
         "receipt_first",
         "receipt, first render over HTTP",
         "ms",
-        lambda _s: Measurement(first_renders(server, fresh, RENDERS_PER_MEASUREMENT)),
+        lambda _s: Measurement(first_renders(browser, fresh, RENDERS_PER_MEASUREMENT)),
         {"renders_per_measurement": RENDERS_PER_MEASUREMENT},
     )
     bare = Scenario(
@@ -76,11 +68,11 @@ def group(bench: Bench) -> Group:
         "receipt downloaded again over HTTP",
         "ms",
         lambda _s: Measurement(
-            median_ms(lambda: download(server, tokens[0]), DOWNLOADS_PER_MEASUREMENT)
+            median_ms(lambda: browser.download(tokens[0]), DOWNLOADS_PER_MEASUREMENT)
         ),
         {"downloads_per_measurement": DOWNLOADS_PER_MEASUREMENT},
     )
-    download(server, tokens[0])  # stored now: every later download is "again"
+    browser.download(tokens[0])  # stored now: every later download is "again"
     statement = Scenario(
         "statement",
         f"statement of {STATEMENT_GIFTS} gifts",
@@ -178,25 +170,32 @@ def statement_pdf(app: Flask) -> bytes:
     return pdf
 
 
-def first_renders(server: Server, fresh: Iterator[str], count: int) -> float:
+def first_renders(browser: Browser, fresh: Iterator[str], count: int) -> float:
     """Median ms of ``count`` downloads of receipts never downloaded before."""
     tokens = [next(fresh, None) for _ in range(count)]
     if None in tokens:
         raise RuntimeError(f"more receipt_first measurements than {STATEMENT_GIFTS} receipts")
-    return statistics.median(_ms(lambda t=token: download(server, t)) for token in tokens)
+    return statistics.median(_ms(lambda t=token: browser.download(t)) for token in tokens)
 
 
-def download(server: Server, token: str) -> bytes:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
-    try:
-        conn.request("GET", f"/receipts/{token}.pdf")
-        response = conn.getresponse()
-        body = response.read()
-    finally:
-        conn.close()
-    if response.status != 200 or not body.startswith(b"%PDF"):
-        raise RuntimeError(f"GET /receipts/{token}.pdf answered {response.status}")
-    return body
+class Browser:
+    """One keep-alive connection to the server, as a browser downloading receipts keeps."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+
+    def download(self, token: str) -> bytes:
+        try:
+            self.conn.request("GET", f"/receipts/{token}.pdf")
+            response = self.conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # the next request opens a new connection
+            raise
+        if response.status != 200 or not body.startswith(b"%PDF"):
+            raise RuntimeError(f"GET /receipts/{token}.pdf answered {response.status}")
+        return body
 
 
 def median_ms(work: Callable[[], object], times: int) -> float:

@@ -21,13 +21,14 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from benchmarks import exports, giving, pages, receipts, under_load, webhooks
 from benchmarks.dataset import build, fresh_postgres, fresh_sqlite
 from benchmarks.loadgen import LoadOptions
 from benchmarks.report import report
 from benchmarks.scenario import Bench, measure_all
-from benchmarks.servers import OUTPUT_DIR, ROOT, ServerOptions
+from benchmarks.servers import OUTPUT_DIR, ServerOptions
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -90,6 +91,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--webhook-connections", type=int, default=8, help="connections delivering them"
     )
     parser.add_argument(
+        "--output",
+        type=Path,
+        default=OUTPUT_DIR,
+        help="where latest.json and the servers' logs go (default bench-output/)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a ratio misses its target"
     )
     return parser.parse_args(argv)
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     load = LoadOptions(args.duration, args.threads, args.connections, args.load_generator)
     servers = ServerOptions(args.workers, args.worker_class, args.worker_threads)
-    OUTPUT_DIR.mkdir(exist_ok=True)
+    args.output.mkdir(parents=True, exist_ok=True)
     try:
         with contextlib.ExitStack() as stack:
             if args.database_url:
@@ -129,7 +136,15 @@ def main(argv: list[str] | None = None) -> int:
 
             webhook_load = dataclasses.replace(load, connections=args.webhook_connections)
             bench = Bench(
-                dataset, load, servers, stack, args.page, args.webhook_events, webhook_load, _say
+                dataset,
+                load,
+                servers,
+                stack,
+                args.page,
+                args.webhook_events,
+                webhook_load,
+                _say,
+                args.output,
             )
             groups = [GROUPS[name](bench) for name in args.only]
             items = [s for g in groups for s in g.scenarios]
@@ -152,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted; servers stopped, temporary database dropped.", file=sys.stderr)
         return 130
-    path = OUTPUT_DIR / "latest.json"
+    path = args.output / "latest.json"
     path.write_text(json.dumps(table, indent=2) + "\n")
-    print(f"Written to {path.relative_to(ROOT)}")
+    print(f"Written to {path}")
     return exit_code(table, strict=args.strict)
 
 

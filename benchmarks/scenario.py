@@ -11,10 +11,11 @@ import contextlib
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from benchmarks.dataset import Dataset
 from benchmarks.loadgen import LoadOptions, LoadResult
-from benchmarks.servers import ServerOptions
+from benchmarks.servers import OUTPUT_DIR, Server, ServerOptions, gunicorn
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,14 @@ class Bench:
     webhook_events: int = 0  # 0: no webhook scenarios
     webhook_load: LoadOptions = field(default_factory=LoadOptions)
     say: Callable[[str], None] = print
+    output: Path = OUTPUT_DIR  # latest.json, the bare page's template, logs/ (servers')
+
+    def serve(self, name: str, app: str, env: dict[str, str]) -> Server:
+        """``app`` under gunicorn with the run's server options until the run ends; its
+        log goes to logs/<name>.log."""
+        return self.stack.enter_context(
+            gunicorn(name, app, env, self.servers, "/healthz", self.output / "logs")
+        )
 
 
 def measure_all(

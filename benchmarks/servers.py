@@ -16,7 +16,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 OUTPUT_DIR = ROOT / "bench-output"
-LOG_DIR = OUTPUT_DIR / "logs"
 
 
 def app_env(database_url: str, **settings: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import threading
 from benchmarks import giving, webhooks
 from benchmarks.loadgen import LoadOptions, generate_load, percentile_ms, post_each
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, Server, app_env, gunicorn
+from benchmarks.servers import Server, app_env
 from tests.fake_stripe import FakeStripe
 
 PROBE_CONNECTIONS = 2
@@ -33,11 +33,9 @@ def group(bench: Bench) -> Group:
     fake = bench.stack.enter_context(FakeStripe())
     giving.slow_checkouts(fake)
     app = webhooks.stripe_app(data.database_url, fake)
-    batch = webhooks.timed_events(bench, app, fake, max(bench.webhook_events // 2, 100))
+    batch = webhooks.timed_events(bench, app, fake, max(bench.webhook_events // 10, 20))
     env = app_env(data.database_url, **webhooks.stripe_settings(fake), **giving.SETTINGS)
-    server = bench.stack.enter_context(
-        gunicorn("app-load", "wsgi:app", env, bench.servers, "/healthz", LOG_DIR)
-    )
+    server = bench.serve("app-load", "wsgi:app", env)
     path = bench.page.format(slug=data.full_slug)
     probe = LoadOptions(threads=1, connections=PROBE_CONNECTIONS, tool="python")
     # Both workers render and keep the page before anything is timed.

@@ -24,7 +24,7 @@ from benchmarks import bare_webhook
 from benchmarks.dataset import bench_app
 from benchmarks.loadgen import LoadOptions, percentile_ms, post_each
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
-from benchmarks.servers import LOG_DIR, Server, app_env, gunicorn
+from benchmarks.servers import Server, app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, LedgerEntry
 from campaigns.services.books.ledger import verify_totals
@@ -57,21 +57,10 @@ def group(bench: Bench) -> Group:
     app = stripe_app(data.database_url, fake)
     batch = timed_events(bench, app, fake, count)
     env = app_env(data.database_url, **stripe_settings(fake))
-    server = bench.stack.enter_context(
-        gunicorn("app-stripe", "wsgi:app", env, bench.servers, "/healthz", LOG_DIR)
-    )
+    server = bench.serve("app-stripe", "wsgi:app", env)
     bare_webhook.create_tables(data.database_url)
     bare_env = {**env, "BENCH_BARE_WEBHOOK": "1"}
-    bare = bench.stack.enter_context(
-        gunicorn(
-            "bare-webhook",
-            "benchmarks.bare_webhook:app",
-            bare_env,
-            bench.servers,
-            "/healthz",
-            LOG_DIR,
-        )
-    )
+    bare = bench.serve("bare-webhook", "benchmarks.bare_webhook:app", bare_env)
     webhook = delivery_scenario(
         "webhook", "webhook checkout.session.completed", server, batch, bench.webhook_load
     )
