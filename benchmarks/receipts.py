@@ -182,20 +182,23 @@ class Browser:
     """One keep-alive connection to the server, as a browser downloading receipts keeps."""
 
     def __init__(self, server: Server) -> None:
-        self.server = server
         self.conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
 
     def download(self, token: str) -> bytes:
         try:
-            self.conn.request("GET", f"/receipts/{token}.pdf")
-            response = self.conn.getresponse()
-            body = response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()  # the next request opens a new connection
-            raise
-        if response.status != 200 or not body.startswith(b"%PDF"):
-            raise RuntimeError(f"GET /receipts/{token}.pdf answered {response.status}")
+            status, body = self._get(f"/receipts/{token}.pdf")
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # gunicorn closes a connection idle for 2 s (its keep-alive); so does a browser.
+            self.conn.close()
+            status, body = self._get(f"/receipts/{token}.pdf")
+        if status != 200 or not body.startswith(b"%PDF"):
+            raise RuntimeError(f"GET /receipts/{token}.pdf answered {status}")
         return body
+
+    def _get(self, path: str) -> tuple[int, bytes]:
+        self.conn.request("GET", path)
+        response = self.conn.getresponse()
+        return response.status, response.read()
 
 
 def median_ms(work: Callable[[], object], times: int) -> float:
