@@ -47,6 +47,8 @@ def group(bench: Bench) -> Group:
     tokens = add_gifts(app, STATEMENT_GIFTS)
     server = bench.serve("app-receipts", "wsgi:app", app_env(data.database_url))
     browser = Browser(server)
+    bench.stack.callback(browser.conn.close)
+    bench.stack.callback(lambda: _dispose(app))
     fresh = iter(tokens[1:])  # tokens[0]: the bare render's and receipt_again's receipt
     html = bare_html(app, tokens[0])
     first = Scenario(
@@ -199,6 +201,11 @@ class Browser:
         self.conn.request("GET", path)
         response = self.conn.getresponse()
         return response.status, response.read()
+
+
+def _dispose(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose()
 
 
 def median_ms(work: Callable[[], object], times: int) -> float:
