@@ -74,14 +74,13 @@ class Config:
     STAFF_ACCOUNT_RATE_LIMIT = "5 per minute; 20 per hour"
     # Whether staff must use two-step sign-in unless REQUIRE_STAFF_2FA says otherwise.
     REQUIRE_STAFF_2FA_DEFAULT = False
-    # A pooled connection is pinged when a request takes it, so none left dead by a database
-    # restart or a dropped link fails a request; the campaign page's version read, the hot
-    # path, takes one at most once a second per worker (PAGE_VERSION_SECONDS).
+    # A pooled connection the database closed (a restart, a proxy dropping the link) is
+    # replaced when a request takes it, so none fails a request: see
+    # campaigns.db_pool.drop_closed_connections, which checks without a round trip.
     # JSON columns (content translations) keep their letters as written, not as \u escapes,
     # so a search in the staff lists finds "Kurban" or "الأضاحي" in the JSON text too.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {
         "pool_recycle": 1800,
-        "pool_pre_ping": True,
         "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
     }
 

@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from benchmarks.dataset import bench_app
+from benchmarks.scenario import Bench, Group, Measurement, Scenario
 from campaigns.extensions import db
 from campaigns.models import BankLine, Campaign, Donation, DonationStatus, LedgerEntry
 from campaigns.models.bank import LineStatus
@@ -157,16 +158,13 @@ def import_problems(app: Flask, batch: BankBatch) -> list[str]:
     return problems
 
 
-def bank_scenarios(bench, lines: int = LINES) -> list:
-    """The scenario for ``benchmarks.run``: measured once (it changes the data)."""
-    from benchmarks.loadgen import LoadResult
-    from benchmarks.run import Scenario
-
+def group(bench: Bench, lines: int = LINES) -> Group:
+    """The bank import group for ``benchmarks.run``: measured once (it changes the data)."""
     app = bank_app(bench.dataset.database_url)
-    print(f"Making {lines // 2:,} bank-transfer pledges ...", flush=True)
-    batch = prepare(app, lines)
+    bench.say(f"Making {lines // 2:,} bank-transfer pledges ...")
+    batch = prepare(app, lines, say=bench.say)
 
-    def measure(_seconds: float) -> LoadResult:
+    def measure(_seconds: float) -> Measurement:
         seconds = import_once(app, batch)
         scenario.detail |= {"seconds": round(seconds, 1), "lines": batch.lines}
         scenario.notes.append(
@@ -176,7 +174,7 @@ def bank_scenarios(bench, lines: int = LINES) -> list:
         scenario.checks[f"bank import: {len(batch.pledge_ids):,} pledges paid once"] = (
             import_problems(app, batch)
         )
-        return LoadResult(batch.lines / seconds, batch.lines, 0)
+        return Measurement(batch.lines / seconds)
 
     scenario = Scenario(
         "bank_import",
@@ -186,4 +184,4 @@ def bank_scenarios(bench, lines: int = LINES) -> list:
         {"lines": lines},
         once=True,
     )
-    return [scenario]
+    return Group([scenario])

@@ -18,8 +18,13 @@ import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from sqlalchemy import select
+
+from benchmarks import webhooks
 from benchmarks.dataset import bench_app
 from benchmarks.loadgen import LoadResult
+from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
+from benchmarks.servers import app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, DonationOption
 from campaigns.models.campaign import CampaignStatus
@@ -35,10 +40,53 @@ SETTINGS = {"MAX_HELD_UNITS": "999999999", "RATELIMIT_ENABLED": "false"}
 _TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
 
+def group(bench: Bench) -> Group:
+    """Donation starts per second on one limited option, Stripe (a FakeStripe in this
+    process) answering each Checkout Session after 300 ms: with ``CLIENTS`` donors at
+    once, and with one (the serial floor)."""
+    data = bench.dataset
+    option_id = add_limited_campaign(data.database_url)
+    fake = bench.stack.enter_context(FakeStripe())
+    slow_checkouts(fake)
+    env = app_env(data.database_url, **webhooks.stripe_settings(fake), **SETTINGS)
+    server = bench.serve("app-giving", "wsgi:app", env)
+
+    def scenario(key: str, label: str, clients: int) -> Scenario:
+        def measure(seconds: float) -> Measurement:
+            return Measurement.of(
+                start_gifts(server.host, server.port, option_id, clients, seconds)
+            )
+
+        detail = {
+            "path": f"/campaigns/{SLUG}/donate",
+            "clients": clients,
+            "provider_delay_ms": PROVIDER_DELAY * 1000,
+        }
+        return Scenario(key, label, "gifts/s", measure, detail)
+
+    scenarios = [
+        scenario("gift_start_limited", f"gift starts, limited option, {CLIENTS} donors", CLIENTS),
+        scenario("gift_start_serial", "gift starts, limited option, 1 donor", 1),
+    ]
+    # A row lock held across Stripe's 300 ms would serialise every start on the option
+    # (ratio <= 1); 8 donors could reach 8.
+    ratio = Ratio(
+        f"gift starts, {CLIENTS} donors / 1 donor", "gift_start_limited", "gift_start_serial", 5
+    )
+    return Group(scenarios, [ratio])
+
+
 def add_limited_campaign(database_url: str) -> int:
-    """A campaign with one limited option; returns the option's id."""
+    """The campaign with one limited option (added if missing); returns the option's id."""
     app = bench_app(database_url)
     with app.app_context():
+        known = db.session.scalar(
+            select(DonationOption.id).join(Campaign).where(Campaign.slug == SLUG)
+        )
+        if known is not None:
+            db.session.remove()
+            db.engine.dispose()
+            return known
         today = date.today()
         campaign = Campaign(
             slug=SLUG,

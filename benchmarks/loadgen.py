@@ -11,12 +11,13 @@ import http.client
 import multiprocessing
 import re
 import shutil
+import statistics
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class LoadResult:
     requests_per_second: float
     requests: int
     errors: int  # answers other than 2xx/3xx, and socket errors
+    latencies: list[float] = field(default_factory=list)  # seconds (Python generator only)
 
 
 def generate_load(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
@@ -92,23 +94,28 @@ def _python(host: str, port: int, path: str, options: LoadOptions) -> LoadResult
             for _ in range(processes)
         ]
         counts = [future.result() for future in futures]
-    requests = sum(ok for ok, _ in counts)
-    return LoadResult(requests / options.duration, requests, sum(bad for _, bad in counts))
+    requests = sum(ok for ok, _, _ in counts)
+    latencies = [latency for *_, part in counts for latency in part]
+    return LoadResult(
+        requests / options.duration, requests, sum(bad for _, bad, _ in counts), latencies
+    )
 
 
 def _python_process(
     host: str, port: int, path: str, connections: int, start_at: float, duration: float
-) -> tuple[int, int]:
+) -> tuple[int, int, list[float]]:
     """One load process: ``connections`` threads, each looping on its own keep-alive
     connection from ``start_at`` (a time.time()) for ``duration`` seconds.
-    Returns (good answers, errors)."""
+    Returns (good answers, errors, each good answer's latency in seconds)."""
     time.sleep(max(start_at - time.time(), 0))
     deadline = time.monotonic() + duration
     counts = [[0, 0] for _ in range(connections)]
+    latencies: list[float] = []
 
     def loop(count: list[int]) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
         while time.monotonic() < deadline:
+            started = time.perf_counter()
             try:
                 conn.request("GET", path)
                 response = conn.getresponse()
@@ -117,7 +124,10 @@ def _python_process(
                 count[1] += 1
                 conn.close()
                 continue
-            count[0 if response.status < 400 else 1] += 1
+            ok = response.status < 400
+            count[0 if ok else 1] += 1
+            if ok:
+                latencies.append(time.perf_counter() - started)  # list.append: thread-safe
         conn.close()
 
     threads = [threading.Thread(target=loop, args=(count,)) for count in counts]
@@ -125,7 +135,14 @@ def _python_process(
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts), latencies
+
+
+def percentile_ms(latencies: list[float], percent: int) -> float:
+    """The ``percent``-th percentile of ``latencies`` (seconds), in milliseconds."""
+    if len(latencies) < 2:  # quantiles needs two points; one is every percentile
+        return latencies[0] * 1000
+    return statistics.quantiles(latencies, n=100, method="inclusive")[percent - 1] * 1000
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+OUTPUT_DIR = ROOT / "bench-output"
+
+
+def app_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a gunicorn serving the app on ``database_url``."""
+    return {
+        "DATABASE_URL": database_url,
+        "FLASK_CONFIG": "development",
+        "FLASK_DEBUG": "0",
+        **settings,
+    }
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,12 @@ class Server:
     host: str
     port: int
     process: subprocess.Popen
+
+    def workers(self) -> list[int]:
+        """The process ids of gunicorn's workers (the master's children)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children]
 
     def get(self, path: str) -> tuple[int, bytes]:
         """One GET on a fresh connection: (status, body)."""
@@ -121,3 +138,18 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's memory figure from /proc (Linux) in MB: VmHWM is its peak resident set
+    since it started or since ``reset_peak``, VmRSS the present one."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def reset_peak(pid: int) -> None:
+    """Start a process's VmHWM again from its present resident set (Linux: clear_refs 5),
+    so the next peak read is the peak of what follows, not of the worker's start."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")

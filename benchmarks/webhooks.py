@@ -11,7 +11,7 @@ may take on a busy machine.
 from __future__ import annotations
 
 import json
-import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +20,11 @@ from functools import partial
 from flask import Flask
 from sqlalchemy import func, select
 
+from benchmarks import bare_webhook
 from benchmarks.dataset import bench_app
+from benchmarks.loadgen import LoadOptions, percentile_ms, post_each
+from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
+from benchmarks.servers import Server, app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, LedgerEntry
 from campaigns.services.books.ledger import verify_totals
@@ -38,6 +42,88 @@ class EventBatch:
 
     donation_ids: list[int]
     payloads: list[str]
+
+
+def group(bench: Bench) -> Group:
+    """Signed checkout.session.completed events for K distinct pending donations of the
+    busy campaign, each POSTed once to the app on the Stripe provider (at a FakeStripe in
+    this process), from a second process; then every donation must be paid exactly once.
+    The same events go to the bare endpoint (``benchmarks/bare_webhook.py``): the floor."""
+    count = bench.webhook_events
+    if not count:
+        return Group([])
+    data = bench.dataset
+    fake = bench.stack.enter_context(FakeStripe())
+    app = stripe_app(data.database_url, fake)
+    batch = timed_events(bench, app, fake, count)
+    env = app_env(data.database_url, **stripe_settings(fake))
+    server = bench.serve("app-stripe", "wsgi:app", env)
+    bare_webhook.create_tables(data.database_url)
+    bare_env = {**env, "BENCH_BARE_WEBHOOK": "1"}
+    bare = bench.serve("bare-webhook", "benchmarks.bare_webhook:app", bare_env)
+    webhook = delivery_scenario(
+        "webhook", "webhook checkout.session.completed", server, batch, bench.webhook_load
+    )
+    check = f"webhooks: {count:,} donations paid once, {count:,} ledger entries, totals verified"
+    measure = webhook.measure
+
+    def measure_and_check(seconds: float) -> Measurement:
+        result = measure(seconds)
+        webhook.checks[check] = payment_problems(app, batch)
+        return result
+
+    webhook.measure = measure_and_check
+    webhook.notes.append(WEBHOOK_NOTE)
+    floor = delivery_scenario(
+        "webhook_bare",
+        "bare webhook: verify, 1 API call, 1 transaction",
+        bare,
+        batch,
+        bench.webhook_load,
+    )
+    return Group(
+        [webhook, floor], [Ratio("webhook / bare webhook", "webhook", "webhook_bare", 0.5)]
+    )
+
+
+WEBHOOK_NOTE = (
+    "Each webhook event is handled as in production: signature verified, event stored, "
+    "the Checkout Session re-read from the (fake) Stripe API, one API round trip per event, "
+    "then the donation paid, its ledger entry posted, receipt number issued and thank-you "
+    "e-mail queued in one transaction (the e-mail and its receipt PDF are written when it is "
+    "sent, not here)."
+)
+
+
+def timed_events(bench: Bench, app: Flask, fake: FakeStripe, count: int) -> EventBatch:
+    """``prepare_events`` on the busy campaign, saying how long it took."""
+    bench.say(f"Starting {count:,} pending donations through the giving service ...")
+    started = time.perf_counter()
+    batch = prepare_events(app, fake, bench.dataset.full_slug, count, say=bench.say)
+    bench.say(f"  {'prepared in':<22} {time.perf_counter() - started:8.1f} s")
+    return batch
+
+
+def delivery_scenario(
+    key: str, label: str, server: Server, batch: EventBatch, load: LoadOptions
+) -> Scenario:
+    """Every event of ``batch`` POSTed once to ``server``, freshly signed: events/s."""
+
+    def measure(_seconds: float) -> Measurement:
+        sent = post_each(server.host, server.port, WEBHOOK_PATH, batch.payloads, sign, load)
+        latency = latency_ms(sent.latencies)
+        scenario.detail |= {"seconds": round(sent.seconds, 1), "latency_ms": latency}
+        scenario.notes.append(
+            f"{label}: {len(batch.payloads):,} events in {sent.seconds:.1f} s over "
+            f"{load.connections} connections; latency p50 {latency['p50']:.0f} ms, "
+            f"p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms; "
+            f"{sent.failures} non-2xx"
+        )
+        return Measurement(sent.per_second, sent.failures)
+
+    detail = {"path": WEBHOOK_PATH, "events": len(batch.payloads), "connections": load.connections}
+    scenario = Scenario(key, label, "events/s", measure, detail, once=True)
+    return scenario
 
 
 def stripe_settings(fake: FakeStripe) -> dict[str, str]:
@@ -137,11 +223,8 @@ def payment_problems(app: Flask, batch: EventBatch) -> list[str]:
 
 def latency_ms(latencies: list[float]) -> dict[str, float]:
     """p50, p95 and the slowest of ``latencies`` (seconds), in milliseconds."""
-    if len(latencies) < 2:  # quantiles needs two points; one is every percentile
-        return dict.fromkeys(("p50", "p95", "max"), round(latencies[0] * 1000, 1))
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
-        "p50": round(cuts[49] * 1000, 1),
-        "p95": round(cuts[94] * 1000, 1),
+        "p50": round(percentile_ms(latencies, 50), 1),
+        "p95": round(percentile_ms(latencies, 95), 1),
         "max": round(max(latencies) * 1000, 1),
     }

@@ -10,6 +10,7 @@ from flask import Flask, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns import languages, text
+from campaigns.db_pool import drop_closed_connections
 from campaigns.extensions import SignedCookieSessions, babel, csrf, db, limiter, login, migrate
 from campaigns.payments import provider_from_config
 from campaigns.settings import Settings
@@ -125,6 +126,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        drop_closed_connections(db.engine)
 
 
 def configure_sqlite(engine) -> None:

@@ -51,6 +51,14 @@ class WriteLimiter(Limiter):
         self._limited_reads: set[str] = set()
         self.request_filter(self._spares)
 
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True):
+        """Flask-Limiter's check of one request, skipped whole for a spared read: with the
+        filter alone it would still resolve and evaluate an empty set of limits on every
+        page view (about a tenth of a cached campaign page's time)."""
+        if self.enabled and self._spares():
+            return None
+        return super()._check_request_limit(callable_name, in_middleware)
+
     def _spares(self) -> bool:
         """True (exempt) for a read of any view but those that ``limit_reads``."""
         if request.method not in READS:

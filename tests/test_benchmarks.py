@@ -1,10 +1,12 @@
 """The benchmark harness: its bulk loader leaves the schema the migrations made and totals
 that agree with the ledger; its bare page renders the captured HTML back unchanged; its
 webhook events pay each prepared donation once, and its batch loader sends each one once,
-freshly signed."""
+freshly signed; its bare webhook does its one insert and one totals update; its ratios and
+exit codes judge as the issue says; and one whole run of every group at a tiny size."""
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,9 +17,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from benchmarks import run
 from benchmarks.bare_app import create_bare_app, make_template
+from benchmarks.bare_webhook import create_bare_webhook, create_tables
 from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
-from benchmarks.loadgen import LoadOptions, parse_wrk, post_each
+from benchmarks.loadgen import LoadOptions, parse_wrk, percentile_ms, post_each
+from benchmarks.report import report
+from benchmarks.scenario import Measurement, Ratio, Scenario, measure_all
 from benchmarks.webhooks import (
     WEBHOOK_SECRET,
     latency_ms,
@@ -25,6 +31,7 @@ from benchmarks.webhooks import (
     prepare_events,
     sign,
     stripe_app,
+    stripe_settings,
 )
 from campaigns.extensions import db
 from campaigns.models import Campaign, CampaignTotals, Donation, LedgerKind
@@ -206,6 +213,211 @@ def test_latency_percentiles_in_milliseconds():
         "max": 100.0,
     }
     assert latency_ms([0.0123]) == {"p50": 12.3, "p95": 12.3, "max": 12.3}
+
+
+def test_percentiles_in_milliseconds():
+    latencies = [n / 1000 for n in range(1, 101)]
+    assert percentile_ms(latencies, 99) == pytest.approx(99.01)
+    assert percentile_ms([0.004], 99) == 4.0
+
+
+def test_bare_webhook_verifies_asks_stripe_once_and_adds_up(fresh_url):
+    dataset = build(fresh_url, 10, say=lambda _: None)
+    with FakeStripe() as fake:
+        batch = prepare_events(
+            stripe_app(fresh_url, fake), fake, dataset.full_slug, 3, say=lambda _: None
+        )
+        create_tables(fresh_url)
+        settings = stripe_settings(fake)
+        app = create_bare_webhook(
+            fresh_url,
+            settings["STRIPE_SECRET_KEY"],
+            settings["STRIPE_WEBHOOK_SECRET"],
+            settings["STRIPE_API_BASE"],
+        )
+        client = app.test_client()
+        retrieved = len(fake.requests)
+        answers = [
+            client.post("/webhooks/stripe", data=p, headers=sign(p)).status_code
+            for p in batch.payloads
+        ]
+        forged = client.post(
+            "/webhooks/stripe",
+            data=batch.payloads[0],
+            headers={"Stripe-Signature": "t=1,v1=00"},
+        )
+        app.extensions["engine"].dispose()
+        assert len(fake.requests) - retrieved == 3  # one API round trip per event
+
+    assert answers == [200] * 3
+    assert forged.status_code == 400
+    amounts = [json.loads(p)["data"]["object"]["amount_total"] for p in batch.payloads]
+    app = bench_app(fresh_url)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM bare_event").scalar() == 3
+            totals = conn.exec_driver_sql("SELECT raised, donations FROM bare_totals").one()
+        assert tuple(totals) == (sum(amounts), 3)
+        assert verify_totals(db.session) == []  # the app's own books untouched
+        db.session.remove()
+        db.engine.dispose()
+
+
+def scenario(key: str, values: list[float], **kwargs) -> Scenario:
+    measured = Scenario(key, key, "ms", lambda _s: Measurement(0), **kwargs)
+    measured.results = [Measurement(v, extra={"peak_rss_mb": v * 2}) for v in values]
+    return measured
+
+
+SETUP = {
+    "donations": 10,
+    "database": "SQLite",
+    "workers": 1,
+    "worker_class": "gthread",
+    "load_generator": "Python",
+    "rounds": 3,
+    "duration": 1,
+    "cpus": 2,
+}
+
+
+def test_ratios_judge_both_ways_and_skip_what_was_not_available():
+    items = [
+        scenario("first", [130, 100, 120]),
+        scenario("bare", [100, 90, 110]),
+        scenario("again", [3, 2, 4]),
+        scenario("xlsx", [], unavailable="/staff/donations.xlsx answered 404"),
+    ]
+    targets = [
+        Ratio("first / bare", "first", "bare", 1.3, at_most=True),
+        Ratio("again / first", "again", "first", 0.02, at_most=True),
+        Ratio("bare / again", "bare", "again", 5),
+        Ratio("peak", "first.peak_rss_mb", None, 150, at_most=True),
+        Ratio("xlsx peak", "xlsx.peak_rss_mb", None, 150, at_most=True),
+    ]
+    table = report(items, targets, SETUP, say=lambda _: None)
+
+    rows = {r["label"]: r for r in table["ratios"]}
+    assert {k: rows["first / bare"][k] for k in ("numerator", "denominator", "target")} == {
+        "numerator": "first",
+        "denominator": "bare",
+        "target": 1.3,
+    }
+    assert (rows["first / bare"]["value"], rows["first / bare"]["passed"]) == (1.2, True)
+    assert (rows["again / first"]["value"], rows["again / first"]["passed"]) == (0.025, False)
+    assert (rows["bare / again"]["value"], rows["bare / again"]["passed"]) == (33.333, True)
+    assert (rows["peak"]["value"], rows["peak"]["passed"]) == (240, False)
+    assert (rows["xlsx peak"]["value"], rows["xlsx peak"]["passed"]) == (None, None)
+    xlsx = table["scenarios"][3]
+    assert (xlsx["key"], xlsx["available"]) == ("xlsx", False)
+    assert table["scenarios"][0]["peak_rss_mb"] == 240
+
+
+def test_exit_code_fails_checks_and_misses_only_when_strict():
+    table = {
+        "scenarios": [{"errors": 0}, {"available": False}],
+        "checks": [{"passed": True}],
+        "ratios": [{"passed": True}, {"passed": None}],
+    }
+    assert run.exit_code(table, strict=True) == 0  # not available is no miss
+    table["ratios"].append({"passed": False})
+    assert run.exit_code(table, strict=False) == 0
+    assert run.exit_code(table, strict=True) == 1
+    table["checks"].append({"passed": False})
+    assert run.exit_code(table, strict=False) == 1
+
+
+def test_only_takes_known_groups():
+    assert run.parse_args(["--only", "receipts, csv"]).only == ["receipts", "csv"]
+    assert run.parse_args([]).only == list(run.GROUPS)
+    with pytest.raises(SystemExit):
+        run.parse_args(["--only", "receipts,nonsense"])
+
+
+def test_rounds_interleave_and_once_scenarios_run_last_unavailable_never():
+    calls = []
+
+    def measured(key: str, **kwargs) -> Scenario:
+        return Scenario(
+            key, key, "ms", lambda s: calls.append((key, s)) or Measurement(1), **kwargs
+        )
+
+    items = [
+        measured("once", once=True),
+        measured("a"),
+        measured("b"),
+        measured("gone", unavailable="404"),
+    ]
+    measure_all(items, rounds=2, seconds=5, warmup=1, say=lambda _: None)
+
+    assert calls == [("a", 1), ("b", 1), ("a", 5), ("b", 5), ("b", 5), ("a", 5), ("once", 5)]
+
+
+def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
+    code = run.main(
+        [
+            "--database-url",
+            fresh_url,
+            "--donations",
+            "40",
+            "--webhook-events",
+            "6",
+            "--webhook-connections",
+            "2",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0.2",
+            "--rounds",
+            "1",
+            "--connections",
+            "2",
+            "--threads",
+            "1",
+            "--workers",
+            "1",
+            "--load-generator",
+            "python",
+            "--output",
+            str(tmp_path),
+        ]
+    )
+
+    table = json.loads((tmp_path / "latest.json").read_text())
+    assert code == 0, table
+    keys = {s["key"] for s in table["scenarios"]}
+    assert keys >= {
+        "receipt_first",
+        "receipt_bare",
+        "receipt_again",
+        "statement",
+        "csv_export",
+        "xlsx_export",
+        "webhook",
+        "webhook_bare",
+        "gift_start_limited",
+        "gift_start_serial",
+        "page_under_load",
+        "page_idle",
+    }
+    measured = [s for s in table["scenarios"] if s["available"]]
+    assert all(s["median"] > 0 and s["errors"] == 0 for s in measured)
+    assert {c["label"]: c["passed"] for c in table["checks"]} == dict.fromkeys(
+        [c["label"] for c in table["checks"]], True
+    )
+    assert len(table["checks"]) >= 3  # webhooks, under load, the CSV's lines
+    csv = next(s for s in table["scenarios"] if s["key"] == "csv_export")
+    assert 0 < csv["peak_rss_mb"] < 1000
+    judged = {(r["numerator"], r["denominator"]) for r in table["ratios"]}
+    assert {
+        ("receipt_first", "receipt_bare"),
+        ("receipt_again", "receipt_first"),
+        ("webhook", "webhook_bare"),
+        ("gift_start_limited", "gift_start_serial"),
+        ("page_under_load", "page_idle"),
+        ("csv_export.peak_rss_mb", None),
+        ("xlsx_export.peak_rss_mb", None),
+    } <= judged
 
 
 def test_bank_import_benchmark_pays_each_pledge_once(fresh_url):

@@ -42,15 +42,29 @@ class PageCache:
         # key -> (expiry, the page's bytes split where the token goes)
         self._entries = LruCache(max_entries)
         self._versions: dict[str, tuple[float, tuple | None]] = {}
+        self._reading: set[str] = set()  # slugs whose version a thread is reading now
         self._lock = Lock()
 
     def version(self, slug: str, read: Callable[[], tuple | None], seconds: float):
-        """The page's version, read with ``read()`` unless read less than ``seconds`` ago."""
+        """The page's version, read with ``read()`` unless read less than ``seconds`` ago.
+        One thread reads it at a time: while it does, the worker's other threads answer
+        with the version read before (a gift shows at most that read's time later), rather
+        than all asking the database the same question at once."""
         now = time.monotonic()
         known = self._versions.get(slug)
         if known is not None and known[0] > now:
             return known[1]
-        version = read()
+        with self._lock:
+            busy = known is not None and slug in self._reading
+            if not busy:
+                self._reading.add(slug)
+        if busy:
+            return known[1]
+        try:
+            version = read()
+        finally:
+            with self._lock:
+                self._reading.discard(slug)
         if seconds:
             with self._lock:
                 if len(self._versions) >= self.max_entries:

@@ -28,3 +28,15 @@ def insert_many_ignoring_duplicates(
     if returning is not None:
         statement = statement.returning(returning)
     return session.execute(statement)
+
+
+def increment_or_insert(session: Session, model, values: dict, column: str):
+    """INSERT ``values``, or where the row is there already, add 1 to its ``column``
+    (INSERT ... ON CONFLICT DO UPDATE): one statement and one row lock either way. The
+    caller adds RETURNING and execution options, then executes it."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={column: getattr(model, column) + 1}
+    )

@@ -30,7 +30,7 @@ import segno
 from babel.dates import format_date, format_datetime
 from flask import render_template
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.addresses import email_key
@@ -41,7 +41,7 @@ from campaigns.models.base import utcnow
 from campaigns.money import format_money
 from campaigns.money_words import amount_in_words
 from campaigns.pdf import render_pdf
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.sql import increment_or_insert
 from campaigns.settings import ReceiptSettings
 
 S = DonationStatus
@@ -125,6 +125,13 @@ def issue_receipt(session: Session, donation: Donation, settings: ReceiptSetting
     return live_receipt(session, donation) or _issue(session, donation, settings)
 
 
+def issue_new_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> Receipt:
+    """``issue_receipt`` for a donation this transaction has just moved from pending to paid
+    (``settlement.mark_paid``): its UPDATE holds the donation's row lock, and a gift never
+    paid before has no receipt, so neither is asked of the database again."""
+    return _issue(session, donation, settings)
+
+
 def void_receipt(session: Session, receipt: Receipt) -> None:
     """Mark ``receipt`` void; its VOID-stamped copy replaces the stored bytes on the next
     download (see the module docstring). Voiding a void receipt changes nothing."""
@@ -180,15 +187,13 @@ def void_donation_receipt(session: Session, donation: Donation, settings: Receip
 
 
 def next_sequence(session: Session, year: int) -> int:
-    """Take the next receipt number of ``year``. The UPDATE locks the year's counter row
+    """Take the next receipt number of ``year`` (the year's first makes its counter row),
+    in one statement. The update locks the year's counter row
     until the caller's transaction ends: concurrent issuers queue behind it and each
     reads the number the last one committed, so numbers never repeat; a rolled-back
     transaction undoes its increment, so they never skip."""
-    insert_ignoring_duplicates(session, ReceiptCounter, {"year": year, "last": 0})
     return session.execute(
-        update(ReceiptCounter)
-        .where(ReceiptCounter.year == year)
-        .values(last=ReceiptCounter.last + 1)
+        increment_or_insert(session, ReceiptCounter, {"year": year, "last": 1}, "last")
         .returning(ReceiptCounter.last)
         .execution_options(synchronize_session=False)
     ).scalar_one()
@@ -254,6 +259,13 @@ def qr_code(url: str) -> str:
 def _render_receipt(
     receipt: Receipt, settings: ReceiptSettings, *, replaced_by: Receipt | None = None
 ) -> bytes:
+    return render_pdf(receipt_html(receipt, settings, replaced_by=replaced_by), settings.base_url)
+
+
+def receipt_html(
+    receipt: Receipt, settings: ReceiptSettings, *, replaced_by: Receipt | None = None
+) -> str:
+    """The HTML the receipt's PDF is rendered from (in the donor's language)."""
     donation = receipt.donation
     locale = donation.locale
 
@@ -268,7 +280,7 @@ def _render_receipt(
         return entity.localized(name, locale, settings.content_language)
 
     with force_locale(locale):
-        html = render_template(
+        return render_template(
             "receipts/receipt.html",
             settings=settings,
             receipt=receipt,
@@ -297,7 +309,6 @@ def _render_receipt(
             qr_code=qr_code(verify_url),
             **legal_statement(settings, locale),
         )
-    return render_pdf(html, settings.base_url)
 
 
 def legal_statement(settings: ReceiptSettings, locale: str) -> dict[str, str]:

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
 from campaigns.payments import Checkout, Invoice, PaymentProvider
 from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import issue_receipt, void_donation_receipt
+from campaigns.services.books.receipts import issue_new_receipt, void_donation_receipt
 from campaigns.services.mail.notifications import queue_thank_you
 from campaigns.settings import Settings
 
@@ -61,14 +62,20 @@ def advance(session: Session, donation: Donation, to: DonationStatus, **values) 
         return False
     if to == S.PAID and donation.paid_at is None:
         values.setdefault("paid_at", utcnow())
+    values |= {"status": to, "updated_at": utcnow()}
     won = session.execute(
         update(Donation)
         .where(Donation.id == donation.id, Donation.status == current)
-        .values(status=to, updated_at=utcnow(), **values)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    session.refresh(donation)
-    return bool(won)
+    if not won:  # someone else moved it: read what they made of it
+        session.refresh(donation)
+        return False
+    # The row is now what this update wrote; no need to read it back.
+    for name, value in values.items():
+        set_committed_value(donation, name, value)
+    return True
 
 
 def _hold(session: Session, donation: Donation, held: ColumnElement[int]) -> None:
@@ -97,7 +104,10 @@ def hold_stock_again(session: Session, donation: Donation, quantity: int | None 
 
 
 def find_donation(session: Session, **criteria) -> Donation | None:
-    return session.scalars(select(Donation).filter_by(**criteria)).first()
+    """The donation matching ``criteria``, its campaign loaded with it (posting needs it)."""
+    return session.scalars(
+        select(Donation).filter_by(**criteria).options(joinedload(Donation.campaign))
+    ).first()
 
 
 def _matches(donation: Donation, amount: int, currency: str) -> bool:
@@ -135,6 +145,10 @@ def mark_paid(
         provider_subscription_id=subscription_id,
     ):
         return Outcome.ALREADY
+    # The update above locked the donation, and a gift paid only now has no receipt yet.
+    receipt = issue_new_receipt(session, donation, settings.receipts)
+    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
+    # Last: every gift to the campaign queues on its totals row until this commits.
     post_entry(
         session,
         campaign=donation.campaign,
@@ -145,8 +159,6 @@ def mark_paid(
         units=donation.units,
         donation=donation,
     )
-    receipt = issue_receipt(session, donation, settings.receipts)
-    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
     return Outcome.PAID
 
 
@@ -157,15 +169,21 @@ def fulfill_checkout(
 
     Used by the thank-you page, the webhook and reconcile alike.
     """
+    return _fulfill(session, provider, settings, checkout_id).outcome
+
+
+def _fulfill(
+    session: Session, provider: PaymentProvider, settings: Settings, checkout_id: str
+) -> Handled:
     checkout = provider.retrieve_checkout(checkout_id)
     donation = find_donation(session, token=checkout.reference) if checkout.reference else None
     if donation is None:
-        return Outcome.UNKNOWN
+        return Handled(Outcome.UNKNOWN)
     if donation.provider_session_id != checkout.id or not _matches(
         donation, checkout.amount_total, checkout.currency
     ):
-        return Outcome.MISMATCH
-    return _apply_checkout(session, provider, settings, donation, checkout)
+        return Handled(Outcome.MISMATCH)
+    return Handled(_apply_checkout(session, provider, settings, donation, checkout), donation.id)
 
 
 def _apply_checkout(
@@ -210,11 +228,14 @@ def checkout_event(
     session: Session, provider: PaymentProvider, settings: Settings, checkout_id: str
 ) -> Handled:
     """``fulfill_checkout`` for a webhook: with the gift whose checkout it is."""
-    outcome = fulfill_checkout(session, provider, settings, checkout_id)
+    handled = _fulfill(session, provider, settings, checkout_id)
+    if handled.donation_id is not None:
+        return handled
+    # A checkout whose reference names no gift, or another one, may still be one of ours.
     donation_id = session.scalar(
         select(Donation.id).where(Donation.provider_session_id == checkout_id)
     )
-    return Handled(outcome, donation_id)
+    return Handled(handled.outcome, donation_id)
 
 
 def fail_checkout(

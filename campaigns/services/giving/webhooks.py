@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import ProviderEvent
@@ -57,9 +57,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def _stored(session: Session, provider: PaymentProvider, event: Event, payload: str):
-    """The event's row, inserted if new and locked; a concurrent delivery of the same id
-    waits on the insert until the first one commits, then finds it processed."""
+def _insert(session: Session, provider: PaymentProvider, event: Event, payload: str) -> int | None:
+    """The id of the event's new row, or None when a delivery stored it before. A
+    concurrent delivery of the same id waits on this insert until the first one commits,
+    then inserts nothing."""
     values = {
         "provider": provider.name,
         "event_id": event.id,
@@ -68,7 +69,18 @@ def _stored(session: Session, provider: PaymentProvider, event: Event, payload: 
         "object_id": event.object_id or None,
         "received_at": utcnow(),
     }
-    insert_ignoring_duplicates(session, ProviderEvent, values)
+    return insert_ignoring_duplicates(
+        session, ProviderEvent, values, returning=ProviderEvent.id
+    ).scalar_one_or_none()
+
+
+def _stored(session: Session, provider: PaymentProvider, event: Event, payload: str):
+    """The event's row, inserted if new, and locked."""
+    _insert(session, provider, event, payload)
+    return _locked(session, event)
+
+
+def _locked(session: Session, event: Event) -> ProviderEvent:
     return session.scalars(
         select(ProviderEvent)
         .where(ProviderEvent.event_id == event.id)
@@ -86,14 +98,22 @@ def receive_event(
     whatever the handler raises; the caller rolls back, records the failure with
     ``record_failure`` and answers 5xx so the provider retries.
     """
-    row = _stored(session, provider, event, payload)
-    if row.processed_at is not None:
-        return "duplicate"
+    row_id = _insert(session, provider, event, payload)
+    if row_id is None:  # stored before: handled then, or failed and retried now
+        row = _locked(session, event)
+        if row.processed_at is not None:
+            return "duplicate"
+        row_id = row.id
     handler = HANDLERS.get(event.type)
+    donation_id = None
     if handler is not None:
-        row.donation_id = handler(session, provider, settings, event.object_id).donation_id
-    row.processed_at = utcnow()
-    row.error = None
+        donation_id = handler(session, provider, settings, event.object_id).donation_id
+    session.execute(
+        update(ProviderEvent)
+        .where(ProviderEvent.id == row_id)
+        .values(donation_id=donation_id, processed_at=utcnow(), error=None)
+        .execution_options(synchronize_session=False)
+    )
     return "processed" if handler else "ignored"
 
 
