@@ -158,8 +158,9 @@ def import_problems(app: Flask, batch: BankBatch) -> list[str]:
     return problems
 
 
-def group(bench: Bench, lines: int = LINES) -> Group:
+def group(bench: Bench) -> Group:
     """The bank import group for ``benchmarks.run``: measured once (it changes the data)."""
+    lines = bench.bank_lines
     app = bank_app(bench.dataset.database_url)
     bench.say(f"Making {lines // 2:,} bank-transfer pledges ...")
     batch = prepare(app, lines, say=bench.say)

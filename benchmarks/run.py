@@ -92,6 +92,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--webhook-connections", type=int, default=8, help="connections delivering them"
     )
     parser.add_argument(
+        "--bank-lines",
+        type=int,
+        default=10_000,
+        help="lines of the bank statement imported, half paying a pledge (10,000)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=OUTPUT_DIR,
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 webhook_load,
                 _say,
                 args.output,
+                args.bank_lines,
             )
             groups = [GROUPS[name](bench) for name in args.only]
             items = [s for g in groups for s in g.scenarios]
@@ -162,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rounds": args.rounds,
                 "duration": args.duration,
                 "webhook_events": args.webhook_events,
+                "bank_lines": args.bank_lines,
                 "cpus": os.cpu_count(),
             }
             table = report(items, [r for g in groups for r in g.ratios], setup, say=_say)

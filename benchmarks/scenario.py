@@ -133,6 +133,7 @@ class Bench:
     webhook_load: LoadOptions = field(default_factory=LoadOptions)
     say: Callable[[str], None] = print
     output: Path = OUTPUT_DIR  # latest.json, the bare page's template, logs/ (servers')
+    bank_lines: int = 10_000  # the bank statement's lines, half paying a pledge
 
     def serve(self, name: str, app: str, env: dict[str, str]) -> Server:
         """``app`` under gunicorn with the run's server options until the run ends; its

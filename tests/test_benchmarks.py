@@ -364,6 +364,8 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
             "6",
             "--webhook-connections",
             "2",
+            "--bank-lines",
+            "8",
             "--duration",
             "0.5",
             "--warmup",
@@ -405,7 +407,7 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
     assert {c["label"]: c["passed"] for c in table["checks"]} == dict.fromkeys(
         [c["label"] for c in table["checks"]], True
     )
-    assert len(table["checks"]) >= 3  # webhooks, under load, the CSV's lines
+    assert len(table["checks"]) >= 4  # webhooks, under load, the CSV's lines, the bank import
     csv = next(s for s in table["scenarios"] if s["key"] == "csv_export")
     assert 0 < csv["peak_rss_mb"] < 1000
     judged = {(r["numerator"], r["denominator"]) for r in table["ratios"]}
