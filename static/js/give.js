@@ -33,6 +33,36 @@
     currencyDisplay: "narrowSymbol",
   });
 
+  // On a right-to-left page an amount is one right-to-left unit in which the number and
+  // the symbol are each isolated, as campaigns/money.py writes it: bare, a Latin symbol
+  // after the number breaks apart ("$US 42,900").
+  var rtl = document.documentElement.dir === "rtl";
+  var NUMBER = ["integer", "group", "decimal", "fraction", "minusSign", "plusSign"];
+
+  function amountText(value) {
+    if (!rtl) {
+      return money.format(value);
+    }
+    var out = "";
+    var digits = "";
+    money.formatToParts(value).forEach(function (part) {
+      if (NUMBER.indexOf(part.type) >= 0) {
+        digits += part.value;
+        return;
+      }
+      if (digits) {
+        out += "\u2066" + digits + "\u2069";
+        digits = "";
+      }
+      var text = part.value.replace(/[\u200e\u200f\u061c]/g, "");
+      out += part.type === "currency" ? "\u2068" + text + "\u2069" : text;
+    });
+    if (digits) {
+      out += "\u2066" + digits + "\u2069";
+    }
+    return "\u2067" + out + "\u2069";
+  }
+
   function chosen() {
     return form.querySelector("input[name=option]:checked");
   }
@@ -55,7 +85,7 @@
     var scale = Math.pow(10, Number(form.dataset.exponent));
     total.textContent = form.dataset.totalLabel.replace(
       "%(amount)s",
-      money.format((price * count) / scale)
+      amountText((price * count) / scale)
     );
     total.hidden = false;
   }
