@@ -56,6 +56,9 @@ CAMPAIGN_TEXTS = {
     "unit_label": TextRule(column_length(Campaign.unit_label)),
     "cover_alt": TextRule(column_length(Campaign.cover_alt)),
     "next_steps": TextRule(MAX_NEXT_STEPS, multiline=True),
+    # Typed as the source FAQ is (see read_faq), stored as its list of pairs.
+    "faq": TextRule(LONG_TEXT, multiline=True),
+    **{f"impact_{n}": TextRule(MAX_IMPACT) for n in range(1, MAX_SUGGESTIONS + 1)},
 }
 OPTION_TEXTS = {
     "label": TextRule(column_length(DonationOption.label)),
@@ -170,7 +173,10 @@ def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
         ends_on=campaign.ends_on.isoformat() if campaign.ends_on else "",
         status=campaign.status.value,
         designations=campaign.designations.split(","),
-        translations=campaign.translations or {},
+        translations={
+            lang: texts | ({"faq": faq_text(texts["faq"])} if "faq" in texts else {})
+            for lang, texts in (campaign.translations or {}).items()
+        },
         unit_price=(
             format_plain(campaign.unit_price, campaign.currency, locale)
             if campaign.unit_price
@@ -222,21 +228,29 @@ def faq_text(faq: list[dict[str, str]]) -> str:
     return "\n\n".join(f"{pair['question']}\n{pair['answer']}" for pair in faq)
 
 
-def read_faq(text: str, errors: dict[str, str]) -> list[dict[str, str]]:
+def read_faq(text: str, errors: dict[str, str], name: str = "faq") -> list[dict[str, str]]:
     """Questions and answers typed as blocks parted by a blank line: the question on the
-    block's first line, its answer on the lines below."""
-    typed = read_text(text, "faq", LONG_TEXT, errors, multiline=True)
+    block's first line, its answer on the lines below (the field ``name``: "tr-faq" for
+    the Turkish ones)."""
+    typed = read_text(text, name, LONG_TEXT, errors, multiline=True)
     pairs = []
     for block in re.split(r"\n\s*\n", typed.replace("\r\n", "\n")):
         question, _newline, answer = block.strip().partition("\n")
         if not question:
             continue
         if not answer.strip():
-            errors["faq"] = _("Please write an answer below the question “%(q)s”.", q=question)
+            errors[name] = _("Please write an answer below the question “%(q)s”.", q=question)
         elif len(pairs) == MAX_FAQ:
-            errors["faq"] = _("At most %(n)d questions, please.", n=MAX_FAQ)
+            errors[name] = _("At most %(n)d questions, please.", n=MAX_FAQ)
         pairs.append({"question": question.strip(), "answer": answer.strip()})
     return pairs[:MAX_FAQ]
+
+
+def _read_translated_faqs(translations: dict[str, dict], errors: dict[str, str]) -> None:
+    """Each language's FAQ, read as typed, stored as its list of pairs."""
+    for lang, texts in translations.items():
+        if "faq" in texts:
+            texts["faq"] = read_faq(texts["faq"], errors, f"{lang}-faq")
 
 
 def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
@@ -279,6 +293,7 @@ def _campaign_values(
         "starts_on": read_date(form.starts_on, "starts_on", errors),
         "ends_on": read_date(form.ends_on, "ends_on", errors),
     }
+    _read_translated_faqs(values["translations"], errors)
     if "slug" not in errors and _slug_taken(session, values["slug"], campaign):
         errors["slug"] = _("Another campaign already uses this address.")
     if values["units_goal"] and not values["unit_label"]:
@@ -345,8 +360,24 @@ def _amount_settings(
             continue
         if amount in {s["amount"] for s in suggested}:
             errors[f"suggested_{n}"] = _("This amount is already suggested.")
-        suggested.append({"amount": amount, "impact": impact})
-    values["suggested_amounts"] = sorted(suggested, key=lambda s: s["amount"])
+        suggested.append({"amount": amount, "impact": impact, "position": n})
+    suggested.sort(key=lambda s: s["amount"])
+    _move_impact_translations(values.get("translations", {}), suggested)
+    values["suggested_amounts"] = [
+        {"amount": s["amount"], "impact": s["impact"]} for s in suggested
+    ]
+
+
+def _move_impact_translations(translations: dict[str, dict], suggested: list[dict]) -> None:
+    """The impact lines typed in other languages follow their amount to its place among
+    the suggestions (smallest first); one typed beside no amount is dropped."""
+    for lang, texts in list(translations.items()):
+        typed = {n: texts.pop(f"impact_{n}", "") for n in range(1, MAX_SUGGESTIONS + 1)}
+        for place, suggestion in enumerate(suggested, start=1):
+            if typed[suggestion["position"]]:
+                texts[f"impact_{place}"] = typed[suggestion["position"]]
+        if not texts:
+            del translations[lang]
 
 
 def save_campaign(
