@@ -10,7 +10,6 @@ retired, never deleted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -24,6 +23,14 @@ from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change, record_saved
+from campaigns.services.content.campaign_lists import (
+    MAX_IMPACT,
+    MAX_SUGGESTIONS,
+    faq_text,
+    move_impact_translations,
+    read_faq,
+    read_translated_faqs,
+)
 from campaigns.services.content.translations import TextRule, Typed, read_translations
 from campaigns.services.content.uploads import UploadRefused, clean_image, save_image
 from campaigns.text import (
@@ -38,15 +45,10 @@ from campaigns.text import (
     read_text,
 )
 
-# Suggested amounts a campaign may offer, and the length of each one's impact line.
-MAX_SUGGESTIONS = 4
-MAX_IMPACT = 120
-
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
 MAX_NEXT_STEPS = 2_000
-MAX_FAQ = 20
 
 # How each translatable field is read in the other languages (as in its own).
 CAMPAIGN_TEXTS = {
@@ -223,36 +225,6 @@ def has_money(session: Session, campaign: Campaign) -> bool:
     )
 
 
-def faq_text(faq: list[dict[str, str]]) -> str:
-    """A campaign's questions and answers as staff type them (see ``read_faq``)."""
-    return "\n\n".join(f"{pair['question']}\n{pair['answer']}" for pair in faq)
-
-
-def read_faq(text: str, errors: dict[str, str], name: str = "faq") -> list[dict[str, str]]:
-    """Questions and answers typed as blocks parted by a blank line: the question on the
-    block's first line, its answer on the lines below (the field ``name``: "tr-faq" for
-    the Turkish ones)."""
-    typed = read_text(text, name, LONG_TEXT, errors, multiline=True)
-    pairs = []
-    for block in re.split(r"\n\s*\n", typed.replace("\r\n", "\n")):
-        question, _newline, answer = block.strip().partition("\n")
-        if not question:
-            continue
-        if not answer.strip():
-            errors[name] = _("Please write an answer below the question “%(q)s”.", q=question)
-        elif len(pairs) == MAX_FAQ:
-            errors[name] = _("At most %(n)d questions, please.", n=MAX_FAQ)
-        pairs.append({"question": question.strip(), "answer": answer.strip()})
-    return pairs[:MAX_FAQ]
-
-
-def _read_translated_faqs(translations: dict[str, dict], errors: dict[str, str]) -> None:
-    """Each language's FAQ, read as typed, stored as its list of pairs."""
-    for lang, texts in translations.items():
-        if "faq" in texts:
-            texts["faq"] = read_faq(texts["faq"], errors, f"{lang}-faq")
-
-
 def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
     query = select(Campaign.id).where(Campaign.slug == slug)
     if campaign is not None and campaign.id is not None:
@@ -293,7 +265,7 @@ def _campaign_values(
         "starts_on": read_date(form.starts_on, "starts_on", errors),
         "ends_on": read_date(form.ends_on, "ends_on", errors),
     }
-    _read_translated_faqs(values["translations"], errors)
+    read_translated_faqs(values["translations"], errors)
     if "slug" not in errors and _slug_taken(session, values["slug"], campaign):
         errors["slug"] = _("Another campaign already uses this address.")
     if values["units_goal"] and not values["unit_label"]:
@@ -362,22 +334,10 @@ def _amount_settings(
             errors[f"suggested_{n}"] = _("This amount is already suggested.")
         suggested.append({"amount": amount, "impact": impact, "position": n})
     suggested.sort(key=lambda s: s["amount"])
-    _move_impact_translations(values.get("translations", {}), suggested)
+    move_impact_translations(values.get("translations", {}), suggested)
     values["suggested_amounts"] = [
         {"amount": s["amount"], "impact": s["impact"]} for s in suggested
     ]
-
-
-def _move_impact_translations(translations: dict[str, dict], suggested: list[dict]) -> None:
-    """The impact lines typed in other languages follow their amount to its place among
-    the suggestions (smallest first); one typed beside no amount is dropped."""
-    for lang, texts in list(translations.items()):
-        typed = {n: texts.pop(f"impact_{n}", "") for n in range(1, MAX_SUGGESTIONS + 1)}
-        for place, suggestion in enumerate(suggested, start=1):
-            if typed[suggestion["position"]]:
-                texts[f"impact_{place}"] = typed[suggestion["position"]]
-        if not texts:
-            del translations[lang]
 
 
 def save_campaign(
