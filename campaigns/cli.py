@@ -198,7 +198,7 @@ def bank_expire_command() -> None:
     from campaigns.services.giving.bank import expire_pledges
 
     expired = 0
-    for code in expire_pledges(db.session):
+    for code in expire_pledges(db.session, content_language=app_settings().content_language):
         db.session.commit()
         expired += 1
         click.echo(f"expired pledge {code}")

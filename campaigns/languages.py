@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from campaigns.models.campaign import Campaign
 from campaigns.models.translatable import Localized, Translatable, direction
 
 LANGUAGE_COOKIE = "lang"
@@ -135,6 +136,12 @@ def localized(entity: Translatable, name: str) -> Localized:
     return entity.localized(name, page_language(), current_app.config["CONTENT_LANGUAGE"])
 
 
+def localized_faq(campaign: Campaign) -> list[tuple[Localized, Localized]]:
+    """Jinja ``localized_faq(campaign)``: its questions and answers in the page's
+    language, each pair not translated in the charity's own."""
+    return campaign.localized_faq(page_language(), current_app.config["CONTENT_LANGUAGE"])
+
+
 def lang_attrs(text: object) -> Markup:
     """Jinja ``<h1{{ lang_attrs(title) }}>``: `` lang=".." dir=".."`` when ``text`` (a
     Localized) is in another language than the page, so screen readers switch voice and
@@ -176,5 +183,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["lang_direction"] = direction
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["localized_faq"] = localized_faq
     app.jinja_env.globals["lang_attrs"] = lang_attrs
     app.jinja_env.filters["in_language"] = in_language

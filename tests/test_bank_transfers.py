@@ -15,6 +15,7 @@ from campaigns.filters import local_today
 from campaigns.models import (
     AuditEntry,
     BankLine,
+    Campaign,
     Donation,
     DonationOption,
     LedgerEntry,
@@ -216,6 +217,25 @@ def test_an_unpaid_pledge_expires_releases_its_stock_and_tells_the_donor_once(
     # Its transfer coming in late pays nothing: the line waits for staff.
     assert "0 matched, 3 waiting" in import_file(runner, "november_1.sta").output
     assert line_of("2611270001").problem == LineProblem.PLEDGE_CLOSED
+
+
+def test_pledge_e_mails_name_the_campaign_in_the_donors_language(runner, configure, pledge):
+    configure(BANK_TRANSFER_HOLD_DAYS=0)  # due at once
+    pledge("100", slug="quake")
+    campaign = db.session.scalars(select(Campaign).filter_by(slug="quake")).one()
+    campaign.translations = {"ar": {"title": "مساعدات الزلزال"}, "tr": {"title": "Deprem yardımı"}}
+    db.session.commit()
+    arabic = pledge("200", slug="quake", lang="ar")
+
+    runner.invoke(args=["bank", "expire"])
+
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.donation_id == arabic.id)
+    ).all()
+    assert {m.key.split(":")[0] for m in mails} == {"pledge", "pledge-expired"}
+    for mail in mails:
+        assert "مساعدات الزلزال" in mail.subject and "مساعدات الزلزال" in mail.body_text
+        assert "Quake" not in mail.subject + mail.body_text
 
 
 # -- two imports at once -----------------------------------------------------------------

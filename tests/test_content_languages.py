@@ -16,6 +16,7 @@ from campaigns.services.content import campaign_editing, report_editing
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 from tests.receipting import paid_donation, pdf_of, pdf_text
+from tests.test_after_paying import pay, thanks_mail
 
 WELLS = {
     "title": "Water wells in Africa",
@@ -301,3 +302,138 @@ def test_a_published_report_is_e_mailed_in_each_donors_language(
     # No Arabic yet: the English title, and in the HTML part marked as English.
     assert "Wells Done" in arabic.subject
     assert '<h1><span lang="en" dir="ltr">Wells Done</span></h1>' in arabic.body_html
+
+
+# -- what staff wrote after issue 12: next steps, names, FAQ, impact lines -----------------
+
+FAQ = [
+    {"question": "What name goes on the plate?", "answer": "The one you write on the form."},
+    {"question": "Can I give part of a well?", "answer": "Yes: any amount helps."},
+]
+PLATE = {
+    "needs_on_behalf": True,
+    "on_behalf_label": "Name on the well's plate",
+    "translations": {
+        "tr": {"label": "Bir su kuyusunun tamamı", "on_behalf_label": "Kuyu tabelasındaki isim"},
+        "ar": {"label": "بئر مياه كاملة"},
+    },
+}
+
+
+@pytest.fixture
+def plated(make_campaign, make_option):
+    """Wells with a FAQ, suggested amounts and next steps: all in Turkish, partly in Arabic."""
+    campaign = make_campaign(
+        "plated-wells",
+        currency="USD",
+        title="Water wells",
+        summary="",
+        story="",
+        unit_label="wells",
+        units_goal=25,
+        next_steps="Drilling takes a few months.",
+        faq=FAQ,
+        suggested_amounts=[
+            {"amount": 350_00, "impact": "A tenth of a well"},
+            {"amount": 50_00, "impact": ""},
+            {"amount": 875_00, "impact": "A quarter of a well"},
+        ],
+        translations={
+            "tr": {
+                "title": "Su kuyuları",
+                "unit_label": "su kuyusu",
+                "next_steps": "Kuyu açmak birkaç ay sürer.",
+                "faq": [
+                    {"question": "Tabelaya hangi isim yazılır?", "answer": "Formda yazdığınız."},
+                    {"question": "Kuyunun bir kısmına bağış olur mu?", "answer": "Evet."},
+                ],
+                # By place among the amounts, smallest first: 50, 350, 875.
+                "impact_2": "Bir kuyunun onda biri",
+                "impact_3": "Bir kuyunun dörtte biri",
+            },
+            "ar": {
+                "title": "آبار المياه",
+                "faq": [{"question": "ما الاسم الذي يُكتب على اللوحة؟", "answer": "الذي تكتبه."}],
+                "impact_2": "عُشر بئر",
+            },
+        },
+    )
+    make_option(campaign, "A complete water well", **PLATE, unit_price=3500_00)
+    return campaign
+
+
+def test_missing_counts_the_faq_and_the_impact_lines(plated):
+    assert plated.missing("tr") == []
+    assert plated.missing("ar") == ["unit_label", "next_steps", "impact_3"]
+    assert plated.options[0].missing("ar") == ["on_behalf_label"]
+    # A FAQ nobody translated is missing as a whole.
+    plated.translations = {"ar": {"title": "آبار المياه"}}
+    assert "faq" in plated.missing("ar")
+
+
+def test_the_faq_shows_the_readers_language_falling_back_per_pair(client, plated):
+    turkish = page(client, "/campaigns/plated-wells", "tr").find("section", "campaign-faq")
+    arabic = page(client, "/campaigns/plated-wells", "ar").find("section", "campaign-faq")
+
+    assert [s.text for s in turkish.find_all("summary")] == [
+        "Tabelaya hangi isim yazılır?",
+        "Kuyunun bir kısmına bağış olur mu?",
+    ]
+    assert not [d for d in turkish.find_all("details") if "lang" in d.attrs]
+    first, second = arabic.find_all("details")
+    assert (first.find("summary").text, first.find("p").text) == (
+        "ما الاسم الذي يُكتب على اللوحة؟",
+        "الذي تكتبه.",
+    )
+    assert "lang" not in first.attrs
+    # The second pair is not written in Arabic: the English one, marked as English.
+    assert second.find("summary").text == "Can I give part of a well?"
+    assert (second.attrs["lang"], second.attrs["dir"]) == ("en", "ltr")
+
+
+def test_the_suggested_amounts_say_what_they_do_in_the_readers_language(client, plated):
+    def impacts(lang: str) -> list:
+        form = page(client, "/campaigns/plated-wells", lang)
+        return [li.find_all("span", "preset-impact") for li in form.find_all("li", "preset")]
+
+    empty, [tenth], [quarter] = impacts("tr")
+    assert empty == []
+    assert (tenth.text, quarter.text) == ("Bir kuyunun onda biri", "Bir kuyunun dörtte biri")
+    assert "lang" not in tenth.attrs
+    _empty, [tenth], [quarter] = impacts("ar")
+    assert tenth.text == "عُشر بئر" and "lang" not in tenth.attrs
+    assert quarter.text == "A quarter of a well"
+    assert (quarter.attrs["lang"], quarter.attrs["dir"]) == ("en", "ltr")
+
+
+def test_the_thank_you_page_and_e_mail_speak_the_donors_language(client, plated, settings):
+    well = plated.options[0]
+    isolated(client.get, "/campaigns/plated-wells", query_string={"lang": "tr"})
+    _page, gift = pay(client, "plated-wells", option=str(well.id), on_behalf="Kemal Karaca")
+    thanks = page(client, f"/donations/{gift.token}/thanks", "tr")
+
+    assert gift.locale == "tr"
+    assert thanks.find("section", "thanks-next").find("p").text == "Kuyu açmak birkaç ay sürer."
+    assert "Kuyu tabelasındaki isim: Kemal Karaca" in thanks.text
+    assert "1 × Bir su kuyusunun tamamı" in thanks.find("p", "thanks-does").text
+    mail = thanks_mail(settings, gift)
+    assert "Kuyu açmak birkaç ay sürer." in mail.body_text
+    assert "Kuyu tabelasındaki isim: Kemal Karaca" in mail.body_text
+    assert "Bir su kuyusunun tamamı" in mail.body_text
+    for english in ("Drilling takes", "Name on the well's plate", "A complete water well"):
+        assert english not in mail.body_text
+
+
+def test_an_arabic_thank_you_marks_the_english_fallbacks(client, plated):
+    well = plated.options[0]
+    _page, gift = pay(client, "plated-wells", option=str(well.id), on_behalf="كمال")
+    thanks = page(client, f"/donations/{gift.token}/thanks", "ar")
+
+    steps = thanks.find("section", "thanks-next").find("p")
+    assert (steps.text, steps.attrs["lang"], steps.attrs["dir"]) == (
+        "Drilling takes a few months.",
+        "en",
+        "ltr",
+    )
+    [names] = [s for s in thanks.find_all("span") if s.text == "Name on the well's plate"]
+    assert (names.attrs["lang"], names.attrs["dir"]) == ("en", "ltr")

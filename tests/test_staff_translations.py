@@ -235,3 +235,126 @@ def test_a_bad_figure_label_translation_is_refused(client, staff_login, make_rep
     turkish = parse(response.data).find_all("fieldset", "translation")[0]
     assert "one line" in turkish.text
     assert fresh(ActivityReport, slug="tents").figures[0].translations == {}
+
+
+def test_the_faq_and_the_impact_lines_are_written_in_each_language(
+    client, staff_login, make_campaign
+):
+    editor = staff_login(client, "editor")
+    typed = CAMPAIGN_FORM | {
+        "next_steps": "Tents go up within a week.",
+        "faq": "Who gets a tent?\nFamilies still without a home.\n\nHow warm?\nRated to -10 °C.",
+        # Typed out of order: the larger amount first, each with its line.
+        "suggested_1": "5,000",
+        "impact_1": "A tent",
+        "suggested_2": "500",
+        "impact_2": "A blanket",
+        "tr-next_steps": "Çadırlar bir hafta içinde kurulur.",
+        "tr-faq": "Çadırı kim alır?\nHâlâ evsiz olan aileler.",
+        "tr-impact_1": "Bir çadır",
+        "tr-impact_2": "Bir battaniye",
+        "ar-impact_1": "خيمة",
+    }
+
+    assert editor.post("/staff/campaigns/new", typed).status_code == 303
+
+    campaign = fresh(Campaign, slug="winter-tents")
+    assert campaign.suggested_amounts == [
+        {"amount": 500_00, "impact": "A blanket"},
+        {"amount": 5000_00, "impact": "A tent"},
+    ]
+    # Each language's line follows its amount to its place, smallest first.
+    assert campaign.translations == {
+        "tr": {
+            "next_steps": "Çadırlar bir hafta içinde kurulur.",
+            "faq": [{"question": "Çadırı kim alır?", "answer": "Hâlâ evsiz olan aileler."}],
+            "impact_1": "Bir battaniye",
+            "impact_2": "Bir çadır",
+        },
+        "ar": {"impact_2": "خيمة"},
+    }
+
+    page = parse(editor.get(f"/staff/campaigns/{campaign.id}", query_string={"lang": "en"}).data)
+    sections = {s.attrs["id"]: s for s in page.find_all("fieldset", "translation")}
+    assert sections["language-tr"].find("p", "translation-status").text == (
+        "Missing: Title, Summary, Story"
+    )
+    assert sections["language-ar"].find("p", "translation-status").text == (
+        "Missing: Title, Summary, Story, What happens next, Questions and answers, "
+        "What amount 1 does"
+    )
+    [faq] = [t for t in sections["language-tr"].find_all("textarea") if t.attrs["name"] == "tr-faq"]
+    assert faq.text == "Çadırı kim alır? Hâlâ evsiz olan aileler."
+    assert faq.attrs["lang"] == "tr"
+    impact = next(e for e in page.find_all("input") if e.attrs.get("name") == "tr-impact_1")
+    assert impact.attrs["value"] == "Bir battaniye"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("tr-faq", "Çadırı kim alır?", "answer below"),
+        ("ar-faq", "سؤال\x07\nجواب", "control characters"),
+        ("tr-impact_1", "x" * 121, "shorten"),
+        ("ar-impact_2", "خيمة\nكبيرة", "one line"),
+    ],
+)
+def test_a_bad_faq_or_impact_line_in_another_language_is_refused(
+    client, staff_login, make_campaign, field, value, message
+):
+    campaign = make_campaign("winter-tents", title="Winter tents")
+    editor = staff_login(client, "editor")
+    typed = CAMPAIGN_FORM | {"suggested_1": "500", "suggested_2": "900", field: value}
+
+    response = editor.post(f"/staff/campaigns/{campaign.id}", typed)
+
+    assert response.status_code == 422
+    assert message in field_errors(response)[field]
+    assert fresh(Campaign, slug="winter-tents").translations == {}
+
+
+def test_an_impact_line_without_its_amount_is_not_kept(client, staff_login, make_campaign):
+    campaign = make_campaign("winter-tents", title="Winter tents")
+    editor = staff_login(client, "editor")
+
+    response = editor.post(
+        f"/staff/campaigns/{campaign.id}",
+        CAMPAIGN_FORM | {"suggested_1": "500", "tr-impact_1": "Bir battaniye", "tr-impact_3": "?"},
+    )
+
+    assert response.status_code == 303
+    assert fresh(Campaign, slug="winter-tents").translations == {
+        "tr": {"impact_1": "Bir battaniye"}
+    }
+
+
+def test_the_name_an_option_asks_for_is_written_in_each_language(
+    client, staff_login, make_campaign, make_option
+):
+    campaign = make_campaign("wells", currency="USD")
+    well = make_option(campaign, "A complete water well", unit_price=3500_00)
+    editor = staff_login(client, "editor")
+
+    response = editor.post(
+        f"/staff/campaigns/{campaign.id}/options/{well.id}",
+        {
+            "label": "A complete water well",
+            "price": "3,500",
+            "units": "1",
+            "position": "0",
+            "active": "y",
+            "needs_on_behalf": "y",
+            "on_behalf_label": "Name on the well's plate",
+            "tr-on_behalf_label": "Kuyu tabelasındaki isim",
+            "ar-label": "بئر مياه كاملة",
+        },
+    )
+
+    assert response.status_code == 303
+    option = fresh(DonationOption, id=well.id)
+    assert option.translations == {
+        "tr": {"on_behalf_label": "Kuyu tabelasındaki isim"},
+        "ar": {"label": "بئر مياه كاملة"},
+    }
+    assert option.missing("tr") == ["label"]
+    assert option.missing("ar") == ["on_behalf_label"]

@@ -45,6 +45,7 @@ class OptionTexts:
 
     label: str
     description: str
+    on_behalf_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,6 @@ class OptionSpec:
 
 
 @dataclass(frozen=True)
-class CampaignTexts:
-    """A campaign's texts in another language."""
-
-    title: str
-    summary: str
-    story: str = field(metadata=LINES)
-    cover_alt: str
-    unit_label: str
-
-
-@dataclass(frozen=True)
 class SuggestionSpec:
     """A suggested amount on the donation form (minor units) and what it does."""
 
@@ -92,6 +82,21 @@ class QuestionSpec:
 
     question: str
     answer: str
+
+
+@dataclass(frozen=True)
+class CampaignTexts:
+    """A campaign's texts in another language; ``impacts`` in the order of the
+    campaign's ``suggested_amounts``."""
+
+    title: str
+    summary: str
+    story: str = field(metadata=LINES)
+    cover_alt: str
+    unit_label: str
+    next_steps: str = ""
+    faq: tuple[QuestionSpec, ...] = ()
+    impacts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

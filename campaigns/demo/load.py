@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.demo.data import CampaignSpec, Community, OptionSpec, demo_data
+from campaigns.demo.data import CampaignSpec, CampaignTexts, Community, OptionSpec, demo_data
 from campaigns.demo.images import draw_picture
 from campaigns.models import (
     ActivityReport,
@@ -105,14 +105,45 @@ def load_demo(session: Session, donations: int = 300, if_empty: bool = False) ->
 
 
 def _texts(english: dict[str, str], translations: Mapping[str, object], source: str) -> dict:
-    """Model fields for ``english`` texts and their ``translations`` (texts dataclasses,
-    or the one text of a one-field entry): the ``source`` language's in the columns, the
-    others under ``translations``."""
+    """Model fields for ``english`` texts and their ``translations`` (texts dataclasses
+    or dicts, or the one text of a one-field entry): the ``source`` language's in the
+    columns, the others (what is written of them) under ``translations``."""
     by_language = {"en": english}
     for lang, texts in translations.items():
-        by_language[lang] = asdict(texts) if is_dataclass(texts) else dict.fromkeys(english, texts)
+        if is_dataclass(texts):
+            texts = asdict(texts)
+        written = texts if isinstance(texts, Mapping) else dict.fromkeys(english, texts)
+        by_language[lang] = written
     own = by_language.get(source, english)
-    return own | {"translations": {lang: t for lang, t in by_language.items() if t is not own}}
+    return own | {
+        "translations": {
+            lang: {name: text for name, text in texts.items() if text}
+            for lang, texts in by_language.items()
+            if texts is not own
+        }
+    }
+
+
+def _campaign_texts(spec: CampaignSpec) -> tuple[dict, dict[str, dict]]:
+    """A campaign's translatable fields in English and in each other language, as the
+    model stores them: the FAQ as its pairs, the impact lines as ``impact_<n>`` in the
+    order of the amounts (smallest first)."""
+    amounts = [s.amount for s in spec.suggested_amounts]
+    order = sorted(range(len(amounts)), key=amounts.__getitem__)
+
+    def fields(texts: CampaignSpec | CampaignTexts, impacts: Sequence[str]) -> dict:
+        return {
+            "title": texts.title,
+            "summary": texts.summary,
+            "story": texts.story,
+            "cover_alt": texts.cover_alt,
+            "unit_label": texts.unit_label,
+            "next_steps": texts.next_steps,
+            "faq": [{"question": q.question, "answer": q.answer} for q in texts.faq],
+        } | {f"impact_{n}": impacts[i] for n, i in enumerate(order, start=1) if i < len(impacts)}
+
+    english = fields(spec, [s.impact for s in spec.suggested_amounts])
+    return english, {lang: fields(t, t.impacts) for lang, t in spec.translations.items()}
 
 
 def _add_campaigns(
@@ -128,13 +159,7 @@ def _add_campaigns(
     for seed, spec in enumerate(specs):
         if spec.slug in existing:
             continue
-        english = {
-            "title": spec.title,
-            "summary": spec.summary,
-            "story": spec.story,
-            "cover_alt": spec.cover_alt,
-            "unit_label": spec.unit_label,
-        }
+        texts = _texts(*_campaign_texts(spec), source)
         campaign = Campaign(
             slug=spec.slug,
             cover_image=draw_picture(folder, spec.cover_theme, seed),
@@ -145,32 +170,36 @@ def _add_campaigns(
             ends_on=date.fromisoformat(spec.ends_on)
             if spec.ends_on
             else today + timedelta(days=spec.ends_in_days),
-            next_steps=spec.next_steps,
-            faq=[{"question": q.question, "answer": q.answer} for q in spec.faq],
             status=CampaignStatus.ACTIVE,
             designations=spec.designations,
             unit_price=spec.unit_price,
             suggested_amounts=[
-                {"amount": s.amount, "impact": s.impact} for s in spec.suggested_amounts
+                {"amount": amount, "impact": texts.pop(f"impact_{n}", "")}
+                for n, amount in enumerate(sorted(s.amount for s in spec.suggested_amounts), 1)
             ],
             options=[
                 DonationOption(
                     **_texts(
-                        {"label": o.label, "description": o.description}, o.translations, source
+                        {
+                            "label": o.label,
+                            "description": o.description,
+                            "on_behalf_label": o.on_behalf_label,
+                        },
+                        o.translations,
+                        source,
                     ),
                     unit_price=o.unit_price,
                     units=o.units,
                     stock=o.stock,
                     needs_on_behalf=o.needs_on_behalf,
                     designations=o.designations,
-                    on_behalf_label=o.on_behalf_label,
                     needs_proxy=o.needs_proxy,
                     shares_per_animal=o.shares_per_animal,
                     position=position,
                 )
                 for position, o in enumerate(spec.options)
             ],
-            **_texts(english, spec.translations, source),
+            **texts,
         )
         session.add(campaign)
         existing[spec.slug] = campaign

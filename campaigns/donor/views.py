@@ -25,6 +25,7 @@ from campaigns.donor import bp
 from campaigns.donor.forms import SignInForm
 from campaigns.extensions import db, limiter
 from campaigns.forms import EmptyForm, form_values, submit, with_errors
+from campaigns.languages import localized
 from campaigns.payments import ProviderError
 from campaigns.privacy import keep_private
 from campaigns.services.books.receipts import render_statement, statement_version
@@ -177,7 +178,7 @@ def cancel_monthly(token: str, donation_token: str):
     flash(
         _(
             "Your monthly gift to %(campaign)s is cancelled: nothing more will be taken.",
-            campaign=gift.campaign.title,
+            campaign=localized(gift.campaign, "title"),
         )
     )
     return redirect(url_for("donor.gifts", token=token), 303)

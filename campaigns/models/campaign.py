@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.extensions import db
 from campaigns.models.base import UTCDateTime, enum_type, utcnow
-from campaigns.models.translatable import Translatable
+from campaigns.models.translatable import Localized, Translatable
 
 
 class CampaignStatus(enum.StrEnum):
@@ -49,11 +49,31 @@ class Suggestion(NamedTuple):
     impact: str
 
 
+def _impact(position: int) -> property:
+    """The source impact line of the ``position``-th suggested amount (from 1), "" when
+    none: a field ``localized`` and ``missing`` read like any other."""
+    return property(lambda self: self.suggestion_impact(position))
+
+
 class Campaign(Translatable, db.Model):
     """A fundraising appeal with one currency, a goal in money and optionally in units."""
 
     __tablename__ = "campaign"
-    TRANSLATED = ("title", "summary", "story", "unit_label", "cover_alt", "next_steps")
+    # The FAQ is translated as a whole list (``translations["tr"]["faq"]``, see
+    # ``localized_faq``); each suggested amount's impact line as ``impact_<position>``.
+    TRANSLATED = (
+        "title",
+        "summary",
+        "story",
+        "unit_label",
+        "cover_alt",
+        "next_steps",
+        "faq",
+        "impact_1",
+        "impact_2",
+        "impact_3",
+        "impact_4",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -128,6 +148,25 @@ class Campaign(Translatable, db.Model):
             (Suggestion(s["amount"], s.get("impact", "")) for s in self.suggested_amounts or []),
             key=lambda s: s.amount,
         )
+
+    impact_1, impact_2, impact_3, impact_4 = (_impact(n) for n in range(1, 5))
+
+    def suggestion_impact(self, position: int) -> str:
+        """The impact line of the ``position``-th suggested amount (from 1), or ""."""
+        suggestions = self.suggestions
+        return suggestions[position - 1].impact if position <= len(suggestions) else ""
+
+    def localized_faq(self, lang: str, source: str) -> list[tuple[Localized, Localized]]:
+        """The questions and answers in ``lang``: each pair as written in ``lang``, else
+        (a pair not translated) the source pair, with the language each is in."""
+        written = self.translation("faq", lang) if lang != source else []
+        pairs = []
+        for n, pair in enumerate(self.faq or []):
+            shown, in_lang = (written[n], lang) if n < len(written) else (pair, source)
+            pairs.append(
+                (Localized(shown["question"], in_lang), Localized(shown["answer"], in_lang))
+            )
+        return pairs
 
     @property
     def counts_units(self) -> bool:

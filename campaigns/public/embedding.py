@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import make_response, render_template
 
+from campaigns.languages import localized
 from campaigns.public import bp
 from campaigns.public.views import get_campaign_or_404
 
@@ -26,12 +27,12 @@ def _cached(body: str, content_type: str):
 
 @bp.get("/campaigns/<slug>/progress.svg")
 def progress_svg(slug: str):
-    """A 320x72 badge: the campaign's title, amount raised of its goal and a bar."""
+    """A 320x72 badge: the campaign's title (in the reader's language), amount raised of
+    its goal and a bar."""
     campaign = get_campaign_or_404(slug)
-    title = campaign.title
-    if len(title) > BADGE_TITLE:
-        title = title[: BADGE_TITLE - 1].rstrip() + "…"
-    svg = render_template("public/progress.svg", campaign=campaign, title=title)
+    full = localized(campaign, "title")
+    title = full if len(full) <= BADGE_TITLE else full[: BADGE_TITLE - 1].rstrip() + "…"
+    svg = render_template("public/progress.svg", campaign=campaign, title=title, full_title=full)
     return _cached(svg, "image/svg+xml; charset=utf-8")
 
 

@@ -93,15 +93,17 @@ class CampaignEditForm(FlaskForm):
         ),
     )
     suggested_1 = StringField(_l("Suggested amount 1"))
+    # Numbered, as each language's section lists them apart from their amounts.
     impact_1 = StringField(
-        _l("What it does"), description=_l("Optional, e.g. food for a family for a month.")
+        _l("What amount %(n)d does", n=1),
+        description=_l("Optional, e.g. food for a family for a month."),
     )
     suggested_2 = StringField(_l("Suggested amount 2"))
-    impact_2 = StringField(_l("What it does"))
+    impact_2 = StringField(_l("What amount %(n)d does", n=2))
     suggested_3 = StringField(_l("Suggested amount 3"))
-    impact_3 = StringField(_l("What it does"))
+    impact_3 = StringField(_l("What amount %(n)d does", n=3))
     suggested_4 = StringField(_l("Suggested amount 4"))
-    impact_4 = StringField(_l("What it does"))
+    impact_4 = StringField(_l("What amount %(n)d does", n=4))
     hide_gift_amounts = BooleanField(_l("Hide amounts in the list of recent gifts"))
 
 

@@ -10,7 +10,6 @@ retired, never deleted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -24,6 +23,14 @@ from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.money import CURRENCIES, AmountError, format_plain, parse_amount
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change, record_saved
+from campaigns.services.content.campaign_lists import (
+    MAX_IMPACT,
+    MAX_SUGGESTIONS,
+    faq_text,
+    move_impact_translations,
+    read_faq,
+    read_translated_faqs,
+)
 from campaigns.services.content.translations import TextRule, Typed, read_translations
 from campaigns.services.content.uploads import UploadRefused, clean_image, save_image
 from campaigns.text import (
@@ -38,15 +45,10 @@ from campaigns.text import (
     read_text,
 )
 
-# Suggested amounts a campaign may offer, and the length of each one's impact line.
-MAX_SUGGESTIONS = 4
-MAX_IMPACT = 120
-
 # One gift of an option counts this many units at most (times at most MAX_QUANTITY), so
 # a campaign's 64-bit unit total cannot overflow however many gifts it takes.
 MAX_OPTION_UNITS = 1_000_000
 MAX_NEXT_STEPS = 2_000
-MAX_FAQ = 20
 
 # How each translatable field is read in the other languages (as in its own).
 CAMPAIGN_TEXTS = {
@@ -56,6 +58,9 @@ CAMPAIGN_TEXTS = {
     "unit_label": TextRule(column_length(Campaign.unit_label)),
     "cover_alt": TextRule(column_length(Campaign.cover_alt)),
     "next_steps": TextRule(MAX_NEXT_STEPS, multiline=True),
+    # Typed as the source FAQ is (see read_faq), stored as its list of pairs.
+    "faq": TextRule(LONG_TEXT, multiline=True),
+    **{f"impact_{n}": TextRule(MAX_IMPACT) for n in range(1, MAX_SUGGESTIONS + 1)},
 }
 OPTION_TEXTS = {
     "label": TextRule(column_length(DonationOption.label)),
@@ -170,7 +175,10 @@ def campaign_form(campaign: Campaign, locale: str) -> CampaignForm:
         ends_on=campaign.ends_on.isoformat() if campaign.ends_on else "",
         status=campaign.status.value,
         designations=campaign.designations.split(","),
-        translations=campaign.translations or {},
+        translations={
+            lang: texts | ({"faq": faq_text(texts["faq"])} if "faq" in texts else {})
+            for lang, texts in (campaign.translations or {}).items()
+        },
         unit_price=(
             format_plain(campaign.unit_price, campaign.currency, locale)
             if campaign.unit_price
@@ -217,28 +225,6 @@ def has_money(session: Session, campaign: Campaign) -> bool:
     )
 
 
-def faq_text(faq: list[dict[str, str]]) -> str:
-    """A campaign's questions and answers as staff type them (see ``read_faq``)."""
-    return "\n\n".join(f"{pair['question']}\n{pair['answer']}" for pair in faq)
-
-
-def read_faq(text: str, errors: dict[str, str]) -> list[dict[str, str]]:
-    """Questions and answers typed as blocks parted by a blank line: the question on the
-    block's first line, its answer on the lines below."""
-    typed = read_text(text, "faq", LONG_TEXT, errors, multiline=True)
-    pairs = []
-    for block in re.split(r"\n\s*\n", typed.replace("\r\n", "\n")):
-        question, _newline, answer = block.strip().partition("\n")
-        if not question:
-            continue
-        if not answer.strip():
-            errors["faq"] = _("Please write an answer below the question “%(q)s”.", q=question)
-        elif len(pairs) == MAX_FAQ:
-            errors["faq"] = _("At most %(n)d questions, please.", n=MAX_FAQ)
-        pairs.append({"question": question.strip(), "answer": answer.strip()})
-    return pairs[:MAX_FAQ]
-
-
 def _slug_taken(session: Session, slug: str, campaign: Campaign | None) -> bool:
     query = select(Campaign.id).where(Campaign.slug == slug)
     if campaign is not None and campaign.id is not None:
@@ -279,6 +265,7 @@ def _campaign_values(
         "starts_on": read_date(form.starts_on, "starts_on", errors),
         "ends_on": read_date(form.ends_on, "ends_on", errors),
     }
+    read_translated_faqs(values["translations"], errors)
     if "slug" not in errors and _slug_taken(session, values["slug"], campaign):
         errors["slug"] = _("Another campaign already uses this address.")
     if values["units_goal"] and not values["unit_label"]:
@@ -345,8 +332,12 @@ def _amount_settings(
             continue
         if amount in {s["amount"] for s in suggested}:
             errors[f"suggested_{n}"] = _("This amount is already suggested.")
-        suggested.append({"amount": amount, "impact": impact})
-    values["suggested_amounts"] = sorted(suggested, key=lambda s: s["amount"])
+        suggested.append({"amount": amount, "impact": impact, "position": n})
+    suggested.sort(key=lambda s: s["amount"])
+    move_impact_translations(values.get("translations", {}), suggested)
+    values["suggested_amounts"] = [
+        {"amount": s["amount"], "impact": s["impact"]} for s in suggested
+    ]
 
 
 def save_campaign(

@@ -100,7 +100,9 @@ def start_pledge(
     return donation
 
 
-def expire_pledges(session: Session, now: datetime | None = None) -> Iterator[str]:
+def expire_pledges(
+    session: Session, *, content_language: str, now: datetime | None = None
+) -> Iterator[str]:
     """Expire every pending pledge past its hold: its stock is released and its donor is
     told, once (the compare-and-set in ``expire_donation`` lets one caller do it). Yields
     each expired pledge's code; the caller commits after each."""
@@ -116,7 +118,7 @@ def expire_pledges(session: Session, now: datetime | None = None) -> Iterator[st
     for donation_id in overdue:
         donation = session.get(Donation, donation_id)
         if donation is not None and expire_donation(session, donation) == Outcome.EXPIRED:
-            queue_pledge_expired(session, donation)
+            queue_pledge_expired(session, donation, content_language=content_language)
             yield donation.transfer_code
 
 

@@ -118,6 +118,13 @@ def _bodies(template: str, **context) -> tuple[str, str]:
     )
 
 
+def campaign_named(donation: Donation, content_language: str) -> str:
+    """The donation's campaign title for a subject: in the donor's language when written
+    in it (``content_language``: the columns'), isolated in a right-to-left one."""
+    title = donation.campaign.localized("title", donation.locale, content_language)
+    return isolate(title, donation.locale)
+
+
 def _queue(
     session: Session,
     *,
@@ -148,10 +155,12 @@ def queue_thank_you(
     """The thank-you for a paid gift (or monthly instalment), with its receipt attached and
     linked; once per donation. Only its subject is written now; ``prepare`` writes the rest.
     The campaign is named in the donor's language (``content_language``: the columns')."""
-    title = donation.campaign.localized("title", donation.locale, content_language)
     with force_locale(donation.locale):
         subject = str(
-            _l("Thank you for your gift to %(campaign)s", campaign=isolate(title, donation.locale))
+            _l(
+                "Thank you for your gift to %(campaign)s",
+                campaign=campaign_named(donation, content_language),
+            )
         )
     return queue_message(
         session,
@@ -191,7 +200,10 @@ def refund_notice(
     Staff see it before they refund (with the replacement's number still to come)."""
     with force_locale(donation.locale):
         subject = str(
-            _l("Your gift to %(campaign)s was refunded", campaign=donation.campaign.title)
+            _l(
+                "Your gift to %(campaign)s was refunded",
+                campaign=campaign_named(donation, settings.content_language),
+            )
         )
         text, html = _bodies(
             "refunded",
@@ -274,10 +286,7 @@ def notify_failed_instalment(
         template="invoice_failed",
         subject=_l(
             "Your monthly gift to %(campaign)s could not be collected",
-            campaign=isolate(
-                first.campaign.localized("title", first.locale, settings.content_language),
-                first.locale,
-            ),
+            campaign=campaign_named(first, settings.content_language),
         ),
         donation_id=first.id,
         donation=first,
@@ -320,7 +329,10 @@ def queue_delivered(
         to=donation.donor_email,
         locale=donation.locale,
         template="delivered",
-        subject=_l("Your gift to %(campaign)s was delivered", campaign=donation.campaign.title),
+        subject=_l(
+            "Your gift to %(campaign)s was delivered",
+            campaign=campaign_named(donation, settings.content_language),
+        ),
         donation_id=donation.id,
         donation=donation,
         delivery=delivery,
@@ -378,7 +390,10 @@ def queue_pledge(
         to=donation.donor_email,
         locale=donation.locale,
         template="pledge",
-        subject=_l("How to send your gift to %(campaign)s", campaign=donation.campaign.title),
+        subject=_l(
+            "How to send your gift to %(campaign)s",
+            campaign=campaign_named(donation, settings.content_language),
+        ),
         donation_id=donation.id,
         donation=donation,
         accounts=accounts,
@@ -386,7 +401,9 @@ def queue_pledge(
     )
 
 
-def queue_pledge_expired(session: Session, donation: Donation) -> OutboxMessage | None:
+def queue_pledge_expired(
+    session: Session, donation: Donation, *, content_language: str
+) -> OutboxMessage | None:
     """A pledge whose transfer never came: the donor is told, once."""
     return _queue(
         session,
@@ -394,7 +411,10 @@ def queue_pledge_expired(session: Session, donation: Donation) -> OutboxMessage 
         to=donation.donor_email,
         locale=donation.locale,
         template="pledge_expired",
-        subject=_l("Your pledge to %(campaign)s has lapsed", campaign=donation.campaign.title),
+        subject=_l(
+            "Your pledge to %(campaign)s has lapsed",
+            campaign=campaign_named(donation, content_language),
+        ),
         donation_id=donation.id,
         donation=donation,
     )
