@@ -474,3 +474,56 @@ def test_the_export_and_the_dashboard_show_the_cover(client, make_campaign, staf
     header, row = (line.split(";") for line in csv.strip().splitlines()[:2])
     assert row[header.index("amount")] == "206.00"
     assert row[header.index("fee_cover")] == "6.00"
+
+
+def test_staff_see_the_split_before_a_refund_and_the_refund_takes_both_parts(
+    client, make_campaign, staff_login
+):
+    campaign = make_campaign("water")
+    checkout = donate(client, "water", amount="1000", cover_fees="1")
+    press(client, checkout.headers["Location"], "pay")
+    donation = newest_gift()
+    admin = staff_login(client, "admin")
+    detail = parse(admin.get(f"/staff/donations/{donation.id}").data).text
+    assert "₺1,030.00 (gift ₺1,000.00, fee cover ₺30.00)" in detail
+
+    review = confirm_refund_page(admin, donation, amount="515", reason="Gave twice")
+    split = parse(review.data).find("dd", "refund-split").text
+    assert split.startswith("₺500.00 of the gift and ₺15.00 of the fee cover")
+    assert cover_entries(donation) == [("fee_cover", 30_00)]  # nothing moved yet
+
+    done = admin.post(f"/staff/donations/{donation.id}/refund", refund_fields(review))
+    assert done.status_code == 303
+    assert cover_entries(donation) == [("fee_cover", 30_00), ("fee_cover_returned", -15_00)]
+    assert totals_of(campaign)["raised"] == 500_00
+    assert verify_totals(db.session) == []
+
+
+def confirm_refund_page(admin, donation, **fields):
+    page = parse(admin.get(f"/staff/donations/{donation.id}").data)
+    [form] = [
+        f
+        for f in page.find_all("form")
+        if f.attrs.get("action") == f"/staff/donations/{donation.id}/refund"
+    ]
+    values = {
+        i.attrs["name"]: i.attrs.get("value", "")
+        for i in form.find_all("input")
+        if i.attrs.get("type") != "checkbox" and i.attrs["name"] != "csrf_token"
+    }
+    response = admin.post(f"/staff/donations/{donation.id}/refund", values | fields)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def refund_fields(page) -> dict[str, str]:
+    [form] = [
+        f
+        for f in parse(page.data).find_all("form")
+        if f.attrs.get("action", "").endswith("/refund")
+    ]
+    return {
+        i.attrs["name"]: i.attrs.get("value", "")
+        for i in form.find_all("input")
+        if i.attrs["name"] != "csrf_token"
+    }
