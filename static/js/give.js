@@ -99,13 +99,20 @@
       return;
     }
     var scale = Math.pow(10, exponent);
+    // In a right-to-left page each amount is isolated, so its digits and symbol keep
+    // their order inside the sentence.
+    var rtl = document.documentElement.dir === "rtl";
+    var shown = function (minor) {
+      var text = money.format(minor / scale);
+      return rtl ? "\u2068" + text + "\u2069" : text;
+    };
     var unitCover = Math.floor((unitMinor * points + 5000) / 10000);
     var gift = unitMinor * count;
     var extra = unitCover * count;
     coverTotal.textContent = cover.dataset.coverLabel
-      .replace("%(total)s", money.format((gift + extra) / scale))
-      .replace("%(gift)s", money.format(gift / scale))
-      .replace("%(cover)s", money.format(extra / scale));
+      .replace("%(total)s", shown(gift + extra))
+      .replace("%(gift)s", shown(gift))
+      .replace("%(cover)s", shown(extra));
     coverTotal.hidden = false;
   }
 
