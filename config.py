@@ -114,6 +114,10 @@ class Config:
         self.BANK_TRANSFER_HOLD_DAYS = whole_number("BANK_TRANSFER_HOLD_DAYS", 3)
         # Units of one limited option one client address or e-mail may hold unpaid at once.
         self.MAX_HELD_UNITS = whole_number("MAX_HELD_UNITS", 14)
+        # "Add 3% so all of my gift reaches the field": the percentage a donor may add to
+        # cover the fees (0 to 20, up to two decimals; 0 hides the box). Checked at start
+        # (campaigns.settings.read_fee_cover_percent).
+        self.FEE_COVER_PERCENT = env("FEE_COVER_PERCENT", "3")
         # Off only for load tests: RATELIMIT_ENABLED=false.
         self.RATELIMIT_ENABLED = env("RATELIMIT_ENABLED", "true").lower() not in FALSE_WORDS
         required = env("REQUIRE_STAFF_2FA")

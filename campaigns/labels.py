@@ -62,6 +62,8 @@ LABELS: dict[type[enum.StrEnum], dict] = {
         LedgerKind.DISPUTE_WON: _l("Dispute won"),
         LedgerKind.OFFLINE_GIFT: _l("Offline gift"),
         LedgerKind.REFUND_FAILED: _l("Refund failed"),
+        LedgerKind.FEE_COVER: _l("Fee cover"),
+        LedgerKind.FEE_COVER_RETURNED: _l("Fee cover returned"),
     },
 }
 

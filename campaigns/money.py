@@ -186,3 +186,17 @@ def format_plain(minor: int, code: str, locale: str) -> str:
     cur = currency(code)
     pattern = "#,##0" + ("." + "0" * cur.exponent if cur.exponent else "")
     return format_decimal(cur.major(minor), format=pattern, locale=locale)
+
+
+def percent_of(minor: int, basis_points: int) -> int:
+    """``basis_points`` hundredths of a percent of ``minor`` (300: 3%), in whole minor units
+    rounded half up: 3% of 1 234,50 TRY is 37,035 -> 37,04 TRY; of 1 250 JPY 37,5 -> 38.
+    Integer arithmetic only, so the same on every machine and never a float."""
+    return (minor * basis_points + 5_000) // 10_000
+
+
+def share_of(amount: int, part: int, whole: int) -> int:
+    """The part of ``amount`` that ``part`` is of ``whole``, rounded down (0 when ``whole``
+    is 0): how much of a refund or dispute of ``amount`` is fee cover, when ``part`` of a
+    ``whole`` paid was."""
+    return amount * part // whole if whole else 0

@@ -7,8 +7,10 @@ that need them. Services never read ``current_app``; this module reads no app ei
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from schwifty import IBAN
@@ -63,6 +65,21 @@ def read_bank_accounts(text: str | list) -> tuple[BankAccount, ...]:
     return tuple(accounts)
 
 
+FEE_COVER_MAX = 20  # percent: more is a mistake, not a fee
+
+
+def read_fee_cover_percent(value: str | int | Decimal) -> int:
+    """FEE_COVER_PERCENT ("3", "2.9", "0") in basis points (300, 290, 0): 0 to 20 with at
+    most two decimals; anything else stops the app at start with one line."""
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,2})?", text) or Decimal(text) > FEE_COVER_MAX:
+        raise RuntimeError(
+            "Refusing to start: FEE_COVER_PERCENT must be a percentage from 0 to "
+            f"{FEE_COVER_MAX} with at most two decimals, not {text!r}"
+        )
+    return int(Decimal(text) * 100)
+
+
 STATEMENT_PREFIX = "RECEIPT_STATEMENT_"
 
 
@@ -108,6 +125,7 @@ class Settings:
     staff_account_rate_limit: str
     bank_accounts: tuple[BankAccount, ...]  # BANK_ACCOUNTS, checked
     bank_transfer_hold_days: int  # BANK_TRANSFER_HOLD_DAYS
+    fee_cover_basis_points: int  # FEE_COVER_PERCENT in hundredths of a percent; 0: off
     receipts: ReceiptSettings
     # The app's routes, bound once: pages' paths for links written outside requests.
     urls: MapAdapter = field(repr=False, compare=False)
@@ -126,6 +144,7 @@ class Settings:
             staff_account_rate_limit=config["STAFF_ACCOUNT_RATE_LIMIT"],
             bank_accounts=read_bank_accounts(config["BANK_ACCOUNTS"]),
             bank_transfer_hold_days=config["BANK_TRANSFER_HOLD_DAYS"],
+            fee_cover_basis_points=read_fee_cover_percent(config["FEE_COVER_PERCENT"]),
             receipts=ReceiptSettings(
                 prefix=config["RECEIPT_PREFIX"],
                 charity_name=config["CHARITY_NAME"],
@@ -146,6 +165,11 @@ class Settings:
             ),
             urls=urls,
         )
+
+    @property
+    def fee_cover_percent(self) -> Decimal:
+        """FEE_COVER_PERCENT as a number (3, 2.5), for the form's label."""
+        return Decimal(self.fee_cover_basis_points) / 100
 
     def accounts_for(self, currency: str) -> tuple[BankAccount, ...]:
         """The accounts a donor may transfer ``currency`` to (none: no bank transfer)."""

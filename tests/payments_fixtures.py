@@ -63,7 +63,7 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
     """Start a donation as the donation form does and commit it: a pending donation with
     an open Checkout Session at the fake. ``pending_donation(amount="250")`` gives a
     custom amount on a new campaign; pass ``campaign``, ``option``, ``quantity``,
-    ``frequency``, ``email`` or ``on_behalf`` to choose otherwise."""
+    ``frequency``, ``email``, ``on_behalf`` or ``cover_fees`` to choose otherwise."""
 
     def start(
         *,
@@ -74,6 +74,7 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
         frequency: str = "once",
         email: str = "donor@example.org",
         on_behalf: tuple[str, ...] = (),
+        cover_fees: bool = False,
     ) -> Donation:
         if campaign is None:
             campaign = option.campaign if option else make_campaign(f"appeal-{next(_slugs)}")
@@ -85,12 +86,21 @@ def pending_donation(app_ctx, stripe_provider, make_campaign):
             name="Ayşe Yılmaz",
             email=email,
             on_behalf=list(on_behalf),
+            cover_fees=cover_fees,
         )
-        gift = validate_gift(db.session, campaign, form, locale="en", today=local_today())
+        settings = app_ctx.extensions["settings"]  # as configured when called
+        gift = validate_gift(
+            db.session,
+            campaign,
+            form,
+            locale="en",
+            today=local_today(),
+            cover_basis_points=settings.fee_cover_basis_points,
+        )
         donation, _url = start_donation(
             db.session,
             stripe_provider,
-            app_ctx.extensions["settings"],  # as configured when called
+            settings,
             campaign,
             gift,
             thank_you_urls,

@@ -103,8 +103,8 @@ def test_the_page_shows_the_figures_in_each_currency(client, staff_login, ledger
     [table] = page.find_all("table", "currency-totals")
     rows = [[cell.text for cell in tr.find_all("td")] for tr in table.find_all("tr")[1:]]
     assert rows == [
-        ["₺5,800.00", "5", "₺1,400.00", "₺4,400.00"],
-        ["$250.00", "1", "$0.00", "$250.00"],
+        ["₺5,800.00", "5", "₺1,400.00", "₺4,400.00", "₺0.00"],
+        ["$250.00", "1", "$0.00", "$250.00", "$0.00"],
     ]
     [article] = [a for a in page.find_all("article") if a.attrs["id"] == f"campaign-{food.id}"]
     shown = {

@@ -7,8 +7,11 @@ fields (named as in the public contract) into a GiftForm and back into a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
+from babel.numbers import get_decimal_symbol
 from flask import current_app
+from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
 from campaigns import app_settings
@@ -66,6 +69,7 @@ def gift_form(data: MultiDict[str, str]) -> GiftForm:
         anonymous="anonymous" in data,
         updates="updates" in data,
         proxy="proxy" in data,
+        cover_fees="cover_fees" in data,
         on_behalf=[name for name in data.getlist("on_behalf") if name.strip()],
     )
 
@@ -95,6 +99,9 @@ class DonationFormView:
     # Every designation offered for some gift, and for which: option ids, "" for an amount.
     designations: dict[Designation, list[str]]
     provider: str  # who takes the payment ("stripe", "demo"): the line beside the button
+    cover_basis_points: int  # FEE_COVER_PERCENT in hundredths (0: no "cover the fees" box)
+    cover_percent: Decimal
+    decimal_mark: str  # the reader's decimal mark, for give.js to read a typed amount
 
 
 def opening_values(
@@ -142,6 +149,7 @@ def donation_form(
     """The donation form of ``campaign`` offering ``options``, as it opens (on the option
     ``chosen``, when given) or as the donor sent it with its errors."""
     values = gift or opening_values(campaign, options, chosen)
+    settings = app_settings()
     typed = parse_int(values.quantity) or 0
     return DonationFormView(
         values=values,
@@ -155,6 +163,9 @@ def donation_form(
         suggestions=campaign.suggestions,
         designations=designation_choices(campaign, options),
         provider=current_app.extensions["payment_provider"].name,
+        cover_basis_points=settings.fee_cover_basis_points,
+        cover_percent=settings.fee_cover_percent,
+        decimal_mark=get_decimal_symbol(str(get_locale() or "en")),
     )
 
 

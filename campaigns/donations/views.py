@@ -81,7 +81,12 @@ def donate(slug: str):
     provider = current_app.extensions["payment_provider"]
     try:
         valid = validate_gift(
-            db.session, campaign, gift, locale=str(get_locale() or "en"), today=local_today()
+            db.session,
+            campaign,
+            gift,
+            locale=str(get_locale() or "en"),
+            today=local_today(),
+            cover_basis_points=app_settings().fee_cover_basis_points,
         )
         if gift.method == "bank_transfer":
             pledge = bank.start_pledge(

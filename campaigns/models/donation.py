@@ -57,7 +57,10 @@ class Donation(db.Model):
     option_id: Mapped[int | None] = mapped_column(ForeignKey("donation_option.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     units: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What the donor pays (minor units): the gift, plus ``fee_cover`` when they ticked
+    # "cover the fees". The campaign's totals count only the gift (``gift_amount``).
     amount: Mapped[int] = mapped_column(BigInteger)
+    fee_cover: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     frequency: Mapped[Frequency] = mapped_column(enum_type(Frequency), default=Frequency.ONCE)
     designation: Mapped[Designation] = mapped_column(
@@ -112,10 +115,16 @@ class Donation(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("fee_cover >= 0 AND fee_cover < amount", name="fee_cover_within_amount"),
         CheckConstraint(
             "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
         ),
     )
+
+    @property
+    def gift_amount(self) -> int:
+        """What the campaign receives: the amount paid less the fee cover."""
+        return self.amount - (self.fee_cover or 0)
 
     def share_name(self, share: int) -> str:
         """The name share ``share`` (0-based) is given on behalf of: its ``on_behalf``

@@ -22,10 +22,21 @@ class LedgerKind(enum.StrEnum):
     # A refund that succeeded and later failed (the donor's bank returned the money to us):
     # gives back exactly what that refund's entry took.
     REFUND_FAILED = "refund_failed"
+    # What a donor added to cover the fees (Donation.fee_cover), beside the gift's own
+    # entry; and its part of a refund or dispute, taken back. Neither moves the campaign's
+    # totals: they count the gift.
+    FEE_COVER = "fee_cover"
+    FEE_COVER_RETURNED = "fee_cover_returned"
 
     @property
     def sign(self) -> int:
-        return -1 if self in (LedgerKind.REFUND, LedgerKind.DISPUTE) else 1
+        negative = (LedgerKind.REFUND, LedgerKind.DISPUTE, LedgerKind.FEE_COVER_RETURNED)
+        return -1 if self in negative else 1
+
+    @property
+    def counts_in_totals(self) -> bool:
+        """Moves the campaign's totals (raised, units): every kind but the fee cover."""
+        return self not in (LedgerKind.FEE_COVER, LedgerKind.FEE_COVER_RETURNED)
 
     @property
     def is_gift(self) -> bool:

@@ -39,10 +39,14 @@ class CheckoutRequest:
     # When the donation stops holding its stock; the checkout must not be payable after
     # it (the provider may close it a little later: the app asks it before releasing).
     expires_at: datetime | None = None
+    # What the donor adds to cover the fees: a line of its own, charged with the gift
+    # (and every month with a monthly gift).
+    fee_cover: int = 0
+    fee_cover_description: str = ""
 
     @property
     def amount_total(self) -> int:
-        return self.unit_amount * self.quantity
+        return self.unit_amount * self.quantity + self.fee_cover
 
 
 @dataclass(frozen=True)

@@ -125,8 +125,15 @@ class StripeProvider:
         }
         if request.expires_at is not None:
             params["expires_at"] = stripe_expires_at(request.expires_at, self.clock())
+        if request.fee_cover:
+            cover = price_data | {
+                "unit_amount": request.fee_cover,
+                "product_data": {"name": request.fee_cover_description},
+            }
+            params["line_items"].append({"price_data": cover, "quantity": 1})
         if request.monthly:
-            price_data["recurring"] = {"interval": "month"}
+            for item in params["line_items"]:
+                item["price_data"]["recurring"] = {"interval": "month"}
             params |= {"mode": "subscription", "subscription_data": {"metadata": metadata}}
         else:
             params |= {

@@ -37,6 +37,7 @@ from campaigns.services.books.receipts import live_receipt
 from campaigns.services.giving import offline, refund_requests
 from campaigns.services.giving.offline import OfflineGiftForm, PaymentMethod
 from campaigns.services.giving.refund_requests import RefundForm
+from campaigns.services.giving.refunds import refund_cover
 from campaigns.staff import bp, requires
 from campaigns.staff.campaigns import campaign_or_404
 from campaigns.staff.donations import donation_page
@@ -207,5 +208,11 @@ def _confirmation(donation: Donation, form: RefundEditForm, values: RefundForm, 
         share_label=share_label,
         voided=live_receipt(db.session, donation),
         kept=donation.amount - donation.refunded_amount - plan.amount,
+        cover=refund_cover(
+            db.session,
+            donation,
+            plan.amount,
+            full=plan.amount == donation.amount - donation.refunded_amount,
+        ),
         notice=refund_requests.preview_notice(db.session, app_settings(), donation, plan),
     )

@@ -2,7 +2,7 @@
 // share, "Every month" only for gifts that can repeat, "How many?" under the chosen
 // option, suggested amounts that fill the amount, only the designations that apply to
 // the gift, step 2 shown once Give is pressed, and "Ways to give" links that choose
-// their option. The form works without this file; the server checks everything again.
+// their option, and the fee cover with what the donor pays. The form works without this file; the server checks everything again.
 (function () {
   "use strict";
 
@@ -24,6 +24,10 @@
   var once = form.querySelector("#frequency-once");
   var names = form.querySelector(".on-behalf");
   var nameList = names && names.querySelector(".on-behalf-names");
+  var cover = form.querySelector(".cover-field");
+  var coverBox = cover && cover.querySelector("#cover_fees");
+  var coverTotal = cover && cover.querySelector(".cover-total");
+  var exponent = Number(form.dataset.exponent);
   // One name per share, and a gift has at most this many shares (the server's limit).
   var maxNames = names ? Number(names.dataset.maxNames) : 0;
 
@@ -88,6 +92,58 @@
       amountText((price * count) / scale)
     );
     total.hidden = false;
+  }
+
+  // The amount typed, in minor units (whole numbers, as the server reads it), or 0.
+  function typedMinor() {
+    if (!amount) {
+      return 0;
+    }
+    var mark = form.dataset.decimal || ".";
+    var text = amount.value.trim();
+    var parts = text.split(mark);
+    if (parts.length > 2) {
+      return 0;
+    }
+    var whole = parts[0].replace(/[\s.,'\u00a0\u202f\u066c]/g, "");
+    var fraction = parts.length === 2 ? parts[1].trim() : "";
+    if (!/^[0-9]+$/.test(whole) || !/^[0-9]*$/.test(fraction) || fraction.length > exponent) {
+      return 0;
+    }
+    while (fraction.length < exponent) {
+      fraction += "0";
+    }
+    return Number(whole + fraction);
+  }
+
+  // The fee cover, as the server computes it: the percentage of one unit (an amount, or
+  // one share) rounded half up to the minor unit, times the number of units.
+  function showCover(unitMinor, count) {
+    if (!cover) {
+      return;
+    }
+    var points = Number(cover.dataset.basisPoints);
+    if (!coverBox.checked || !unitMinor || count < 1) {
+      coverTotal.hidden = true;
+      coverTotal.textContent = "";
+      return;
+    }
+    var scale = Math.pow(10, exponent);
+    // In a right-to-left page each amount is isolated, so its digits and symbol keep
+    // their order inside the sentence.
+    var rtl = document.documentElement.dir === "rtl";
+    var shown = function (minor) {
+      var text = money.format(minor / scale);
+      return rtl ? "\u2068" + text + "\u2069" : text;
+    };
+    var unitCover = Math.floor((unitMinor * points + 5000) / 10000);
+    var gift = unitMinor * count;
+    var extra = unitCover * count;
+    coverTotal.textContent = cover.dataset.coverLabel
+      .replace("%(total)s", shown(gift + extra))
+      .replace("%(gift)s", shown(gift))
+      .replace("%(cover)s", shown(extra));
+    coverTotal.hidden = false;
   }
 
   // One input per share, added or hidden as the quantity changes. Hidden inputs are
@@ -161,6 +217,7 @@
       amountChoices.hidden = listed;
     }
     showTotal(listed ? option : null, count);
+    showCover(listed ? Number(option.dataset.unitPrice) : typedMinor(), listed ? count : 1);
     showNames(listed ? option : null, count);
     showFrequency(listed ? option : null);
     showDesignations(option);
@@ -185,6 +242,7 @@
       if (customChoice) {
         customChoice.checked = true;
       }
+      update();
     });
   });
 

@@ -27,7 +27,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
-from campaigns.services.books.ledger import Drift, verify_totals
+from campaigns.services.books.ledger import TOTALS_KINDS, Drift, verify_totals
 from campaigns.text import clean_text, day_in_range, parse_day, parse_int
 
 CHART_DAYS = 30
@@ -65,6 +65,7 @@ class CurrencyFigures:
     donations: int = 0
     last_24h: int = 0
     last_7d: int = 0
+    fee_cover: int = 0  # what donors added to cover the fees, less refunds and disputes
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,11 @@ def _recent_windows(session: Session, now: datetime) -> dict[int, tuple[Window, 
             func.sum(LedgerEntry.amount),
             func.count(LedgerEntry.id).filter(is_gift),
         )
-        .where(LedgerEntry.created_at >= since_7d, LedgerEntry.created_at <= now)
+        .where(
+            LedgerEntry.created_at >= since_7d,
+            LedgerEntry.created_at <= now,
+            LedgerEntry.kind.in_(TOTALS_KINDS),
+        )
         .group_by(LedgerEntry.campaign_id)
     )
     # int(): PostgreSQL sums BIGINT as NUMERIC, which arrives as a Decimal.
@@ -119,13 +124,27 @@ def _daily_amounts(session: Session, starts: list[datetime]) -> dict[int, dict[i
     ).label("day")
     rows = session.execute(
         select(LedgerEntry.campaign_id, day, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.created_at >= starts[0], LedgerEntry.created_at < starts[-1])
+        .where(
+            LedgerEntry.created_at >= starts[0],
+            LedgerEntry.created_at < starts[-1],
+            LedgerEntry.kind.in_(TOTALS_KINDS),
+        )
         .group_by(LedgerEntry.campaign_id, day)
     )
     amounts: dict[int, dict[int, int]] = {}
     for campaign_id, n, amount in rows:
         amounts.setdefault(campaign_id, {})[n] = int(amount)
     return amounts
+
+
+def _fee_cover(session: Session) -> dict[str, int]:
+    """The fee cover kept per currency: the ledger's fee cover entries, net."""
+    rows = session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.kind.not_in(TOTALS_KINDS))
+        .group_by(LedgerEntry.currency)
+    )
+    return {currency: int(amount) for currency, amount in rows}
 
 
 def _status_counts(session: Session) -> dict[DonationStatus, int]:
@@ -183,6 +202,8 @@ def dashboard(session: Session, now: datetime, today: date, tz: tzinfo) -> Dashb
         total.donations += campaign.totals.donations
         total.last_24h += day.amount
         total.last_7d += week.amount
+    for currency, amount in _fee_cover(session).items():
+        per_currency.setdefault(currency, CurrencyFigures(currency)).fee_cover = amount
     counts = _status_counts(session)
     return Dashboard(
         campaigns=figures,

@@ -20,6 +20,8 @@ from campaigns.models import (
 from campaigns.models.base import utcnow
 from campaigns.services.sql import insert_ignoring_duplicates
 
+# The kinds the campaign totals add up (every one but the fee cover's).
+TOTALS_KINDS = tuple(kind for kind in LedgerKind if kind.counts_in_totals)
 # How many paid gifts a campaign's page lists (CampaignTotals.recent_gifts).
 RECENT_GIFTS = 10
 
@@ -62,6 +64,9 @@ def post_entry(
       and disputes; ``units`` is ignored for such an entry;
     - a new gift enters the recent gifts list (``recent_gift``); a refund or dispute of a
       gift takes it out.
+
+    A fee cover entry (``kind.counts_in_totals`` false) is kept in the books only: the
+    campaign's totals, units and recent gifts count the gift, never the cover.
     """
     if donation is not None:
         donation_id = donation.id
@@ -96,6 +101,8 @@ def post_entry(
     ).scalar_one_or_none()
     if entry is None:
         return None
+    if not kind.counts_in_totals:
+        return entry
     new_donor = 0
     if key is not None:
         # RETURNING, not rowcount: an ORM-enabled insert reports rowcount -1 on PostgreSQL.
@@ -128,6 +135,37 @@ def post_entry(
     return entry
 
 
+def post_with_cover(
+    session: Session,
+    donation: Donation,
+    *,
+    kind: LedgerKind,
+    amount: int,
+    cover: int,
+    reference: str,
+    units: int = 0,
+) -> bool:
+    """Post ``amount`` of what ``donation``'s donor paid (a payment, refund or dispute of
+    it) in two parts: ``amount - cover`` as ``kind`` for the gift, and ``cover``, the fee
+    cover's part, as FEE_COVER or FEE_COVER_RETURNED (by ``kind``'s sign) under
+    ``reference + ":cover"``. A part of 0 is not posted. True if anything was posted now
+    (each part once, by its reference)."""
+    cover_kind = LedgerKind.FEE_COVER if kind.sign > 0 else LedgerKind.FEE_COVER_RETURNED
+    posted = False
+    common = {"campaign": donation.campaign, "currency": donation.currency, "donation": donation}
+    if amount - cover > 0:
+        entry = post_entry(
+            session, kind=kind, amount=amount - cover, reference=reference, units=units, **common
+        )
+        posted = entry is not None
+    if cover > 0:
+        entry = post_entry(
+            session, kind=cover_kind, amount=cover, reference=f"{reference}:cover", **common
+        )
+        posted |= entry is not None
+    return posted
+
+
 def counts_by_price(campaign: Campaign, donation: Donation) -> bool:
     """A gift of the donor's own amount on a campaign that prices its units."""
     return donation.option_id is None and bool(campaign.unit_price and campaign.unit_label)
@@ -150,7 +188,7 @@ def recent_gift(donation: Donation, units: int) -> dict:
         "donation": donation.id,
         "name": public_name(donation),
         "units": units,
-        "amount": donation.amount,
+        "amount": donation.gift_amount,
         "at": paid_at.isoformat(),
     }
 
@@ -206,7 +244,8 @@ class Drift:
 
 
 def verify_totals(session: Session) -> list[Drift]:
-    """Recompute every campaign's totals from the ledger and list any differences."""
+    """Recompute every campaign's totals from the ledger (its entries that count in them:
+    not the fee cover) and list any differences."""
     sums = {
         row.campaign_id: row
         for row in session.execute(
@@ -219,7 +258,9 @@ def verify_totals(session: Session) -> list[Drift]:
                 .filter(LedgerEntry.kind.in_([k for k in LedgerKind if k.is_gift]))
                 .label("donations"),
                 func.count(func.distinct(LedgerEntry.donor_key)).label("donors"),
-            ).group_by(LedgerEntry.campaign_id)
+            )
+            .where(LedgerEntry.kind.in_(TOTALS_KINDS))
+            .group_by(LedgerEntry.campaign_id)
         )
     }
     drift = []

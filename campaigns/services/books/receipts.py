@@ -295,6 +295,10 @@ def receipt_html(
             amount=money(receipt.amount),
             amount_in_words=amount_in_words(receipt.amount, receipt.currency, locale),
             gift_amount=money(donation.amount),
+            # A gift with fee cover: the gift, the cover, and the total paid (the amount
+            # received, all of it given to the charity).
+            gift_only=money(donation.gift_amount),
+            fee_cover=money(donation.fee_cover) if donation.fee_cover else None,
             # The amount refunded before this receipt was issued, not since: a VOID copy
             # rendered later must print what the original printed.
             refunded=money(donation.amount - receipt.amount),

@@ -77,7 +77,8 @@ def start_pledge(
         option=gift.option,
         quantity=gift.quantity,
         units=gift.units,
-        amount=gift.amount,
+        amount=gift.total,  # the transfer expected: the gift and any fee cover
+        fee_cover=gift.fee_cover,
         currency=campaign.currency,
         frequency=Frequency.ONCE,
         designation=gift.designation,

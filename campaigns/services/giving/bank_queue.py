@@ -19,7 +19,7 @@ from campaigns.models import BankLine, Campaign, Donation, DonationStatus
 from campaigns.models.bank import LineStatus
 from campaigns.models.base import utcnow
 from campaigns.models.campaign import Designation
-from campaigns.money import format_plain
+from campaigns.money import format_plain, share_of
 from campaigns.services import FormInvalid
 from campaigns.services.audit import Actor, record_change
 from campaigns.services.giving.bank_import import pay_pledge
@@ -163,7 +163,11 @@ def match_line(
         session.execute(
             update(Donation)
             .where(Donation.id == pledge.id, Donation.status == DonationStatus.PENDING)
-            .values(amount=line.amount)
+            # The fee cover the donor ticked shrinks in proportion with what came in.
+            .values(
+                amount=line.amount,
+                fee_cover=share_of(line.amount, pledge.fee_cover, pledge.amount),
+            )
             .execution_options(synchronize_session=False)
         )
         session.refresh(pledge)

@@ -11,7 +11,10 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from babel.numbers import format_decimal
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +24,7 @@ from campaigns.models import Campaign, Donation, DonationOption, DonationStatus
 from campaigns.models.base import utcnow
 from campaigns.models.campaign import CampaignStatus, Designation
 from campaigns.models.donation import Frequency
-from campaigns.money import AmountError, check_range, parse_amount
+from campaigns.money import AmountError, check_range, parse_amount, percent_of
 from campaigns.payments import CheckoutRequest, PaymentProvider, ProviderError
 from campaigns.services import FormInvalid
 from campaigns.services.giving.settlement import fail_donation
@@ -58,6 +61,7 @@ class GiftForm:
     updates: bool = False  # e-mail me the campaign's activity reports
     proxy: bool = False  # I authorise the charity to perform my sacrifice (vekalet)
     method: str = METHODS[0]  # "bank_transfer": a pledge (services.giving.bank)
+    cover_fees: bool = False  # add FEE_COVER_PERCENT so all of the gift reaches the field
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,30 @@ class Gift:
     locale: str
     updates: bool  # the donor asked to hear of the campaign's activity reports
     proxy: bool  # the donor gave the proxy an option with ``needs_proxy`` asks for
+    # What the donor adds per unit to cover the fees (0 unless they ticked cover_fees).
+    unit_cover: int = 0
 
     @property
     def amount(self) -> int:
+        """The gift: what the campaign receives."""
         return self.unit_amount * self.quantity
+
+    @property
+    def fee_cover(self) -> int:
+        return self.unit_cover * self.quantity
+
+    @property
+    def total(self) -> int:
+        """What the donor pays: the gift and the fee cover."""
+        return self.amount + self.fee_cover
+
+
+def fee_cover_of(unit_amount: int, basis_points: int) -> int:
+    """The cover a donor adds to one unit of a gift (an amount, or one share of an option):
+    ``basis_points`` of it (FEE_COVER_PERCENT), rounded half up to the minor unit
+    (``money.percent_of``). It is counted per share, so a gift of several shares is paid,
+    and refunded share by share, in equal parts."""
+    return percent_of(unit_amount, basis_points)
 
 
 def accepts_gifts(campaign: Campaign, today: date) -> bool:
@@ -193,10 +217,18 @@ def _on_behalf(form: GiftForm, option, quantity: int, errors: dict) -> list[str]
 
 
 def validate_gift(
-    session: Session, campaign: Campaign, form: GiftForm, *, locale: str, today: date
+    session: Session,
+    campaign: Campaign,
+    form: GiftForm,
+    *,
+    locale: str,
+    today: date,
+    cover_basis_points: int = 0,
 ) -> Gift:
     """Check every value against the campaign's rules; raise GiftInvalid with a message
-    per field, or return the Gift."""
+    per field, or return the Gift. ``cover_basis_points`` is FEE_COVER_PERCENT (0: off, and
+    the ``cover_fees`` box is ignored): the cover is computed here, never read from the
+    form."""
     if not accepts_gifts(campaign, today):
         raise GiftInvalid({"": _("This campaign is not taking gifts at the moment.")})
     errors: dict[str, str] = {}
@@ -207,9 +239,11 @@ def validate_gift(
         unit_amount = option.unit_price
     elif "option" not in errors:
         unit_amount = _own_amount(campaign, form, locale, errors)
+    unit_cover = fee_cover_of(unit_amount, cover_basis_points) if form.cover_fees else 0
     if unit_amount and "quantity" not in errors:
         try:
             check_range(unit_amount * quantity, campaign.currency, locale)
+            check_range((unit_amount + unit_cover) * quantity, campaign.currency, locale)
         except AmountError as error:
             errors["amount" if option is None else "quantity"] = str(error)
     try:
@@ -251,6 +285,7 @@ def validate_gift(
         locale=locale,
         updates=form.updates,
         proxy=bool(option and option.needs_proxy and form.proxy),
+        unit_cover=unit_cover,
     )
 
 
@@ -271,6 +306,15 @@ def reserve_stock(session: Session, option: DonationOption, quantity: int) -> No
     session.refresh(option)
     if not held:
         raise GiftInvalid({"quantity": _("Only %(n)d left.", n=option.stock_left or 0)})
+
+
+def _fee_cover_line(locale: str, percent: Decimal) -> str:
+    """The checkout's line for the fee cover, in the donor's language."""
+    with force_locale(locale):
+        return _(
+            "Fee cover (%(percent)s%%) so all of the gift reaches the field",
+            percent=format_decimal(percent, locale=locale),
+        )
 
 
 def _not_answering() -> str:
@@ -343,7 +387,8 @@ def start_donation(
         option=gift.option,
         quantity=gift.quantity,
         units=gift.units,
-        amount=gift.amount,
+        amount=gift.total,
+        fee_cover=gift.fee_cover,
         currency=campaign.currency,
         frequency=gift.frequency,
         designation=gift.designation,
@@ -386,6 +431,8 @@ def start_donation(
         cancel_url=cancel_url,
         idempotency_key=f"checkout-{donation.token}",
         expires_at=donation.expires_at,
+        fee_cover=gift.fee_cover,
+        fee_cover_description=_fee_cover_line(gift.locale, settings.fee_cover_percent),
     )
     commit()  # 1: the stock is held, the option's row is free again
     try:

@@ -17,8 +17,9 @@ from campaigns.models import (
     LedgerEntry,
     LedgerKind,
 )
+from campaigns.money import share_of
 from campaigns.payments import PaymentProvider
-from campaigns.services.books.ledger import post_entry
+from campaigns.services.books.ledger import post_with_cover
 from campaigns.services.books.receipts import live_receipt, revise_after_refund
 from campaigns.services.giving.settlement import (
     Handled,
@@ -119,6 +120,34 @@ def _shares_of(donation: Donation, units: int) -> int:
     return units // _units_per_share(donation)
 
 
+def cover_kept(session: Session, donation: Donation) -> int:
+    """The gift's fee cover still in the books: its fee cover entries, net."""
+    kept = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.donation_id == donation.id,
+            LedgerEntry.kind.in_([LedgerKind.FEE_COVER, LedgerKind.FEE_COVER_RETURNED]),
+        )
+    )
+    return int(kept)
+
+
+def refund_cover(session: Session, donation: Donation, amount: int, full: bool) -> int:
+    """The fee cover's part of a refund of ``amount`` (the rest is gift), exactly: the
+    cover refunded once this refund is counted is the donor's cover times the share of the
+    payment refunded, rounded down (``money.share_of``), and this refund takes the step
+    from what was refunded before. So the parts of all refunds add up to the cover and to
+    the gift, to the minor unit; a refund that empties the gift takes all the cover left."""
+    if not donation.fee_cover:
+        return 0
+    if full:
+        return min(cover_kept(session, donation), amount)
+    before = donation.refunded_amount
+    step = share_of(before + amount, donation.fee_cover, donation.amount) - share_of(
+        before, donation.fee_cover, donation.amount
+    )
+    return max(0, min(step, amount, cover_kept(session, donation)))
+
+
 def post_refund(
     session: Session, settings: Settings, donation: Donation, reference: str, amount: int
 ) -> bool:
@@ -131,17 +160,16 @@ def post_refund(
         return False
     full = amount == donation.amount - donation.refunded_amount
     units = _units_back(session, donation, amount, full)
-    entry = post_entry(
+    posted = post_with_cover(
         session,
-        campaign=donation.campaign,
+        donation,
         kind=LedgerKind.REFUND,
         amount=amount,
-        currency=donation.currency,
+        cover=refund_cover(session, donation, amount, full),
         reference=reference,
         units=units,
-        donation=donation,
     )
-    if entry is None:
+    if not posted:
         return False
     voided = live_receipt(session, donation)
     _refunded_by(session, settings, donation, amount)
@@ -185,28 +213,31 @@ def reverse_refund(session: Session, settings: Settings, reference: str) -> bool
     counts again, by exactly what that refund took off, units and stock included, and its
     receipt is issued again for the amount now kept. Once per refund; True if this call
     did it. A refund never posted (it failed while pending) changes nothing."""
-    refund = session.scalars(
+    entries = session.scalars(
         select(LedgerEntry).where(
-            LedgerEntry.reference == reference, LedgerEntry.kind == LedgerKind.REFUND
+            LedgerEntry.reference.in_([reference, f"{reference}:cover"]),
+            LedgerEntry.kind.in_([LedgerKind.REFUND, LedgerKind.FEE_COVER_RETURNED]),
         )
-    ).first()
-    if refund is None or refund.donation is None:
+    ).all()
+    if not entries or entries[0].donation is None:
         return False
-    donation = refund.donation
-    entry = post_entry(
+    donation = entries[0].donation
+    gift = next((e for e in entries if e.kind == LedgerKind.REFUND), None)
+    cover = next((e for e in entries if e.kind == LedgerKind.FEE_COVER_RETURNED), None)
+    taken = -sum(e.amount for e in entries)  # the refund's entries are negative
+    posted = post_with_cover(
         session,
-        campaign=donation.campaign,
+        donation,
         kind=LedgerKind.REFUND_FAILED,
-        amount=-refund.amount,
-        currency=refund.currency,
+        amount=taken,
+        cover=-cover.amount if cover else 0,
         reference=f"{reference}:failed",
-        units=-refund.units,
-        donation=donation,
+        units=-gift.units if gift else 0,
     )
-    if entry is None:
+    if not posted:
         return False
-    _refunded_by(session, settings, donation, refund.amount)  # the refund's entry is negative
-    if refund.units:
-        hold_stock_again(session, donation, _shares_of(donation, -refund.units))
+    _refunded_by(session, settings, donation, -taken)
+    if gift is not None and gift.units:
+        hold_stock_again(session, donation, _shares_of(donation, -gift.units))
     log.warning("refund %s of donation %s failed: the gift counts again", reference, donation.id)
     return True

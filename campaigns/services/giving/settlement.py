@@ -21,9 +21,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
+from campaigns.money import share_of
 from campaigns.payments import Checkout, Invoice, PaymentProvider
-from campaigns.services.books.ledger import post_entry
-from campaigns.services.books.receipts import issue_new_receipt, void_donation_receipt
+from campaigns.services.books.ledger import post_with_cover
+from campaigns.services.books.receipts import (
+    issue_new_receipt,
+    void_donation_receipt,
+)
 from campaigns.services.mail.notifications import queue_thank_you
 from campaigns.settings import Settings
 
@@ -110,6 +114,12 @@ def find_donation(session: Session, **criteria) -> Donation | None:
     ).first()
 
 
+def cover_part(donation: Donation, amount: int) -> int:
+    """The fee cover's part of ``amount`` of what ``donation``'s donor paid (a dispute, an
+    instalment): in proportion, rounded down to the minor unit; all of it for the whole."""
+    return share_of(amount, donation.fee_cover, donation.amount)
+
+
 def _matches(donation: Donation, amount: int, currency: str) -> bool:
     if amount == donation.amount and currency == donation.currency:
         return True
@@ -149,15 +159,14 @@ def mark_paid(
     receipt = issue_new_receipt(session, donation, settings.receipts)
     queue_thank_you(session, donation, receipt, content_language=settings.content_language)
     # Last: every gift to the campaign queues on its totals row until this commits.
-    post_entry(
+    post_with_cover(
         session,
-        campaign=donation.campaign,
+        donation,
         kind=LedgerKind.PAYMENT,
         amount=donation.amount,
-        currency=donation.currency,
+        cover=donation.fee_cover,
         reference=payment_id,
         units=donation.units,
-        donation=donation,
     )
     return Outcome.PAID
 
@@ -293,17 +302,18 @@ def open_dispute(
     donation = paid_donation(session, provider, settings, dispute.payment_id)
     if donation is None:
         return Handled(Outcome.UNKNOWN)
-    entry = post_entry(
+    if dispute.currency != donation.currency:
+        return Handled(Outcome.MISMATCH, donation.id)
+    disputed = post_with_cover(
         session,
-        campaign=donation.campaign,
+        donation,
         kind=LedgerKind.DISPUTE,
         amount=dispute.amount,
-        currency=dispute.currency,
+        cover=cover_part(donation, dispute.amount),
         reference=dispute.id,
         units=donation.units,
-        donation=donation,
     )
-    if entry is not None:
+    if disputed:
         advance(session, donation, S.DISPUTED)
     outcome = _settle_dispute(
         session, settings, donation, dispute.id, dispute.status, dispute.amount
@@ -320,17 +330,16 @@ def _settle_dispute(
     amount: int,
 ) -> Outcome:
     if status == "won":
-        entry = post_entry(
+        won = post_with_cover(
             session,
-            campaign=donation.campaign,
+            donation,
             kind=LedgerKind.DISPUTE_WON,
             amount=amount,
-            currency=donation.currency,
+            cover=cover_part(donation, amount),
             reference=f"{dispute_id}:won",
             units=donation.units,
-            donation=donation,
         )
-        if entry is not None:
+        if won:
             back = S.PARTIALLY_REFUNDED if donation.refunded_amount else S.PAID
             advance(session, donation, back)
         return Outcome.PAID
@@ -381,6 +390,8 @@ def _record_instalment(
         quantity=first.quantity,
         units=first.units,
         amount=invoice.amount_paid,
+        # Each instalment splits as the first gift did: the same cover for the same amount.
+        fee_cover=cover_part(first, invoice.amount_paid),
         currency=first.currency,
         frequency=Frequency.MONTHLY,
         designation=first.designation,
