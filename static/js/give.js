@@ -129,12 +129,8 @@
       return;
     }
     var scale = Math.pow(10, exponent);
-    // In a right-to-left page each amount is isolated, so its digits and symbol keep
-    // their order inside the sentence.
-    var rtl = document.documentElement.dir === "rtl";
     var shown = function (minor) {
-      var text = money.format(minor / scale);
-      return rtl ? "\u2068" + text + "\u2069" : text;
+      return amountText(minor / scale);
     };
     var unitCover = Math.floor((unitMinor * points + 5000) / 10000);
     var gift = unitMinor * count;
