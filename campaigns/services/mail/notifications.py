@@ -149,6 +149,24 @@ def _queue(
         )
 
 
+def _queue_to_donor(
+    session: Session, donation: Donation, *, key: str, template: str, subject, **context
+) -> OutboxMessage | None:
+    """``_queue`` to the donor of ``donation``, in their language, linked to the gift and
+    with it in the template's context."""
+    return _queue(
+        session,
+        key=key,
+        to=donation.donor_email,
+        locale=donation.locale,
+        template=template,
+        subject=subject,
+        donation_id=donation.id,
+        donation=donation,
+        **context,
+    )
+
+
 def queue_thank_you(
     session: Session, donation: Donation, receipt: Receipt, *, content_language: str
 ) -> OutboxMessage | None:
@@ -278,18 +296,15 @@ def notify_failed_instalment(
     ).first()
     if first is None:
         return None
-    return _queue(
+    return _queue_to_donor(
         session,
+        first,
         key=f"invoice-failed:{invoice.id}",
-        to=first.donor_email,
-        locale=first.locale,
         template="invoice_failed",
         subject=_l(
             "Your monthly gift to %(campaign)s could not be collected",
             campaign=campaign_named(first, settings.content_language),
         ),
-        donation_id=first.id,
-        donation=first,
         amount=invoice.amount_due,
         currency=invoice.currency,
         update_url=invoice.hosted_invoice_url,
@@ -304,15 +319,12 @@ def queue_sacrifice_performed(
     with ``name`` and ``animal``, whose ``performed_on`` and ``place`` are set), once per
     gift, in their language."""
     names = ", ".join(share.name for share in shares)
-    return _queue(
+    return _queue_to_donor(
         session,
+        donation,
         key=f"performed:{donation.token}",
-        to=donation.donor_email,
-        locale=donation.locale,
         template="performed",
         subject=_l("Your sacrifice on behalf of %(names)s was performed", names=names),
-        donation_id=donation.id,
-        donation=donation,
         shares=shares,
         donor_url=settings.absolute_url("donor.start"),
     )
@@ -323,18 +335,15 @@ def queue_delivered(
 ) -> OutboxMessage | None:
     """Tell the donor what their gift became: the delivery (its day and note) that
     completed it; once per gift, in their language."""
-    return _queue(
+    return _queue_to_donor(
         session,
+        donation,
         key=f"delivered:{donation.token}",
-        to=donation.donor_email,
-        locale=donation.locale,
         template="delivered",
         subject=_l(
             "Your gift to %(campaign)s was delivered",
             campaign=campaign_named(donation, settings.content_language),
         ),
-        donation_id=donation.id,
-        donation=donation,
         delivery=delivery,
         donor_url=settings.absolute_url("donor.start"),
     )
@@ -384,18 +393,15 @@ def queue_pledge(
 ) -> OutboxMessage | None:
     """A bank-transfer pledge's instructions: the charity's ``accounts`` in its currency,
     the exact amount, the reference code and the day it lapses; once per pledge."""
-    return _queue(
+    return _queue_to_donor(
         session,
+        donation,
         key=f"pledge:{donation.token}",
-        to=donation.donor_email,
-        locale=donation.locale,
         template="pledge",
         subject=_l(
             "How to send your gift to %(campaign)s",
             campaign=campaign_named(donation, settings.content_language),
         ),
-        donation_id=donation.id,
-        donation=donation,
         accounts=accounts,
         pledge_url=settings.absolute_url("donations.thanks", token=donation.token),
     )
@@ -405,16 +411,13 @@ def queue_pledge_expired(
     session: Session, donation: Donation, *, content_language: str
 ) -> OutboxMessage | None:
     """A pledge whose transfer never came: the donor is told, once."""
-    return _queue(
+    return _queue_to_donor(
         session,
+        donation,
         key=f"pledge-expired:{donation.token}",
-        to=donation.donor_email,
-        locale=donation.locale,
         template="pledge_expired",
         subject=_l(
             "Your pledge to %(campaign)s has lapsed",
             campaign=campaign_named(donation, content_language),
         ),
-        donation_id=donation.id,
-        donation=donation,
     )
