@@ -18,6 +18,7 @@ from campaigns.models import (
     Campaign,
     Donation,
     DonationOption,
+    DonationStatus,
     LedgerEntry,
     OutboxMessage,
     Receipt,
@@ -27,7 +28,7 @@ from campaigns.services.giving.bank_import import import_statement, parse_file
 from campaigns.services.mail.outbox import SmtpMailer, send_pending
 from campaigns.statements import codes
 from tests.bank_fixtures import CODES, by_id, counts, import_file, raised, sample
-from tests.giving import csrf_token, post_gift
+from tests.giving import DONOR, csrf_token, post_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated
 
@@ -277,3 +278,21 @@ def test_bank_accounts_with_a_bad_iban_stop_the_app(monkeypatch):
     )
     with pytest.raises(RuntimeError, match="BANK_ACCOUNTS account 1"):
         create_app("testing")
+
+
+def test_a_sacrifice_pledged_by_bank_transfer_keeps_the_donors_proxy(
+    client, bank_accounts, known_codes, qurban
+):
+    """A Qurban share pledged by transfer is stored like a card gift: with the time the
+    donor gave the proxy (vekalet), which the receipt prints once the transfer comes."""
+    data = {"csrf_token": csrf_token(client, "qurban")} | DONOR
+    data |= {"method": "bank_transfer", "option": str(qurban.sheep.id), "quantity": "1"}
+    data |= {"on_behalf": "Ayşe Yılmaz", "proxy": "1", "amount": ""}
+
+    response = isolated(client.post, "/campaigns/qurban/donate", data=data)
+
+    assert response.status_code == 303, response.data[:2000]
+    db.session.expire_all()
+    given = db.session.scalars(select(Donation).order_by(Donation.id.desc())).first()
+    assert (given.provider, given.status) == ("bank_transfer", DonationStatus.PENDING)
+    assert given.proxy_at is not None

@@ -22,8 +22,13 @@ from sqlalchemy.orm import Session
 from campaigns.models import BankLine, Campaign, Donation, DonationStatus, LineStatus
 from campaigns.models.base import utcnow
 from campaigns.models.donation import Frequency
-from campaigns.services.giving.donations import Gift, GiftInvalid, _check_held, reserve_stock
-from campaigns.services.giving.donations import client_key as hashed_client
+from campaigns.services.giving.donations import (
+    Gift,
+    GiftInvalid,
+    _check_held,
+    pending_donation,
+    reserve_stock,
+)
 from campaigns.services.giving.offline import PaymentMethod
 from campaigns.services.giving.settlement import Outcome, expire_donation
 from campaigns.services.mail.notifications import queue_pledge, queue_pledge_expired
@@ -72,26 +77,13 @@ def start_pledge(
             {"method": _("A bank transfer is given once. For a monthly gift, please pay by card.")}
         )
     now = utcnow()
-    donation = Donation(
-        campaign=campaign,
-        option=gift.option,
-        quantity=gift.quantity,
-        units=gift.units,
-        amount=gift.total,  # the transfer expected: the gift and any fee cover
-        fee_cover=gift.fee_cover,
-        currency=campaign.currency,
-        frequency=Frequency.ONCE,
-        designation=gift.designation,
-        donor_name=gift.name,
-        donor_email=gift.email,
-        anonymous=gift.anonymous,
-        updates_opt_in=gift.updates,
-        dedication=gift.dedication,
-        on_behalf=gift.on_behalf,
-        locale=gift.locale,
+    donation = pending_donation(
+        settings,
+        campaign,
+        gift,  # the transfer expected: the gift and any fee cover
         provider=BANK,
         expires_at=now + timedelta(days=settings.bank_transfer_hold_days),
-        client_key=hashed_client(settings, client) if client else None,
+        client=client,
     )
     _with_new_code(session, donation)
     if gift.option is not None and gift.option.stock is not None:

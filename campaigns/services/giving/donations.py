@@ -321,6 +321,42 @@ def _not_answering() -> str:
     return _("The payment service is not answering. Please try again in a minute.")
 
 
+def pending_donation(
+    settings: Settings,
+    campaign: Campaign,
+    gift: Gift,
+    *,
+    provider: str,
+    expires_at: datetime,
+    client: str | None,
+) -> Donation:
+    """A pending gift as the donor gave it on the form (not yet added to the session):
+    what it pays (the gift and any fee cover), for whom and for what, the proxy's time
+    when the donor gave it, and until when its stock is held."""
+    return Donation(
+        campaign=campaign,
+        option=gift.option,
+        quantity=gift.quantity,
+        units=gift.units,
+        amount=gift.total,
+        fee_cover=gift.fee_cover,
+        currency=campaign.currency,
+        frequency=gift.frequency,
+        designation=gift.designation,
+        donor_name=gift.name,
+        donor_email=gift.email,
+        anonymous=gift.anonymous,
+        updates_opt_in=gift.updates,
+        dedication=gift.dedication,
+        on_behalf=gift.on_behalf,
+        locale=gift.locale,
+        proxy_at=utcnow() if gift.proxy else None,
+        provider=provider,
+        expires_at=expires_at,
+        client_key=client_key(settings, client) if client else None,
+    )
+
+
 def client_key(settings: Settings, address: str) -> str:
     """Who holds a checkout, for ``MAX_HELD_UNITS``: the client address hashed with the
     app's secret, so the address itself is never stored."""
@@ -382,27 +418,13 @@ def start_donation(
     shown to the donor, and closes at the provider by itself at its expiry.
     """
     now = utcnow()
-    donation = Donation(
-        campaign=campaign,
-        option=gift.option,
-        quantity=gift.quantity,
-        units=gift.units,
-        amount=gift.total,
-        fee_cover=gift.fee_cover,
-        currency=campaign.currency,
-        frequency=gift.frequency,
-        designation=gift.designation,
-        donor_name=gift.name,
-        donor_email=gift.email,
-        anonymous=gift.anonymous,
-        updates_opt_in=gift.updates,
-        dedication=gift.dedication,
-        on_behalf=gift.on_behalf,
-        locale=gift.locale,
-        proxy_at=now if gift.proxy else None,
+    donation = pending_donation(
+        settings,
+        campaign,
+        gift,
         provider=provider.name,
         expires_at=now + timedelta(minutes=settings.checkout_expires_minutes),
-        client_key=client_key(settings, client) if client else None,
+        client=client,
     )
     session.add(donation)
     session.flush()
