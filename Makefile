@@ -41,10 +41,13 @@ translations: $(MO_FILES)
 $(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
 
+# The demo site offers bank transfer for its lira campaigns (an example IBAN, not a real account).
+DEMO_BANK_ACCOUNTS ?= [{"bank": "Örnek Katılım Bankası", "holder": "Example Relief Association", "iban": "TR330006100519786457841326", "currency": "TRY"}]
+
 run: install translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
-	OUTBOX_BACKGROUND=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	OUTBOX_BACKGROUND=1 BANK_ACCOUNTS='$(DEMO_BANK_ACCOUNTS)' $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check .
