@@ -14,7 +14,7 @@ from campaigns.extensions import db
 from campaigns.models import CampaignTotals, LedgerEntry, LedgerKind
 from campaigns.services.books.dashboard import CHART_DAYS, Window, dashboard, day_starts
 from campaigns.services.books.ledger import post_entry
-from campaigns.staff.dashboard import HEIGHT, bar_chart, round_step
+from campaigns.staff.dashboard import HEIGHT, LEFT, bar_chart, round_step
 from tests.markup import parse
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -160,6 +160,17 @@ def test_a_day_of_net_refunds_draws_below_the_zero_line(app_ctx):
     assert [t.label for t in chart.amount_ticks] == ["-$100", "$0", "$100", "$200", "$300"]
     assert chart.amount_ticks[1].at == chart.baseline
     assert chart.baseline < HEIGHT
+
+
+def test_long_amount_labels_widen_the_room_left_of_the_bars(app_ctx):
+    days = [date(2026, 3, 1), date(2026, 3, 2)]
+    small = bar_chart(list(zip(days, [300_00, 100_00], strict=True)), "USD")
+    large = bar_chart(list(zip(days, [1_500_000_00, -250_000_00], strict=True)), "USD")
+    assert small.left == LEFT
+    assert "-$500,000" in [t.label for t in large.amount_ticks]
+    assert large.left > LEFT
+    assert large.bars[0].x > large.left
+    assert large.day_ticks[0].at > large.left
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,10 @@ from campaigns.staff import bp, staff_timezone
 WIDTH, HEIGHT = 760, 240
 LEFT, RIGHT, BOTTOM, TOP = 100, 12, 44, 12
 TICKS = 4  # about this many steps on the amount scale
+# Room for the amount labels left of the plot: a generous width of one character of the
+# 13px labels, and the rotated axis title with the gaps beside it; LEFT grows to fit.
+CHAR_WIDTH, TITLE_ROOM = 8, 32
+ISOLATES = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u2066\u2067\u2068\u2069"))
 DAY_LABEL_EVERY = 7
 
 
@@ -85,27 +89,29 @@ def bar_chart(daily: list[tuple[date, int]], code: str) -> BarChart:
         return round(TOP + plot_height * (top - amount) / span, 2)
 
     baseline = y_of(0)
-    slot = (WIDTH - LEFT - RIGHT) / max(len(daily), 1)
+    amount_ticks = [
+        Tick(y_of(amount), money(amount, code, whole=True))
+        for amount in range(bottom, top + 1, step)
+    ]
+    longest = max(len(tick.label.translate(ISOLATES)) for tick in amount_ticks)
+    left = max(LEFT, TITLE_ROOM + CHAR_WIDTH * longest)
+    slot = (WIDTH - left - RIGHT) / max(len(daily), 1)
     bars = []
     for n, (day, amount) in enumerate(daily):
         height = plot_height * abs(amount) / span
         bars.append(
             Bar(
-                x=round(LEFT + n * slot + slot * 0.1, 2),
+                x=round(left + n * slot + slot * 0.1, 2),
                 y=round(baseline - height if amount > 0 else baseline, 2),
                 width=round(slot * 0.8, 2),
                 height=round(height, 2),
                 label=f"{format_date(day, 'medium')}: {money(amount, code)}",
             )
         )
-    amount_ticks = [
-        Tick(y_of(amount), money(amount, code, whole=True))
-        for amount in range(bottom, top + 1, step)
-    ]
     last = len(daily) - 1
     day_ticks = [
         Tick(
-            round(LEFT + n * slot + slot / 2, 2),
+            round(left + n * slot + slot / 2, 2),
             format_date(daily[n][0], "d MMM"),
             "start" if n == 0 else "end" if n == last else "middle",
         )
@@ -121,6 +127,7 @@ def bar_chart(daily: list[tuple[date, int]], code: str) -> BarChart:
         first_day=format_date(daily[0][0], "d MMM") if daily else "",
         last_day=format_date(daily[-1][0], "d MMM") if daily else "",
         currency=code,
+        left=left,
     )
 
 

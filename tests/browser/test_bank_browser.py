@@ -37,8 +37,9 @@ def test_a_turkish_donor_pledges_and_a_statement_pays_it(
 
     visit("/campaigns/deprem?lang=tr")
     give = page.locator("section#give")
-    give.get_by_label("Banka havalesi (havale/EFT)").check()
     give.locator("#amount").fill("1250,50")
+    give.locator(".give-next a").click()  # step 2: who gives, and how
+    give.get_by_label("Banka havalesi (havale/EFT)").check()
     give.get_by_label("Adınız").fill("Ayşe Yılmaz")
     give.get_by_label("E-posta adresiniz").fill("ayse@example.org")
     give.locator("button[type=submit]").click()

@@ -59,6 +59,7 @@ def test_the_proxy_box_must_be_ticked_for_a_sheep(
     visit("/campaigns/qurban")
     give = page.locator("section#give")
     give.get_by_label("One sheep").check()
+    give.locator(".give-next a").click()  # step 2: who gives
     give.get_by_label("Name for share 1", exact=True).fill("Ali Kaya")
     give.get_by_label("Your name").fill("Meryem Demir")
     give.get_by_label("Your e-mail address").fill("meryem@example.org")

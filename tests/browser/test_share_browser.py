@@ -53,6 +53,8 @@ def thanks_path(app: Flask) -> Iterator[str]:
                 email="leyla.share@example.org",
                 on_behalf=["Leyla Kaya", "Murat Kaya"],
                 dedication="In memory of my grandmother",
+                designation="sacrifice",
+                proxy=True,
             )
             gift = validate_gift(db.session, qurban, form, locale="en", today=local_today())
             provider = app.extensions["payment_provider"]
