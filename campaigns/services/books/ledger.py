@@ -115,20 +115,21 @@ def post_entry(
         new_donor = 0 if inserted is None else 1
     # One UPDATE with relative increments: PostgreSQL's row lock serialises concurrent
     # posts, so no increment is ever lost (a read-modify-write in Python would lose them).
+    totals = {
+        "raised": CampaignTotals.raised + values["amount"],
+        "units_funded": CampaignTotals.units_funded + values["units"],
+        "donations": CampaignTotals.donations + (1 if kind.is_gift else 0),
+        "donors": CampaignTotals.donors + new_donor,
+        "updated_at": utcnow(),
+    }
+    if donation is not None:
+        _count_by_price_and_list(session, campaign, entry, donation, totals)
     session.execute(
         update(CampaignTotals)
         .where(CampaignTotals.campaign_id == campaign.id)
-        .values(
-            raised=CampaignTotals.raised + values["amount"],
-            units_funded=CampaignTotals.units_funded + values["units"],
-            donations=CampaignTotals.donations + (1 if kind.is_gift else 0),
-            donors=CampaignTotals.donors + new_donor,
-            updated_at=utcnow(),
-        )
+        .values(**totals)
         .execution_options(synchronize_session=False)
     )
-    if donation is not None:
-        _count_by_price_and_list(session, campaign, entry, donation)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
         session.expire(loaded)
@@ -194,12 +195,12 @@ def recent_gift(donation: Donation, units: int) -> dict:
 
 
 def _count_by_price_and_list(
-    session: Session, campaign: Campaign, entry: LedgerEntry, donation: Donation
+    session: Session, campaign: Campaign, entry: LedgerEntry, donation: Donation, totals: dict
 ) -> None:
     """The part of ``post_entry`` that reads the totals row before changing it: the
-    remainder of gifts counted by price, and the recent gifts list. The row is locked
-    first (after the entry's own insert, in the order every post takes its locks), so
-    concurrent posts take turns."""
+    remainder of gifts counted by price, and the recent gifts list, added to ``totals``,
+    the values of the totals' one UPDATE. The row is locked first (after the entry's own insert, in
+    the order every post takes its locks), so concurrent posts take turns."""
     by_price = counts_by_price(campaign, donation)
     listed = entry.kind.is_gift or entry.kind in (LedgerKind.REFUND, LedgerKind.DISPUTE)
     if not by_price and not listed:
@@ -209,28 +210,19 @@ def _count_by_price_and_list(
         .where(CampaignTotals.campaign_id == campaign.id)
         .with_for_update()
     ).one()
-    values: dict = {}
     if by_price:
         price = campaign.unit_price
         units, left = divmod(remainder + entry.amount, price)
         entry.units = units
         entry.carried = left - remainder
-        values |= {
-            "units_funded": CampaignTotals.units_funded + units,
-            "units_remainder": left,
-        }
+        totals["units_funded"] = totals["units_funded"] + units
+        totals["units_remainder"] = left
+        session.flush()
     if listed:
         others = [g for g in recent or [] if g["donation"] != donation.id]
         if entry.kind.is_gift:
             others.insert(0, recent_gift(donation, entry.units if not by_price else 0))
-        values["recent_gifts"] = others[:RECENT_GIFTS]
-    session.flush()
-    session.execute(
-        update(CampaignTotals)
-        .where(CampaignTotals.campaign_id == campaign.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        totals["recent_gifts"] = others[:RECENT_GIFTS]
 
 
 @dataclass(frozen=True)

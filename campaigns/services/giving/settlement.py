@@ -155,10 +155,10 @@ def mark_paid(
         provider_subscription_id=subscription_id,
     ):
         return Outcome.ALREADY
-    # The update above locked the donation, and a gift paid only now has no receipt yet.
-    receipt = issue_new_receipt(session, donation, settings.receipts)
-    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
-    # Last: every gift to the campaign queues on its totals row until this commits.
+    # Every gift to the campaign queues on its totals row, and every gift of the year on
+    # its receipt counter row, from the lock to the commit: the posting locks the totals
+    # after its inserts, then the receipt takes the counter (the order refunds and offline
+    # gifts take them in too), and only the thank-you's insert follows.
     post_with_cover(
         session,
         donation,
@@ -168,6 +168,9 @@ def mark_paid(
         reference=payment_id,
         units=donation.units,
     )
+    # The update above locked the donation, and a gift paid only now has no receipt yet.
+    receipt = issue_new_receipt(session, donation, settings.receipts)
+    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
     return Outcome.PAID
 
 
