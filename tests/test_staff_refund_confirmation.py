@@ -180,7 +180,9 @@ def test_a_share_refunded_by_name_gives_back_its_unit_and_stock_and_leaves_the_l
     assert stock_held(sheep) == 0
     assert totals_of(campaign)["units_funded"] == 0
     reasons = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "donation.refund_request")
+        select(AuditEntry)
+        .where(AuditEntry.action == "donation.refund_request")
+        .order_by(AuditEntry.id)
     ).all()
     assert [(e.after["reason"], e.after["shares"]) for e in reasons] == [
         ("Asked", ["أحمد علي"]),
