@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from campaigns.hijri import hijri_date
 from campaigns.markdown import render_markdown
 from campaigns.money import format_money, format_plain
 from campaigns.services.giving.donations import accepts_gifts
+from campaigns.services.giving.monthly import add_month
 from campaigns.statements.codes import printed
 
 
@@ -84,9 +84,7 @@ def next_instalment(paid_at: datetime) -> date:
     """When a monthly gift paid at ``paid_at`` is next collected: the same day of the next
     month in the site's time zone, or that month's last day (31 January -> 28 February),
     as the provider bills a subscription."""
-    day = to_user_timezone(paid_at).date()
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return add_month(to_user_timezone(paid_at)).date()
 
 
 def local_today() -> date:
