@@ -1,25 +1,69 @@
-"""SQL both databases need written the same way."""
+"""SQL both databases need written the same way, and the hot paths' statements.
+
+The statements a webhook runs for every payment (``insert_ignoring_duplicates``,
+``increment_or_insert``, ``update_where``) are built once per table and shape and run on
+the session's connection with their values as parameters: building a statement and
+coercing its values costs more Python than sending it, and an ORM-enabled statement
+several times that of a Core one. The session is flushed first, so rows it holds
+pending are in the database before a statement that refers to them.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Result
+from collections.abc import Callable, Hashable
+
+from sqlalchemy import Result, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
+
+_STATEMENTS: dict[Hashable, object] = {}
+
+
+def _dialect(session: Session):
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def _cached(key: Hashable, build: Callable[[], object]):
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection in its transaction, with what the session holds pending
+    flushed first (Core statements on it bypass the session's autoflush)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+def _column(returning):
+    if isinstance(returning, InstrumentedAttribute):
+        return returning.property.columns[0]
+    return returning
 
 
 def insert_ignoring_duplicates(session: Session, model, values: dict, *, returning=None) -> Result:
     """INSERT ... ON CONFLICT DO NOTHING: under a race exactly one insert wins and the
-    others do nothing (no IntegrityError, no aborted transaction)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    if isinstance(returning, InstrumentedAttribute):
-        returning = returning.property.columns[0]
-    # On the table (Core) unless RETURNING asks for an entity: an ORM-enabled insert costs
-    # several times the Python of a Core one, on every webhook's hot path.
-    target = model if isinstance(returning, type) else model.__table__
-    statement = dialect.insert(target).values(**values).on_conflict_do_nothing()
-    if returning is not None:
-        statement = statement.returning(returning)
-    return session.execute(statement)
+    others do nothing (no IntegrityError, no aborted transaction). ``returning``: a column
+    of the new row (none when nothing was inserted)."""
+    dialect = _dialect(session)
+    table: Table = model.__table__
+    column = _column(returning)
+    key = (
+        "insert-ignoring",
+        dialect.__name__,
+        table.name,
+        column.name if column is not None else None,
+    )
+
+    def build():
+        statement = dialect.insert(table).on_conflict_do_nothing()
+        return statement if column is None else statement.returning(column)
+
+    return connection(session).execute(_cached(key, build), values)
 
 
 def insert_many_ignoring_duplicates(
@@ -28,20 +72,78 @@ def insert_many_ignoring_duplicates(
     """``insert_ignoring_duplicates`` for several rows in one statement: the rows that
     conflict with one stored (or being stored by a concurrent transaction) are skipped;
     RETURNING gives only the rows this statement inserted."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = _dialect(session)
     statement = dialect.insert(model).values(rows).on_conflict_do_nothing()
     if returning is not None:
         statement = statement.returning(returning)
     return session.execute(statement)
 
 
-def increment_or_insert(session: Session, model, values: dict, column: str):
+def increment_or_insert(session: Session, model, values: dict, column: str, *, returning) -> Result:
     """INSERT ``values``, or where the row is there already, add 1 to its ``column``
-    (INSERT ... ON CONFLICT DO UPDATE): one statement and one row lock either way. The
-    caller adds RETURNING and execution options, then executes it."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values)
-    keys = [c.name for c in model.__table__.primary_key.columns]
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={column: getattr(model, column) + 1}
-    )
+    (INSERT ... ON CONFLICT DO UPDATE): one statement and one row lock either way; the
+    row's ``returning`` column as it is now."""
+    dialect = _dialect(session)
+    table: Table = model.__table__
+    returned = _column(returning)
+    key = ("increment", dialect.__name__, table.name, column, returned.name, tuple(values))
+
+    def build():
+        keys = [c.name for c in table.primary_key.columns]
+        return (
+            dialect.insert(table)
+            .on_conflict_do_update(index_elements=keys, set_={column: table.c[column] + 1})
+            .returning(returned)
+        )
+
+    return connection(session).execute(_cached(key, build), values)
+
+
+def update_where(session: Session, model, where: dict, values: dict) -> int:
+    """UPDATE ``model`` SET ``values`` WHERE each column of ``where`` equals its value;
+    the rows it changed. A value may be ``Increment(n)``: the column plus ``n``. The
+    session's loaded objects are not told (callers refresh or set what they know)."""
+    table: Table = model.__table__
+    increments = tuple(sorted(k for k, v in values.items() if isinstance(v, Increment)))
+    key = ("update", table.name, tuple(where), increments)
+
+    def build():
+        conditions = [table.c[name] == bindparam(f"w_{name}") for name in where]
+        added = {name: table.c[name] + bindparam(f"add_{name}") for name in increments}
+        return update(table).where(*conditions).values(added)
+
+    params = {f"w_{name}": value for name, value in where.items()}
+    for name, value in values.items():
+        params[f"add_{name}" if name in increments else name] = (
+            value.by if isinstance(value, Increment) else value
+        )
+    return connection(session).execute(_cached(key, build), params).rowcount
+
+
+class Increment:
+    """A relative change for ``update_where``: concurrent updates each add theirs, none is
+    lost (the row lock orders them)."""
+
+    __slots__ = ("by",)
+
+    def __init__(self, by: int) -> None:
+        self.by = by
+
+
+def as_loaded(session: Session, model, values: dict):
+    """The object of ``model`` a Core statement just wrote with ``values`` (its primary
+    key among them), in ``session`` as if it had been read back: no SQL, no pending change."""
+    stored = dict(values)
+    for column in model.__table__.columns:
+        if column.key in stored or column.server_default is not None:
+            continue
+        default = column.default
+        if default is None:
+            stored[column.key] = None
+        elif default.is_scalar:
+            stored[column.key] = default.arg
+        # A callable default was evaluated by the insert: left to load if it is read.
+    obj = model(**stored)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from campaigns.addresses import email_key
 from campaigns.models import (
@@ -18,12 +19,25 @@ from campaigns.models import (
     LedgerKind,
 )
 from campaigns.models.base import utcnow
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.sql import (
+    Increment,
+    as_loaded,
+    connection,
+    insert_ignoring_duplicates,
+    update_where,
+)
 
 # The kinds the campaign totals add up (every one but the fee cover's).
 TOTALS_KINDS = tuple(kind for kind in LedgerKind if kind.counts_in_totals)
 # How many paid gifts a campaign's page lists (CampaignTotals.recent_gifts).
 RECENT_GIFTS = 10
+# What a post reads of the totals row before changing it, locking it (Core: built once).
+_TOTALS = CampaignTotals.__table__
+LOCKED_TOTALS = (
+    select(_TOTALS.c.units_remainder, _TOTALS.c.recent_gifts)
+    .where(_TOTALS.c.campaign_id == bindparam("campaign"))
+    .with_for_update()
+)
 
 
 class LedgerError(ValueError):
@@ -87,25 +101,25 @@ def post_entry(
     values = {
         "campaign_id": campaign.id,
         "donation_id": donation_id,
-        "kind": kind.value,
+        "kind": kind,
         "amount": kind.sign * amount,
         "units": kind.sign * units,
+        "carried": 0,
         "currency": currency,
         "reference": reference,
         "donor_key": key,
         "created_at": utcnow(),
     }
-    # RETURNING the entity gives the posted entry in the insert's own round trip.
-    entry = insert_ignoring_duplicates(
-        session, LedgerEntry, values, returning=LedgerEntry
+    entry_id = insert_ignoring_duplicates(
+        session, LedgerEntry, values, returning=LedgerEntry.id
     ).scalar_one_or_none()
-    if entry is None:
+    if entry_id is None:
         return None
+    entry = as_loaded(session, LedgerEntry, values | {"id": entry_id})
     if not kind.counts_in_totals:
         return entry
     new_donor = 0
     if key is not None:
-        # RETURNING, not rowcount: an ORM-enabled insert reports rowcount -1 on PostgreSQL.
         inserted = insert_ignoring_duplicates(
             session,
             CampaignDonor,
@@ -116,20 +130,15 @@ def post_entry(
     # One UPDATE with relative increments: PostgreSQL's row lock serialises concurrent
     # posts, so no increment is ever lost (a read-modify-write in Python would lose them).
     totals = {
-        "raised": CampaignTotals.raised + values["amount"],
-        "units_funded": CampaignTotals.units_funded + values["units"],
-        "donations": CampaignTotals.donations + (1 if kind.is_gift else 0),
-        "donors": CampaignTotals.donors + new_donor,
+        "raised": Increment(values["amount"]),
+        "units_funded": Increment(values["units"]),
+        "donations": Increment(1 if kind.is_gift else 0),
+        "donors": Increment(new_donor),
         "updated_at": utcnow(),
     }
     if donation is not None:
         _count_by_price_and_list(session, campaign, entry, donation, totals)
-    session.execute(
-        update(CampaignTotals)
-        .where(CampaignTotals.campaign_id == campaign.id)
-        .values(**totals)
-        .execution_options(synchronize_session=False)
-    )
+    update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
         session.expire(loaded)
@@ -205,19 +214,16 @@ def _count_by_price_and_list(
     listed = entry.kind.is_gift or entry.kind in (LedgerKind.REFUND, LedgerKind.DISPUTE)
     if not by_price and not listed:
         return
-    remainder, recent = session.execute(
-        select(CampaignTotals.units_remainder, CampaignTotals.recent_gifts)
-        .where(CampaignTotals.campaign_id == campaign.id)
-        .with_for_update()
-    ).one()
+    remainder, recent = connection(session).execute(LOCKED_TOTALS, {"campaign": campaign.id}).one()
     if by_price:
         price = campaign.unit_price
         units, left = divmod(remainder + entry.amount, price)
-        entry.units = units
-        entry.carried = left - remainder
-        totals["units_funded"] = totals["units_funded"] + units
+        moved = {"units": units, "carried": left - remainder}
+        update_where(session, LedgerEntry, {"id": entry.id}, moved)
+        for name, value in moved.items():
+            set_committed_value(entry, name, value)
+        totals["units_funded"] = Increment(totals["units_funded"].by + units)
         totals["units_remainder"] = left
-        session.flush()
     if listed:
         others = [g for g in recent or [] if g["donation"] != donation.id]
         if entry.kind.is_gift:

@@ -29,6 +29,7 @@ from campaigns.services.books.receipts import (
     void_donation_receipt,
 )
 from campaigns.services.mail.notifications import queue_thank_you
+from campaigns.services.sql import update_where
 from campaigns.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,7 @@ def advance(session: Session, donation: Donation, to: DonationStatus, **values) 
     if to == S.PAID and donation.paid_at is None:
         values.setdefault("paid_at", utcnow())
     values |= {"status": to, "updated_at": utcnow()}
-    won = session.execute(
-        update(Donation)
-        .where(Donation.id == donation.id, Donation.status == current)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    won = update_where(session, Donation, {"id": donation.id, "status": current}, values)
     if not won:  # someone else moved it: read what they made of it
         session.refresh(donation)
         return False

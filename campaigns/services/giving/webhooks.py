@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import ProviderEvent
@@ -13,7 +13,7 @@ from campaigns.payments import Event, PaymentProvider
 from campaigns.services.giving import refunds, settlement
 from campaigns.services.giving.settlement import Handled, Outcome
 from campaigns.services.mail import notifications
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.sql import insert_ignoring_duplicates, update_where
 from campaigns.settings import Settings
 
 Handler = Callable[[Session, PaymentProvider, Settings, str], Handled]
@@ -108,11 +108,11 @@ def receive_event(
     donation_id = None
     if handler is not None:
         donation_id = handler(session, provider, settings, event.object_id).donation_id
-    session.execute(
-        update(ProviderEvent)
-        .where(ProviderEvent.id == row_id)
-        .values(donation_id=donation_id, processed_at=utcnow(), error=None)
-        .execution_options(synchronize_session=False)
+    update_where(
+        session,
+        ProviderEvent,
+        {"id": row_id},
+        {"donation_id": donation_id, "processed_at": utcnow(), "error": None},
     )
     return "processed" if handler else "ignored"
 

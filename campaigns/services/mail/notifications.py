@@ -29,7 +29,7 @@ from campaigns.models.base import new_token, utcnow
 from campaigns.models.donation import Frequency
 from campaigns.payments import PaymentProvider
 from campaigns.services.books.receipts import receipt_pdf
-from campaigns.services.sql import insert_ignoring_duplicates
+from campaigns.services.sql import as_loaded, insert_ignoring_duplicates
 from campaigns.settings import Settings
 
 THANKS = "thanks"
@@ -73,10 +73,12 @@ def queue_message(
         "next_attempt_at": now,
         "created_at": now,
     }
-    # RETURNING the entity gives the queued message in the insert's own round trip.
-    return insert_ignoring_duplicates(
-        session, OutboxMessage, values, returning=OutboxMessage
+    message_id = insert_ignoring_duplicates(
+        session, OutboxMessage, values, returning=OutboxMessage.id
     ).scalar_one_or_none()
+    if message_id is None:
+        return None
+    return as_loaded(session, OutboxMessage, values | {"id": message_id})
 
 
 def prepare(session: Session, settings: Settings, message: OutboxMessage) -> None:
