@@ -223,9 +223,10 @@ def test_paying_posts_the_gift_to_the_totals_and_the_cover_beside_them(client, m
         "donors": 1,
     }
     reference = donation.provider_payment_id
+    # The cover is posted first: the gift's entry, which takes the totals, comes last.
     assert entries_of(campaign) == [
-        ("payment", 1234_50, 0, reference),
         ("fee_cover", 37_04, 0, f"{reference}:cover"),
+        ("payment", 1234_50, 0, reference),
     ]
     assert verify_totals(db.session) == []
     cover_line = thanks.find("p", "thanks-cover").text
@@ -324,8 +325,8 @@ def test_a_replayed_webhook_posts_nothing_twice(covered, fake_stripe, deliver):
     assert deliver("checkout.session.completed", session).status_code == 200
     intent = session["payment_intent"]
     assert entries_of(donation.campaign) == [
-        ("payment", 1000_00, 0, intent),
         ("fee_cover", 30_00, 0, f"{intent}:cover"),
+        ("payment", 1000_00, 0, intent),
     ]
     assert verify_totals(db.session) == []
 

@@ -46,11 +46,11 @@ def test_a_paid_gift_queues_one_thank_you_with_its_receipt(give, make_campaign, 
     assert message.donation_id == donation.id
     assert message.to == "ayse@example.org"
     assert message.subject == "Thank you for your gift to Water wells"
-    assert message.receipt_id == receipt.id
-    # Written and rendered when sent, not in the paying transaction.
-    assert (message.body_text, message.attachment) == (None, None)
-    assert message.attachment_name == f"receipt-{receipt.number}.pdf"
+    # Written, with its receipt named and rendered, when sent: not in the paying transaction.
+    assert (message.body_text, message.attachment, message.receipt_id) == (None, None, None)
     written(message)
+    assert message.receipt_id == receipt.id
+    assert message.attachment_name == f"receipt-{receipt.number}.pdf"
     receipt_url = f"http://campaigns.test/receipts/{receipt.token}.pdf"
     assert receipt_url in message.body_text
     assert f'href="{receipt_url}"' in message.body_html

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import AuditEntry, Donation, DonationOption, OutboxMessage, Receipt
+from campaigns.services.mail.notifications import compose
 from tests.markup import field_errors, parse
 from tests.payments_fixtures import entries_of, reloaded, totals_of
 
@@ -67,6 +68,7 @@ def test_admin_records_a_bank_transfer_with_a_receipt(client, staff_login, campa
     [receipt] = db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id))
     assert receipt.amount == 2500_00 and receipt.number.startswith("RCPT-2026-")
     [mail] = db.session.scalars(select(OutboxMessage))
+    compose(db.session, app_ctx.extensions["settings"], mail)  # as the sender does
     assert mail.to == "mehmet@example.org" and mail.receipt_id == receipt.id
     [entry] = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "donation.offline_gift")

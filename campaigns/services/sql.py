@@ -39,29 +39,42 @@ def connection(session: Session) -> Connection:
     return session.connection()
 
 
-def _column(returning):
-    if isinstance(returning, InstrumentedAttribute):
-        return returning.property.columns[0]
-    return returning
+def _columns(returning) -> tuple:
+    if returning is None:
+        return ()
+    items = returning if isinstance(returning, tuple) else (returning,)
+    return tuple(
+        item.property.columns[0] if isinstance(item, InstrumentedAttribute) else item
+        for item in items
+    )
 
 
-def insert_ignoring_duplicates(session: Session, model, values: dict, *, returning=None) -> Result:
+def insert_ignoring_duplicates(
+    session: Session, model, values: dict, *, returning=None, computed: dict | None = None
+) -> Result:
     """INSERT ... ON CONFLICT DO NOTHING: under a race exactly one insert wins and the
     others do nothing (no IntegrityError, no aborted transaction). ``returning``: a column
-    of the new row (none when nothing was inserted)."""
+    of the new row, or a tuple of them (no row when nothing was inserted). ``computed``:
+    columns whose value is an SQL expression over the parameters (a module's constant: the
+    statement is built once for it)."""
     dialect = _dialect(session)
     table: Table = model.__table__
-    column = _column(returning)
+    columns = _columns(returning)
+    computed = computed or {}
     key = (
         "insert-ignoring",
         dialect.__name__,
         table.name,
-        column.name if column is not None else None,
+        tuple(column.name for column in columns),
+        tuple((name, id(expression)) for name, expression in sorted(computed.items())),
     )
 
     def build():
-        statement = dialect.insert(table).on_conflict_do_nothing()
-        return statement if column is None else statement.returning(column)
+        statement = dialect.insert(table)
+        if computed:
+            statement = statement.values(computed)
+        statement = statement.on_conflict_do_nothing()
+        return statement.returning(*columns) if columns else statement
 
     return connection(session).execute(_cached(key, build), values)
 
@@ -85,7 +98,7 @@ def increment_or_insert(session: Session, model, values: dict, column: str, *, r
     row's ``returning`` column as it is now."""
     dialect = _dialect(session)
     table: Table = model.__table__
-    returned = _column(returning)
+    (returned,) = _columns(returning)
     key = ("increment", dialect.__name__, table.name, column, returned.name, tuple(values))
 
     def build():

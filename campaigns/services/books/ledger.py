@@ -163,14 +163,15 @@ def post_with_cover(
     cover_kind = LedgerKind.FEE_COVER if kind.sign > 0 else LedgerKind.FEE_COVER_RETURNED
     posted = False
     common = {"campaign": donation.campaign, "currency": donation.currency, "donation": donation}
-    if amount - cover > 0:
-        entry = post_entry(
-            session, kind=kind, amount=amount - cover, reference=reference, units=units, **common
-        )
-        posted = entry is not None
+    # The cover first: it moves no totals, so the gift's entry, which locks them, comes last.
     if cover > 0:
         entry = post_entry(
             session, kind=cover_kind, amount=cover, reference=f"{reference}:cover", **common
+        )
+        posted = entry is not None
+    if amount - cover > 0:
+        entry = post_entry(
+            session, kind=kind, amount=amount - cover, reference=reference, units=units, **common
         )
         posted |= entry is not None
     return posted

@@ -163,8 +163,8 @@ def record_offline_gift(
         donor_email=donation.donor_email or reference,
     )
     if donation.donor_email:
-        receipt = issue_receipt(session, donation, receipts)
-        queue_thank_you(session, donation, receipt, content_language=receipts.content_language)
+        issue_receipt(session, donation, receipts)
+        queue_thank_you(session, donation, content_language=receipts.content_language)
     record_change(
         session,
         actor=actor,

@@ -151,10 +151,12 @@ def mark_paid(
         provider_subscription_id=subscription_id,
     ):
         return Outcome.ALREADY
-    # Every gift to the campaign queues on its totals row, and every gift of the year on
-    # its receipt counter row, from the lock to the commit: the posting locks the totals
-    # after its inserts, then the receipt takes the counter (the order refunds and offline
-    # gifts take them in too), and only the thank-you's insert follows.
+    # The thank-you first: its insert holds nothing anyone else waits for. Then every gift
+    # to the campaign queues on its totals row, and every gift of the year on its receipt
+    # counter row, from the lock to the commit: the posting locks the totals after its
+    # inserts, then the receipt takes the counter (the order refunds and offline gifts
+    # take them in too), and nothing follows them but the commit.
+    queue_thank_you(session, donation, content_language=settings.content_language)
     post_with_cover(
         session,
         donation,
@@ -165,8 +167,7 @@ def mark_paid(
         units=donation.units,
     )
     # The update above locked the donation, and a gift paid only now has no receipt yet.
-    receipt = issue_new_receipt(session, donation, settings.receipts)
-    queue_thank_you(session, donation, receipt, content_language=settings.content_language)
+    issue_new_receipt(session, donation, settings.receipts)
     return Outcome.PAID
 
 

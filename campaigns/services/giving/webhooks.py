@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import ProviderEvent
+from campaigns.models import Donation, ProviderEvent
 from campaigns.models.base import utcnow
 from campaigns.payments import Event, PaymentProvider
 from campaigns.services.giving import refunds, settlement
@@ -57,26 +57,46 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def _insert(session: Session, provider: PaymentProvider, event: Event, payload: str) -> int | None:
-    """The id of the event's new row, or None when a delivery stored it before. A
-    concurrent delivery of the same id waits on this insert until the first one commits,
-    then inserts nothing."""
+# The gift a checkout's event is about, looked up in the event's own insert: for these
+# events the handler finds the same one, so the row needs no second write.
+_CHECKOUT_GIFT = (
+    select(Donation.id)
+    .where(Donation.provider_session_id == bindparam("named_object"))
+    .scalar_subquery()
+)
+
+
+def _insert(
+    session: Session, provider: PaymentProvider, event: Event, payload: str, *, handling: bool
+) -> tuple[int, int | None] | None:
+    """Store the event: (its new row's id, the gift it names) or None when a delivery
+    stored it before. A concurrent delivery of the same id waits on this insert until the
+    first one commits, then inserts nothing. ``handling``: it is handled in this
+    transaction, so the row says processed already (a failure rolls it all back)."""
+    now = utcnow()
     values = {
         "provider": provider.name,
         "event_id": event.id,
         "type": event.type,
         "payload": payload,
         "object_id": event.object_id or None,
-        "received_at": utcnow(),
+        "named_object": event.object_id or None,
+        "received_at": now,
+        "processed_at": now if handling else None,
     }
-    return insert_ignoring_duplicates(
-        session, ProviderEvent, values, returning=ProviderEvent.id
-    ).scalar_one_or_none()
+    row = insert_ignoring_duplicates(
+        session,
+        ProviderEvent,
+        values,
+        returning=(ProviderEvent.id, ProviderEvent.donation_id),
+        computed={"donation_id": _CHECKOUT_GIFT},
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def _stored(session: Session, provider: PaymentProvider, event: Event, payload: str):
     """The event's row, inserted if new, and locked."""
-    _insert(session, provider, event, payload)
+    _insert(session, provider, event, payload, handling=False)
     return _locked(session, event)
 
 
@@ -98,22 +118,23 @@ def receive_event(
     whatever the handler raises; the caller rolls back, records the failure with
     ``record_failure`` and answers 5xx so the provider retries.
     """
-    row_id = _insert(session, provider, event, payload)
-    if row_id is None:  # stored before: handled then, or failed and retried now
+    stored = _insert(session, provider, event, payload, handling=True)
+    retried = stored is None  # stored before: handled then, or failed and retried now
+    if retried:
         row = _locked(session, event)
         if row.processed_at is not None:
             return "duplicate"
-        row_id = row.id
+        stored = (row.id, row.donation_id)
+    row_id, named = stored
     handler = HANDLERS.get(event.type)
     donation_id = None
     if handler is not None:
         donation_id = handler(session, provider, settings, event.object_id).donation_id
-    update_where(
-        session,
-        ProviderEvent,
-        {"id": row_id},
-        {"donation_id": donation_id, "processed_at": utcnow(), "error": None},
-    )
+    if retried:
+        done = {"donation_id": donation_id, "processed_at": utcnow(), "error": None}
+        update_where(session, ProviderEvent, {"id": row_id}, done)
+    elif donation_id != named:
+        update_where(session, ProviderEvent, {"id": row_id}, {"donation_id": donation_id})
     return "processed" if handler else "ignored"
 
 

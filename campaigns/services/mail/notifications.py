@@ -5,8 +5,8 @@ link; and ``queue_message``, the one way into the outbox.
 Each message is rendered from ``templates/email/<name>.txt`` and ``.html`` in the donor's
 language and queued in the outbox in the caller's transaction, once per purpose (its key).
 The thank-you is queued by template and written when first sent (``prepare``), with its
-receipt's PDF: the paying transaction, which holds the campaign's totals and the receipt
-counter locked, only records that it is owed.
+receipt's PDF: the paying transaction, which then takes the campaign's totals and the
+receipt counter and holds them to its commit, only records that it is owed.
 Links are absolute, built on ``SITE_URL`` by ``Settings.absolute_url``: these e-mails are
 written outside requests too (webhooks, reconcile, the sender), and never from a request's
 Host header. Settings come in as an argument, from the edge that calls.
@@ -98,7 +98,7 @@ def compose(session: Session, settings: Settings, message: OutboxMessage) -> Non
     if message.template != THANKS:
         raise ValueError(f"no way to write a message from template {message.template!r}")
     donation = session.get(Donation, message.donation_id)
-    receipt = session.get(Receipt, message.receipt_id)
+    receipt = _receipt_for_thanks(session, message)
     context = {
         "donation": donation,
         "receipt": receipt,
@@ -110,6 +110,19 @@ def compose(session: Session, settings: Settings, message: OutboxMessage) -> Non
     }
     with force_locale(donation.locale):
         message.body_text, message.body_html = _bodies(THANKS, **context)
+
+
+def _receipt_for_thanks(session: Session, message: OutboxMessage) -> Receipt:
+    """The receipt a thank-you carries: the one its gift was issued when paid (the gift's
+    first), named on the message when it is first written."""
+    if message.receipt_id is None:
+        receipt = session.scalars(
+            select(Receipt).where(Receipt.donation_id == message.donation_id).order_by(Receipt.id)
+        ).first()
+        message.receipt_id = receipt.id
+        message.attachment_name = f"receipt-{receipt.number}.pdf"
+        return receipt
+    return session.get(Receipt, message.receipt_id)
 
 
 def _bodies(template: str, **context) -> tuple[str, str]:
@@ -170,11 +183,13 @@ def _queue_to_donor(
 
 
 def queue_thank_you(
-    session: Session, donation: Donation, receipt: Receipt, *, content_language: str
+    session: Session, donation: Donation, *, content_language: str
 ) -> OutboxMessage | None:
     """The thank-you for a paid gift (or monthly instalment), with its receipt attached and
-    linked; once per donation. Only its subject is written now; ``prepare`` writes the rest.
-    The campaign is named in the donor's language (``content_language``: the columns')."""
+    linked; once per donation. Only its subject is written now; ``compose`` writes the rest
+    and names the receipt (the gift's, issued in the same transaction), so the paying
+    transaction can queue it before it takes the receipt counter. The campaign is named in
+    the donor's language (``content_language``: the columns')."""
     with force_locale(donation.locale):
         subject = str(
             _l(
@@ -189,8 +204,6 @@ def queue_thank_you(
         subject=subject,
         template=THANKS,
         donation_id=donation.id,
-        receipt_id=receipt.id,
-        attachment_name=f"receipt-{receipt.number}.pdf",
     )
 
 
