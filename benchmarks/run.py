@@ -84,9 +84,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--webhook-events",
         type=int,
-        default=2_000,
-        help="signed checkout.session.completed events to deliver, one per new donation "
-        "(default 2,000; 0 skips the webhook scenarios)",
+        default=1_000,
+        help="signed checkout.session.completed events per measurement, each for a new "
+        "donation, to the app and again to its floor, in the warm-up and each round "
+        "(default 1,000; 0 skips the webhook scenarios)",
     )
     parser.add_argument(
         "--webhook-connections", type=int, default=8, help="connections delivering them"
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 _say,
                 args.output,
                 args.bank_lines,
+                args.rounds,
             )
             groups = [GROUPS[name](bench) for name in args.only]
             items = [s for g in groups for s in g.scenarios]

@@ -134,6 +134,7 @@ class Bench:
     say: Callable[[str], None] = print
     output: Path = OUTPUT_DIR  # latest.json, the bare page's template, logs/ (servers')
     bank_lines: int = 10_000  # the bank statement's lines, half paying a pledge
+    rounds: int = 3  # measured rounds of each repeated scenario (after its warm-up)
 
     def serve(self, name: str, app: str, env: dict[str, str]) -> Server:
         """``app`` under gunicorn with the run's server options until the run ends; its

@@ -33,7 +33,7 @@ def group(bench: Bench) -> Group:
     fake = bench.stack.enter_context(FakeStripe())
     giving.slow_checkouts(fake)
     app = webhooks.stripe_app(data.database_url, fake)
-    batch = webhooks.timed_events(bench, app, fake, max(bench.webhook_events // 10, 20))
+    batch = webhooks.timed_events(bench, app, fake, max(bench.webhook_events // 5, 20))
     env = app_env(data.database_url, **webhooks.stripe_settings(fake), **giving.SETTINGS)
     server = bench.serve("app-load", "wsgi:app", env)
     path = bench.page.format(slug=data.full_slug)

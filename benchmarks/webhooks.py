@@ -1,7 +1,12 @@
-"""The webhook scenario's data: K pending donations started through the app's own giving
-service against a FakeStripe, their Checkout Sessions completed on the fake, and one
+"""The webhook scenarios: pending donations started through the app's own giving service
+against a FakeStripe, their Checkout Sessions completed on the fake, and one
 ``checkout.session.completed`` event payload for each; afterwards, the check that every
 one of them was paid exactly once.
+
+Each measurement (the warm-up and every round) delivers K new events (``--webhook-events``)
+to the app, interleaved with the other scenarios' rounds like any repeated scenario, and K
+new events about the same sessions to the bare endpoint: so the app and its floor are
+measured side by side, in turns, and the median of each is judged.
 
 The payloads are signed by the load generator just before each is sent: Stripe's
 signatures are refused after five minutes, longer than preparing and sending 2,000 events
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -22,7 +27,7 @@ from sqlalchemy import func, select
 
 from benchmarks import bare_webhook
 from benchmarks.dataset import bench_app
-from benchmarks.loadgen import LoadOptions, percentile_ms, post_each
+from benchmarks.loadgen import percentile_ms, post_each
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
 from benchmarks.servers import Server, app_env
 from campaigns.extensions import db
@@ -38,38 +43,76 @@ EVENT_TYPE = "checkout.session.completed"
 
 @dataclass(frozen=True)
 class EventBatch:
-    """The donations waiting for their webhook, and the events (JSON text) that pay them."""
+    """The donations waiting for their webhook, the events (JSON text) that pay them, and
+    their completed Checkout Sessions (as the fake returns them)."""
 
     donation_ids: list[int]
     payloads: list[str]
+    sessions: list[dict]
+
+    def split(self, parts: int) -> list[EventBatch]:
+        """``parts`` batches of equal size, in order."""
+        size = len(self.payloads) // parts
+        return [
+            EventBatch(
+                self.donation_ids[n * size : (n + 1) * size],
+                self.payloads[n * size : (n + 1) * size],
+                self.sessions[n * size : (n + 1) * size],
+            )
+            for n in range(parts)
+        ]
+
+    @classmethod
+    def joined(cls, batches: list[EventBatch]) -> EventBatch:
+        return cls(
+            [i for b in batches for i in b.donation_ids],
+            [p for b in batches for p in b.payloads],
+            [s for b in batches for s in b.sessions],
+        )
+
+    def fresh_events(self, fake: FakeStripe) -> list[str]:
+        """New events (new ids) about the same sessions, for an endpoint that refuses an
+        event id it has stored (the bare one)."""
+        return [json.dumps(fake.event(EVENT_TYPE, session)) for session in self.sessions]
 
 
 def group(bench: Bench) -> Group:
-    """Signed checkout.session.completed events for K distinct pending donations of the
+    """Signed checkout.session.completed events for distinct pending donations of the
     busy campaign, each POSTed once to the app on the Stripe provider (at a FakeStripe in
     this process), from a second process; then every donation must be paid exactly once.
-    The same events go to the bare endpoint (``benchmarks/bare_webhook.py``): the floor."""
-    count = bench.webhook_events
-    if not count:
+    Events about the same sessions go to the bare endpoint (``benchmarks/bare_webhook.py``):
+    the floor. K events per measurement, a warm-up and ``bench.rounds`` rounds each."""
+    per_round = bench.webhook_events
+    if not per_round:
         return Group([])
     data = bench.dataset
     fake = bench.stack.enter_context(FakeStripe())
     app = stripe_app(data.database_url, fake)
-    batch = timed_events(bench, app, fake, count)
+    batches = timed_events(bench, app, fake, per_round * (bench.rounds + 1)).split(bench.rounds + 1)
     env = app_env(data.database_url, **stripe_settings(fake))
     server = bench.serve("app-stripe", "wsgi:app", env)
     bare_webhook.create_tables(data.database_url)
     bare_env = {**env, "BENCH_BARE_WEBHOOK": "1"}
     bare = bench.serve("bare-webhook", "benchmarks.bare_webhook:app", bare_env)
+    delivered: list[EventBatch] = []
+
+    def app_rounds() -> Iterator[list[str]]:
+        for batch in batches:
+            delivered.append(batch)
+            yield batch.payloads
+
     webhook = delivery_scenario(
-        "webhook", "webhook checkout.session.completed", server, batch, bench.webhook_load
+        "webhook", "webhook checkout.session.completed", server, app_rounds(), bench
     )
-    check = f"webhooks: {count:,} donations paid once, {count:,} ledger entries, totals verified"
+    check = (
+        f"webhooks: {per_round * len(batches):,} donations paid once, one ledger entry "
+        "each, totals verified"
+    )
     measure = webhook.measure
 
     def measure_and_check(seconds: float) -> Measurement:
         result = measure(seconds)
-        webhook.checks[check] = payment_problems(app, batch)
+        webhook.checks[check] = payment_problems(app, EventBatch.joined(delivered))
         return result
 
     webhook.measure = measure_and_check
@@ -78,8 +121,8 @@ def group(bench: Bench) -> Group:
         "webhook_bare",
         "bare webhook: verify, 1 API call, 1 transaction",
         bare,
-        batch,
-        bench.webhook_load,
+        (batch.fresh_events(fake) for batch in batches),
+        bench,
     )
     return Group(
         [webhook, floor], [Ratio("webhook / bare webhook", "webhook", "webhook_bare", 0.5)]
@@ -105,24 +148,34 @@ def timed_events(bench: Bench, app: Flask, fake: FakeStripe, count: int) -> Even
 
 
 def delivery_scenario(
-    key: str, label: str, server: Server, batch: EventBatch, load: LoadOptions
+    key: str, label: str, server: Server, rounds: Iterator[list[str]], bench: Bench
 ) -> Scenario:
-    """Every event of ``batch`` POSTed once to ``server``, freshly signed: events/s."""
+    """Each measurement POSTs the next list of events of ``rounds`` to ``server``, each
+    event once and freshly signed: events/s. Its latencies go in the scenario's detail,
+    one entry per measurement (the warm-up first)."""
+    load = bench.webhook_load
+    measured: list[dict] = []
 
     def measure(_seconds: float) -> Measurement:
-        sent = post_each(server.host, server.port, WEBHOOK_PATH, batch.payloads, sign, load)
+        payloads = next(rounds)
+        sent = post_each(server.host, server.port, WEBHOOK_PATH, payloads, sign, load)
         latency = latency_ms(sent.latencies)
-        scenario.detail |= {"seconds": round(sent.seconds, 1), "latency_ms": latency}
-        scenario.notes.append(
-            f"{label}: {len(batch.payloads):,} events in {sent.seconds:.1f} s over "
-            f"{load.connections} connections; latency p50 {latency['p50']:.0f} ms, "
+        measured.append({"seconds": round(sent.seconds, 1), "latency_ms": latency})
+        scenario.notes[-1:] = [
+            f"{label}: {len(payloads):,} events per measurement over {load.connections} "
+            f"connections; last: {sent.seconds:.1f} s, latency p50 {latency['p50']:.0f} ms, "
             f"p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms; "
             f"{sent.failures} non-2xx"
-        )
+        ]
         return Measurement(sent.per_second, sent.failures)
 
-    detail = {"path": WEBHOOK_PATH, "events": len(batch.payloads), "connections": load.connections}
-    scenario = Scenario(key, label, "events/s", measure, detail, once=True)
+    detail = {
+        "path": WEBHOOK_PATH,
+        "events_per_measurement": bench.webhook_events,
+        "connections": load.connections,
+        "measurements": measured,
+    }
+    scenario = Scenario(key, label, "events/s", measure, detail, notes=[""])
     return scenario
 
 
@@ -184,11 +237,9 @@ def prepare_events(
                 say(f"  {number + 1:,} of {count:,} pending donations started")
         db.session.remove()
         db.engine.dispose()
-    payloads = [
-        json.dumps(fake.event(EVENT_TYPE, fake.complete_session(session_id)))
-        for _, session_id in donations
-    ]
-    return EventBatch([donation_id for donation_id, _ in donations], payloads)
+    sessions = [fake.complete_session(session_id) for _, session_id in donations]
+    payloads = [json.dumps(fake.event(EVENT_TYPE, session)) for session in sessions]
+    return EventBatch([donation_id for donation_id, _ in donations], payloads, sessions)
 
 
 def _return_urls(site: str, slug: str, token: str) -> tuple[str, str]:

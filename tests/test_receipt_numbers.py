@@ -7,10 +7,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaigns.extensions import db
-from campaigns.models import Donation, Receipt
+from campaigns.models import Donation, Receipt, ReceiptCounter
 from campaigns.services.books.receipts import issue_receipt, receipt_number
 from tests.receipting import unreceipted_donation
 
@@ -33,6 +33,26 @@ def test_numbers_read_prefix_year_and_six_digits(app_ctx, make_campaign, configu
     assert (receipt.year, receipt.sequence) == (2026, 1)
     assert receipt_number("RCPT", 2026, 123) == "RCPT-2026-000123"
     assert receipt_number("RCPT", 2026, 1_234_567) == "RCPT-2026-1234567"
+
+
+def test_the_sequence_outgrows_six_digits_the_same_way_on_every_database(app_ctx, make_campaign):
+    """PostgreSQL writes the number in the statement that takes it, SQLite in Python: both
+    write it as receipt_number does, past 999,999 receipts in a year too."""
+    campaign = make_campaign()
+    issue(app_ctx, unreceipted_donation(campaign, paid_at=NEW_YEAR_2026))
+    # A busy year's millionth receipt, without issuing the 999,997 before it one by one.
+    db.session.execute(update(ReceiptCounter).values(last=999_998))
+    db.session.commit()
+
+    numbers = [
+        issue(app_ctx, unreceipted_donation(campaign, paid_at=NEW_YEAR_2026)).number
+        for _ in range(2)
+    ]
+
+    assert numbers == ["RCPT-2026-999999", "RCPT-2026-1000000"]
+    assert numbers == [receipt_number("RCPT", 2026, n) for n in (999_999, 1_000_000)]
+    stored = db.session.scalars(select(Receipt.number).order_by(Receipt.id)).all()
+    assert stored[-2:] == numbers
 
 
 def test_the_year_is_the_charitys_local_year(app_ctx, make_campaign):
