@@ -266,9 +266,6 @@ class CampaignTotals(db.Model):
     # Money of gifts counted by the campaign's unit_price not yet making a whole unit
     # (minor units, 0 <= remainder < unit_price): the next such gift completes it.
     units_remainder: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The last RECENT_GIFTS paid gifts as the page shows them (books.ledger.recent_gift):
-    # a public first name or None (anonymous), units, amount, when. Newest first.
-    recent_gifts: Mapped[list[dict]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="totals")
@@ -282,7 +279,6 @@ class CampaignTotals(db.Model):
             "donations": 0,
             "donors": 0,
             "units_remainder": 0,
-            "recent_gifts": [],
         }
         super().__init__(**(zero | kwargs))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from campaigns.addresses import email_key
@@ -119,6 +119,8 @@ class Donation(db.Model):
         CheckConstraint(
             "refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"
         ),
+        # A campaign page's recent gifts (books.ledger.recent_gifts): its last paid gifts.
+        Index("ix_donation_recent", "campaign_id", "status", "paid_at"),
     )
 
     @property

@@ -15,6 +15,7 @@ from campaigns.models import (
     CampaignDonor,
     CampaignTotals,
     Donation,
+    DonationStatus,
     LedgerEntry,
     LedgerKind,
 )
@@ -29,12 +30,12 @@ from campaigns.services.sql import (
 
 # The kinds the campaign totals add up (every one but the fee cover's).
 TOTALS_KINDS = tuple(kind for kind in LedgerKind if kind.counts_in_totals)
-# How many paid gifts a campaign's page lists (CampaignTotals.recent_gifts).
+# How many paid gifts a campaign's page lists (``recent_gifts``).
 RECENT_GIFTS = 10
-# What a post reads of the totals row before changing it, locking it (Core: built once).
+# What a gift counted by price reads of the totals row before changing it, locking it.
 _TOTALS = CampaignTotals.__table__
-LOCKED_TOTALS = (
-    select(_TOTALS.c.units_remainder, _TOTALS.c.recent_gifts)
+LOCKED_REMAINDER = (
+    select(_TOTALS.c.units_remainder)
     .where(_TOTALS.c.campaign_id == bindparam("campaign"))
     .with_for_update()
 )
@@ -69,15 +70,16 @@ def post_entry(
     race (the unique reference decides; the loser's insert does nothing).
 
     ``donation``, the gift the entry belongs to (its id and e-mail stand in for
-    ``donation_id`` and ``donor_email``), also moves two things kept with the totals:
-    - a gift of the donor's own amount on a campaign with a ``unit_price`` counts towards
-      the units by that price: the campaign's remainder plus this entry's signed amount,
-      floor-divided by the price, gives the units, and the rest stays as the remainder
-      (0 <= remainder < price). So those gifts' money always equals their units times the
-      price plus the remainder, to the minor unit, whatever the order of gifts, refunds
-      and disputes; ``units`` is ignored for such an entry;
-    - a new gift enters the recent gifts list (``recent_gift``); a refund or dispute of a
-      gift takes it out.
+    ``donation_id`` and ``donor_email``): a gift of the donor's own amount on a campaign
+    with a ``unit_price`` counts towards the units by that price. The campaign's remainder
+    plus this entry's signed amount, floor-divided by the price, gives the units, and the
+    rest stays as the remainder (0 <= remainder < price). So those gifts' money always
+    equals their units times the price plus the remainder, to the minor unit, whatever the
+    order of gifts, refunds and disputes; ``units`` is ignored for such an entry.
+
+    The totals row is the last thing a post changes, and every gift to the campaign queues
+    on it until the caller commits: one UPDATE of relative increments, read first (locked)
+    only for a gift counted by price.
 
     A fee cover entry (``kind.counts_in_totals`` false) is kept in the books only: the
     campaign's totals, units and recent gifts count the gift, never the cover.
@@ -136,8 +138,8 @@ def post_entry(
         "donors": Increment(new_donor),
         "updated_at": utcnow(),
     }
-    if donation is not None:
-        _count_by_price_and_list(session, campaign, entry, donation, totals)
+    if donation is not None and counts_by_price(campaign, donation):
+        _count_by_price(session, campaign, entry, totals)
     update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
@@ -192,44 +194,44 @@ def public_name(donation: Donation) -> str | None:
     return first[0][:40] if first else None
 
 
-def recent_gift(donation: Donation, units: int) -> dict:
-    """A gift as the recent gifts list keeps it (JSON, in CampaignTotals)."""
-    paid_at = donation.paid_at or utcnow()
-    return {
-        "donation": donation.id,
-        "name": public_name(donation),
-        "units": units,
-        "amount": donation.gift_amount,
-        "at": paid_at.isoformat(),
-    }
+def recent_gifts(session: Session, campaign: Campaign) -> list[dict]:
+    """The campaign's last RECENT_GIFTS paid gifts as its page lists them, newest first:
+    a public first name or None (anonymous), the units (none for a gift counted by price),
+    the gift's amount (not the fee cover) and when. A gift refunded or disputed, even in
+    part, is no longer listed. One query on an index, read when the page is drawn."""
+    gifts = session.scalars(
+        select(Donation)
+        .where(Donation.campaign_id == campaign.id, Donation.status == DonationStatus.PAID)
+        .order_by(Donation.paid_at.desc(), Donation.id.desc())
+        .limit(RECENT_GIFTS)
+    )
+    return [
+        {
+            "donation": gift.id,
+            "name": public_name(gift),
+            "units": 0 if counts_by_price(campaign, gift) else gift.units,
+            "amount": gift.gift_amount,
+            "at": gift.paid_at.isoformat(),
+        }
+        for gift in gifts
+    ]
 
 
-def _count_by_price_and_list(
-    session: Session, campaign: Campaign, entry: LedgerEntry, donation: Donation, totals: dict
-) -> None:
-    """The part of ``post_entry`` that reads the totals row before changing it: the
-    remainder of gifts counted by price, and the recent gifts list, added to ``totals``,
-    the values of the totals' one UPDATE. The row is locked first (after the entry's own insert, in
-    the order every post takes its locks), so concurrent posts take turns."""
-    by_price = counts_by_price(campaign, donation)
-    listed = entry.kind.is_gift or entry.kind in (LedgerKind.REFUND, LedgerKind.DISPUTE)
-    if not by_price and not listed:
-        return
-    remainder, recent = connection(session).execute(LOCKED_TOTALS, {"campaign": campaign.id}).one()
-    if by_price:
-        price = campaign.unit_price
-        units, left = divmod(remainder + entry.amount, price)
-        moved = {"units": units, "carried": left - remainder}
-        update_where(session, LedgerEntry, {"id": entry.id}, moved)
-        for name, value in moved.items():
-            set_committed_value(entry, name, value)
-        totals["units_funded"] = Increment(totals["units_funded"].by + units)
-        totals["units_remainder"] = left
-    if listed:
-        others = [g for g in recent or [] if g["donation"] != donation.id]
-        if entry.kind.is_gift:
-            others.insert(0, recent_gift(donation, entry.units if not by_price else 0))
-        totals["recent_gifts"] = others[:RECENT_GIFTS]
+def _count_by_price(session: Session, campaign: Campaign, entry: LedgerEntry, totals: dict) -> None:
+    """The part of ``post_entry`` for a gift counted by price: the remainder is read,
+    the row locked first (after the entry's own insert, in the order every post takes its
+    locks, so concurrent posts take turns), the entry's units and what it carried set, and
+    the totals' one UPDATE (``totals``) told the new units and remainder."""
+    remainder = (
+        connection(session).execute(LOCKED_REMAINDER, {"campaign": campaign.id}).scalar_one()
+    )
+    units, left = divmod(remainder + entry.amount, campaign.unit_price)
+    moved = {"units": units, "carried": left - remainder}
+    update_where(session, LedgerEntry, {"id": entry.id}, moved)
+    for name, value in moved.items():
+        set_committed_value(entry, name, value)
+    totals["units_funded"] = Increment(totals["units_funded"].by + units)
+    totals["units_remainder"] = left
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import CampaignStatus
 from campaigns.models.report import report_campaign
+from campaigns.services.books.ledger import recent_gifts
 
 # What a slug in a URL may look like; anything else (a NUL byte, a slash, a 10 kB string)
 # is not worth a query, and PostgreSQL would refuse a NUL byte with an error.
@@ -116,6 +117,7 @@ class CampaignPage(NamedTuple):
     campaign: Campaign
     options: list[DonationOption]
     reports: list[ActivityReport]
+    recent: list[dict]  # the last paid gifts (books.ledger.recent_gifts)
 
 
 def campaign_version(session: Session, slug: str) -> tuple | None:
@@ -145,6 +147,7 @@ def campaign_page(session: Session, campaign: Campaign, reports_limit: int) -> C
         campaign=campaign,
         options=offered_options(session, campaign),
         reports=campaign_reports(session, campaign, reports_limit),
+        recent=recent_gifts(session, campaign),
     )
 
 
