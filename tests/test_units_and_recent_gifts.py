@@ -6,6 +6,7 @@ last ten paid gifts show a first name or "Anonymous", never more."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 
 from campaigns.extensions import db
 from campaigns.filters import ago
-from campaigns.models import CampaignTotals, Donation, LedgerEntry, LedgerKind
+from campaigns.models import Campaign, CampaignTotals, Donation, LedgerEntry, LedgerKind
 from campaigns.public.page_cache import time_step
 from campaigns.services.books.ledger import (
     RECENT_GIFTS,
@@ -269,3 +270,56 @@ def test_ledger_entries_record_what_they_carried(app_ctx, settings, parcels):
     )
     db.session.commit()
     assert totals(campaign).units_remainder == 500_00
+
+
+def test_a_lowered_price_counts_the_money_carried_at_the_new_price(app_ctx, settings, parcels):
+    """Staff may change the price while money is carried: the next gift counts the carried
+    money and its own at the new price (as many units as they make, the rest carried)."""
+    campaign, _option = parcels
+    paid(settings, campaign, 1_400_00)  # carried: 1,400 of a 1,500 parcel
+    campaign.unit_price = 300_00
+    db.session.commit()
+
+    paid(settings, campaign, 250_00)  # 1,650 at 300: five parcels, 150 carried
+
+    t = totals(campaign)
+    assert (t.units_funded, t.units_remainder) == (5, 150_00)
+    assert verify_totals(db.session) == []
+
+
+@pytest.mark.postgres
+def test_gifts_counted_by_price_at_once_lose_no_unit_or_kurus(app, settings, parcels):
+    """Eight payers at once on one campaign, each gift counted by price: the totals row
+    takes them in turn, so the units and the remainder are exactly the money's."""
+    campaign, _option = parcels
+    campaign_id = campaign.id
+    db.session.commit()
+    db.session.remove()
+    rng = random.Random(8)
+    amounts = [[rng.randrange(1_00, 4_000_00) for _ in range(12)] for _ in range(8)]
+    start = threading.Barrier(len(amounts))
+    errors: list[BaseException] = []
+
+    def payer(mine: list[int], number: int) -> None:
+        try:
+            with app.app_context():
+                campaign = db.session.get(Campaign, campaign_id)
+                start.wait()
+                for k, amount in enumerate(mine):
+                    paid(settings, campaign, amount, email=f"p{number}-{k}@x.org")
+                db.session.remove()
+        except BaseException as error:
+            errors.append(error)
+            start.abort()
+
+    threads = [threading.Thread(target=payer, args=(mine, n)) for n, mine in enumerate(amounts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    total = sum(map(sum, amounts))
+    t = db.session.get(CampaignTotals, campaign_id)
+    assert (t.raised, t.units_funded, t.units_remainder) == (total, total // PRICE, total % PRICE)
+    assert verify_totals(db.session) == []

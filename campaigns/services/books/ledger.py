@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,7 +19,7 @@ from campaigns.models import (
     LedgerEntry,
     LedgerKind,
 )
-from campaigns.models.base import utcnow
+from campaigns.models.base import UTCDateTime, utcnow
 from campaigns.services.sql import (
     Increment,
     as_loaded,
@@ -139,8 +139,9 @@ def post_entry(
         "updated_at": utcnow(),
     }
     if donation is not None and counts_by_price(campaign, donation):
-        _count_by_price(session, campaign, entry, totals)
-    update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
+        _post_by_price(session, campaign, entry, totals)
+    else:
+        update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
     if loaded is not None:
         session.expire(loaded)
@@ -201,7 +202,11 @@ def recent_gifts(session: Session, campaign: Campaign) -> list[dict]:
     part, is no longer listed. One query on an index, read when the page is drawn."""
     gifts = session.scalars(
         select(Donation)
-        .where(Donation.campaign_id == campaign.id, Donation.status == DonationStatus.PAID)
+        .where(
+            Donation.campaign_id == campaign.id,
+            Donation.status == DonationStatus.PAID,
+            Donation.paid_at.is_not(None),
+        )
         .order_by(Donation.paid_at.desc(), Donation.id.desc())
         .limit(RECENT_GIFTS)
     )
@@ -217,21 +222,70 @@ def recent_gifts(session: Session, campaign: Campaign) -> list[dict]:
     ]
 
 
-def _count_by_price(session: Session, campaign: Campaign, entry: LedgerEntry, totals: dict) -> None:
-    """The part of ``post_entry`` for a gift counted by price: the remainder is read,
-    the row locked first (after the entry's own insert, in the order every post takes its
-    locks, so concurrent posts take turns), the entry's units and what it carried set, and
-    the totals' one UPDATE (``totals``) told the new units and remainder."""
-    remainder = (
-        connection(session).execute(LOCKED_REMAINDER, {"campaign": campaign.id}).scalar_one()
+# PostgreSQL counts a gift by price in one statement: the remainder read with the row
+# locked (FOR UPDATE returns the last committed version), the entry's units and what it
+# carried set, and the totals moved; as ``_post_by_price`` does in three on SQLite, which
+# has one writer at a time anyway. Units are the floor of (remainder + amount) / price.
+_BY_PRICE = text(
+    """
+    WITH old AS (
+        SELECT units_remainder AS remainder FROM campaign_totals
+        WHERE campaign_id = :campaign FOR UPDATE
+    ), moved AS (
+        SELECT remainder,
+               CAST(floor(CAST(remainder + :amount AS NUMERIC) / :price) AS BIGINT) AS units
+        FROM old
+    ), entry AS (
+        UPDATE ledger_entry
+        SET units = moved.units, carried = :amount - moved.units * :price
+        FROM moved WHERE ledger_entry.id = :entry
     )
-    units, left = divmod(remainder + entry.amount, campaign.unit_price)
-    moved = {"units": units, "carried": left - remainder}
-    update_where(session, LedgerEntry, {"id": entry.id}, moved)
+    UPDATE campaign_totals
+    SET raised = raised + :raised,
+        units_funded = units_funded + :units + moved.units,
+        units_remainder = moved.remainder + :amount - moved.units * :price,
+        donations = donations + :gifts,
+        donors = donors + :donors,
+        updated_at = :now
+    FROM moved WHERE campaign_totals.campaign_id = :campaign
+    RETURNING moved.units
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _post_by_price(session: Session, campaign: Campaign, entry: LedgerEntry, totals: dict) -> None:
+    """The totals' UPDATE of ``post_entry`` (``totals``) for a gift counted by price: the
+    remainder is read, the row locked first (after the entry's own insert, in the order
+    every post takes its locks, so concurrent posts take turns), the entry's units and
+    what it carried set, and the totals moved by them."""
+    price = campaign.unit_price
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            "campaign": campaign.id,
+            "entry": entry.id,
+            "amount": entry.amount,
+            "price": price,
+            "raised": totals["raised"].by,
+            "units": totals["units_funded"].by,
+            "gifts": totals["donations"].by,
+            "donors": totals["donors"].by,
+            "now": totals["updated_at"],
+        }
+        units = connection(session).execute(_BY_PRICE, params).scalar_one()
+        # What the entry carried: the remainder's change, amount less the units' worth.
+        moved = {"units": units, "carried": entry.amount - units * price}
+    else:
+        remainder = (
+            connection(session).execute(LOCKED_REMAINDER, {"campaign": campaign.id}).scalar_one()
+        )
+        units, left = divmod(remainder + entry.amount, price)
+        moved = {"units": units, "carried": left - remainder}
+        update_where(session, LedgerEntry, {"id": entry.id}, moved)
+        totals["units_funded"] = Increment(totals["units_funded"].by + units)
+        totals["units_remainder"] = left
+        update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
     for name, value in moved.items():
         set_committed_value(entry, name, value)
-    totals["units_funded"] = Increment(totals["units_funded"].by + units)
-    totals["units_remainder"] = left
 
 
 @dataclass(frozen=True)
