@@ -112,6 +112,63 @@ def post_entry(
         "donor_key": key,
         "created_at": utcnow(),
     }
+    by_price = donation is not None and counts_by_price(campaign, donation)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if kind.counts_in_totals and not by_price and postgres:
+        entry = _post_and_add(session, values, 1 if kind.is_gift else 0)
+    else:
+        entry = _post_then_add(session, campaign, kind, values, by_price)
+    loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
+    if entry is not None and kind.counts_in_totals and loaded is not None:
+        session.expire(loaded)
+    return entry
+
+
+# PostgreSQL posts an entry that moves the totals (not one counted by price) in one
+# statement, as ``_post_then_add`` does in three: the entry inserted unless its reference
+# was posted before, the donor counted if new, then the totals moved by relative
+# increments. The entry's insert runs first (the totals row is locked only after it, in the
+# order every post takes its locks), and only when it inserted are the totals moved.
+_POST_AND_ADD = text(
+    """
+    WITH entry AS (
+        INSERT INTO ledger_entry (campaign_id, donation_id, kind, amount, units, carried,
+                                  currency, reference, donor_key, created_at)
+        VALUES (:campaign_id, :donation_id, :kind, :amount, :units, 0,
+                :currency, :reference, :donor_key, :created_at)
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), donor AS (
+        INSERT INTO campaign_donor (campaign_id, donor_key)
+        SELECT :campaign_id, CAST(:donor_key AS VARCHAR) FROM entry
+        WHERE CAST(:donor_key AS VARCHAR) IS NOT NULL
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    UPDATE campaign_totals
+    SET raised = raised + :amount,
+        units_funded = units_funded + :units,
+        donations = donations + :gifts,
+        donors = donors + (SELECT count(*) FROM donor),
+        updated_at = :created_at
+    WHERE campaign_id = :campaign_id AND EXISTS (SELECT 1 FROM entry)
+    RETURNING (SELECT id FROM entry)
+    """
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
+
+
+def _post_and_add(session: Session, values: dict, gifts: int) -> LedgerEntry | None:
+    params = values | {"kind": values["kind"].value, "gifts": gifts}
+    entry_id = connection(session).execute(_POST_AND_ADD, params).scalar_one_or_none()
+    return None if entry_id is None else as_loaded(session, LedgerEntry, values | {"id": entry_id})
+
+
+def _post_then_add(
+    session: Session, campaign: Campaign, kind: LedgerKind, values: dict, by_price: bool
+) -> LedgerEntry | None:
+    """Insert the entry unless its reference was posted before; if it counts in the
+    totals, count its donor if new and move the totals (``_post_by_price`` for a gift
+    counted by price). The entry, or None."""
     entry_id = insert_ignoring_duplicates(
         session, LedgerEntry, values, returning=LedgerEntry.id
     ).scalar_one_or_none()
@@ -121,11 +178,11 @@ def post_entry(
     if not kind.counts_in_totals:
         return entry
     new_donor = 0
-    if key is not None:
+    if values["donor_key"] is not None:
         inserted = insert_ignoring_duplicates(
             session,
             CampaignDonor,
-            {"campaign_id": campaign.id, "donor_key": key},
+            {"campaign_id": campaign.id, "donor_key": values["donor_key"]},
             returning=CampaignDonor.donor_key,
         ).scalar_one_or_none()
         new_donor = 0 if inserted is None else 1
@@ -138,13 +195,10 @@ def post_entry(
         "donors": Increment(new_donor),
         "updated_at": utcnow(),
     }
-    if donation is not None and counts_by_price(campaign, donation):
+    if by_price:
         _post_by_price(session, campaign, entry, totals)
     else:
         update_where(session, CampaignTotals, {"campaign_id": campaign.id}, totals)
-    loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
-    if loaded is not None:
-        session.expire(loaded)
     return entry
 
 
