@@ -22,10 +22,13 @@ def download(token: str):
     if not known:
         abort(404)
     pdf = receipts.receipt_pdf(db.session, receipt, app_settings().receipts)
+    # Read before the commit, which expires the row: after it, the number would cost
+    # another query (and the stored PDF read again with it).
+    name = f"receipt-{receipt.number}.pdf"
     db.session.commit()
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return keep_private(response)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Result, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
+from sqlalchemy.orm.base import instance_state, manager_of_class
 
 _STATEMENTS: dict[Hashable, object] = {}
 
@@ -156,7 +157,10 @@ def as_loaded(session: Session, model, values: dict):
         elif default.is_scalar:
             stored[column.key] = default.arg
         # A callable default was evaluated by the insert: left to load if it is read.
-    obj = model(**stored)
+    # The values go straight into the object's state, as a query's row would: no
+    # attribute events, no history (the constructor would record each as a change).
+    obj = manager_of_class(model).new_instance()
+    instance_state(obj).dict.update(stored)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

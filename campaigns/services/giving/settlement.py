@@ -13,7 +13,7 @@ import enum
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -103,11 +103,21 @@ def hold_stock_again(session: Session, donation: Donation, quantity: int | None 
     _hold(session, donation, case((held > DonationOption.stock, DonationOption.stock), else_=held))
 
 
+_FIND: dict[tuple[str, ...], Select] = {}
+
+
 def find_donation(session: Session, **criteria) -> Donation | None:
-    """The donation matching ``criteria``, its campaign loaded with it (posting needs it)."""
-    return session.scalars(
-        select(Donation).filter_by(**criteria).options(joinedload(Donation.campaign))
-    ).first()
+    """The donation matching ``criteria``, its campaign loaded with it (posting needs it).
+    One statement per set of criteria, built once (a webhook runs it for every payment)."""
+    names = tuple(sorted(criteria))
+    statement = _FIND.get(names)
+    if statement is None:
+        statement = _FIND[names] = (
+            select(Donation)
+            .where(*(getattr(Donation, name) == bindparam(name) for name in names))
+            .options(joinedload(Donation.campaign))
+        )
+    return session.scalars(statement, criteria).first()
 
 
 def cover_part(donation: Donation, amount: int) -> int:
