@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
-from sqlalchemy import Result, Table, bindparam, update
+from sqlalchemy import Result, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
@@ -132,6 +132,56 @@ def update_where(session: Session, model, where: dict, values: dict) -> int:
             value.by if isinstance(value, Increment) else value
         )
     return connection(session).execute(_cached(key, build), params).rowcount
+
+
+def update_then_insert(
+    session: Session, model, where: dict, values: dict, then_model, then_values: dict
+) -> int:
+    """``update_where`` (plain values only) and, only if it changed a row, INSERT
+    ``then_values`` into ``then_model`` ON CONFLICT DO NOTHING (``insert_ignoring_duplicates``):
+    one statement on PostgreSQL, a data-modifying WITH, so one round trip; two on SQLite.
+    The rows the update changed."""
+    if session.get_bind().dialect.name != "postgresql":
+        changed = update_where(session, model, where, values)
+        if changed:
+            insert_ignoring_duplicates(session, then_model, then_values)
+        return changed
+    table: Table = model.__table__
+    target: Table = then_model.__table__
+    key = (
+        "update-then-insert",
+        table.name,
+        tuple(where),
+        tuple(values),
+        target.name,
+        tuple(then_values),
+    )
+
+    def build():
+        changed = (
+            update(table)
+            .where(*(table.c[k] == bindparam(f"w_{k}", type_=table.c[k].type) for k in where))
+            .values({k: bindparam(f"v_{k}", type_=table.c[k].type) for k in values})
+            .returning(*table.primary_key.columns)
+            .cte("changed")
+        )
+        added = (
+            postgresql.insert(target)
+            .from_select(
+                list(then_values),
+                select(
+                    *(bindparam(f"i_{k}", type_=target.c[k].type) for k in then_values)
+                ).select_from(changed),
+            )
+            .on_conflict_do_nothing()
+            .cte("added")
+        )
+        return select(func.count()).select_from(changed).add_cte(added)
+
+    params = {f"w_{k}": v for k, v in where.items()}
+    params |= {f"v_{k}": v for k, v in values.items()}
+    params |= {f"i_{k}": v for k, v in then_values.items()}
+    return connection(session).execute(_cached(key, build), params).scalar_one()
 
 
 class Increment:

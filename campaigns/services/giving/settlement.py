@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind
+from campaigns.models import Donation, DonationOption, DonationStatus, LedgerKind, OutboxMessage
 from campaigns.models.base import utcnow
 from campaigns.models.donation import TRANSITIONS, Frequency
 from campaigns.money import share_of
@@ -28,8 +28,8 @@ from campaigns.services.books.receipts import (
     issue_new_receipt,
     void_donation_receipt,
 )
-from campaigns.services.mail.notifications import queue_thank_you
-from campaigns.services.sql import update_where
+from campaigns.services.mail.notifications import message_values, thank_you
+from campaigns.services.sql import update_then_insert, update_where
 from campaigns.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,16 +59,29 @@ class Handled:
     donation_id: int | None = None
 
 
-def advance(session: Session, donation: Donation, to: DonationStatus, **values) -> bool:
+def advance(
+    session: Session,
+    donation: Donation,
+    to: DonationStatus,
+    *,
+    then_queue: dict | None = None,
+    **values,
+) -> bool:
     """Move ``donation`` to ``to`` if it is still in the status we read; True if this call
-    did it. Concurrent callers race on one UPDATE ... WHERE status = <read>; one wins."""
+    did it. Concurrent callers race on one UPDATE ... WHERE status = <read>; one wins.
+    ``then_queue``: an outbox message (``message_values``) queued only if this call moved
+    it, in the same statement on PostgreSQL."""
     current = donation.status
     if to not in TRANSITIONS[current]:
         return False
     if to == S.PAID and donation.paid_at is None:
         values.setdefault("paid_at", utcnow())
     values |= {"status": to, "updated_at": utcnow()}
-    won = update_where(session, Donation, {"id": donation.id, "status": current}, values)
+    where = {"id": donation.id, "status": current}
+    if then_queue is None:
+        won = update_where(session, Donation, where, values)
+    else:
+        won = update_then_insert(session, Donation, where, values, OutboxMessage, then_queue)
     if not won:  # someone else moved it: read what they made of it
         session.refresh(donation)
         return False
@@ -153,20 +166,23 @@ def mark_paid(
     monthly gift's first payment, each instalment)."""
     if donation.status != S.PENDING:
         return Outcome.ALREADY
+    # The thank-you is queued with the status change (one statement on PostgreSQL): its
+    # insert holds nothing anyone else waits for. Then every gift to the campaign queues
+    # on its totals row, and every gift of the year on its receipt counter row, from the
+    # lock to the commit: the posting locks the totals after its inserts, then the receipt
+    # takes the counter (the order refunds and offline gifts take them in too), and
+    # nothing follows them but the commit.
     if not advance(
         session,
         donation,
         S.PAID,
+        then_queue=message_values(
+            **thank_you(donation, content_language=settings.content_language)
+        ),
         provider_payment_id=payment_id,
         provider_subscription_id=subscription_id,
     ):
         return Outcome.ALREADY
-    # The thank-you first: its insert holds nothing anyone else waits for. Then every gift
-    # to the campaign queues on its totals row, and every gift of the year on its receipt
-    # counter row, from the lock to the commit: the posting locks the totals after its
-    # inserts, then the receipt takes the counter (the order refunds and offline gifts
-    # take them in too), and nothing follows them but the commit.
-    queue_thank_you(session, donation, content_language=settings.content_language)
     post_with_cover(
         session,
         donation,

@@ -35,8 +35,20 @@ from campaigns.settings import Settings
 THANKS = "thanks"
 
 
-def queue_message(
-    session: Session,
+def queue_message(session: Session, **message) -> OutboxMessage | None:
+    """Queue a message (``message_values``' arguments) once per ``key`` in the caller's
+    transaction; returns it, or None when a message with that key already exists (a
+    repeated or concurrent call)."""
+    values = message_values(**message)
+    message_id = insert_ignoring_duplicates(
+        session, OutboxMessage, values, returning=OutboxMessage.id
+    ).scalar_one_or_none()
+    if message_id is None:
+        return None
+    return as_loaded(session, OutboxMessage, values | {"id": message_id})
+
+
+def message_values(
     *,
     key: str,
     to: str,
@@ -49,15 +61,13 @@ def queue_message(
     donation_id: int | None = None,
     receipt_id: int | None = None,
     headers: dict[str, str] | None = None,
-) -> OutboxMessage | None:
-    """Queue a message once per ``key`` in the caller's transaction; returns it, or None
-    when a message with that key already exists (a repeated or concurrent call). Either
-    ``body_text`` or a ``template`` that ``prepare`` writes when sending; ``headers`` are
-    added to the e-mail (List-Unsubscribe)."""
+) -> dict:
+    """The outbox row of a message, due now: either ``body_text`` or a ``template`` that
+    ``prepare`` writes when sending; ``headers`` are added to the e-mail (List-Unsubscribe)."""
     if (body_text is None) == (template is None):
         raise ValueError("a message has either its text or a template to write it from")
     now = utcnow()
-    values = {
+    return {
         "key": key,
         "to": to,
         "subject": subject,
@@ -73,12 +83,6 @@ def queue_message(
         "next_attempt_at": now,
         "created_at": now,
     }
-    message_id = insert_ignoring_duplicates(
-        session, OutboxMessage, values, returning=OutboxMessage.id
-    ).scalar_one_or_none()
-    if message_id is None:
-        return None
-    return as_loaded(session, OutboxMessage, values | {"id": message_id})
 
 
 def prepare(session: Session, settings: Settings, message: OutboxMessage) -> None:
@@ -186,10 +190,16 @@ def queue_thank_you(
     session: Session, donation: Donation, *, content_language: str
 ) -> OutboxMessage | None:
     """The thank-you for a paid gift (or monthly instalment), with its receipt attached and
-    linked; once per donation. Only its subject is written now; ``compose`` writes the rest
-    and names the receipt (the gift's, issued in the same transaction), so the paying
-    transaction can queue it before it takes the receipt counter. The campaign is named in
-    the donor's language (``content_language``: the columns')."""
+    linked; once per donation (``thank_you``)."""
+    return queue_message(session, **thank_you(donation, content_language=content_language))
+
+
+def thank_you(donation: Donation, *, content_language: str) -> dict:
+    """``queue_message``'s arguments for the thank-you of ``donation``. Only its subject is
+    written now; ``compose`` writes the rest and names the receipt (the gift's, issued in
+    the same transaction), so the paying transaction can queue it before it takes the
+    receipt counter. The campaign is named in the donor's language (``content_language``:
+    the columns')."""
     with force_locale(donation.locale):
         subject = str(
             _l(
@@ -197,14 +207,13 @@ def queue_thank_you(
                 campaign=campaign_named(donation, content_language),
             )
         )
-    return queue_message(
-        session,
-        key=f"thanks:{donation.token}",
-        to=donation.donor_email,
-        subject=subject,
-        template=THANKS,
-        donation_id=donation.id,
-    )
+    return {
+        "key": f"thanks:{donation.token}",
+        "to": donation.donor_email,
+        "subject": subject,
+        "template": THANKS,
+        "donation_id": donation.id,
+    }
 
 
 @dataclass(frozen=True)
