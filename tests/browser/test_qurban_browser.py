@@ -40,7 +40,8 @@ def sign_in(page: Page, app: Flask, lang: str = "en") -> None:
 
 
 def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
+    # Measured once the web fonts are in: a fallback font's wider text is not the page's.
+    width = page.evaluate("document.fonts.ready.then(() => document.documentElement.scrollWidth)")
     assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
 
 
