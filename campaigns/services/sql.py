@@ -21,8 +21,14 @@ from sqlalchemy.orm.base import instance_state, manager_of_class
 _STATEMENTS: dict[Hashable, object] = {}
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether ``session`` talks to PostgreSQL (else SQLite): where one statement on
+    PostgreSQL does what SQLite, one writer at a time, does in several."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _dialect(session: Session):
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return postgresql if on_postgres(session) else sqlite
 
 
 def _cached(key: Hashable, build: Callable[[], object]):
@@ -141,7 +147,7 @@ def update_then_insert(
     ``then_values`` into ``then_model`` ON CONFLICT DO NOTHING (``insert_ignoring_duplicates``):
     one statement on PostgreSQL, a data-modifying WITH, so one round trip; two on SQLite.
     The rows the update changed."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         changed = update_where(session, model, where, values)
         if changed:
             insert_ignoring_duplicates(session, then_model, then_values)

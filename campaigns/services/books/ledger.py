@@ -25,6 +25,7 @@ from campaigns.services.sql import (
     as_loaded,
     connection,
     insert_ignoring_duplicates,
+    on_postgres,
     update_where,
 )
 
@@ -113,8 +114,7 @@ def post_entry(
         "created_at": utcnow(),
     }
     by_price = donation is not None and counts_by_price(campaign, donation)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if kind.counts_in_totals and not by_price and postgres:
+    if kind.counts_in_totals and not by_price and on_postgres(session):
         entry = _post_and_add(session, values, 1 if kind.is_gift else 0)
     else:
         entry = _post_then_add(session, campaign, kind, values, by_price)
@@ -313,7 +313,7 @@ def _post_by_price(session: Session, campaign: Campaign, entry: LedgerEntry, tot
     every post takes its locks, so concurrent posts take turns), the entry's units and
     what it carried set, and the totals moved by them."""
     price = campaign.unit_price
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         params = {
             "campaign": campaign.id,
             "entry": entry.id,

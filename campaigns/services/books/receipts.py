@@ -42,7 +42,7 @@ from campaigns.models.base import UTCDateTime, new_token, utcnow
 from campaigns.money import format_money
 from campaigns.money_words import amount_in_words
 from campaigns.pdf import render_pdf
-from campaigns.services.sql import as_loaded, connection, increment_or_insert
+from campaigns.services.sql import as_loaded, connection, increment_or_insert, on_postgres
 from campaigns.settings import ReceiptSettings
 
 S = DonationStatus
@@ -217,7 +217,7 @@ def _numbered(session: Session, prefix: str, values: dict) -> dict:
     The year's counter row is locked until the caller's transaction ends: concurrent
     issuers queue behind it and each reads the number the last one committed, so numbers
     never repeat; a rolled-back transaction undoes its increment, so they never skip."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         row = connection(session).execute(_NUMBER_AND_INSERT, values | {"prefix": prefix}).one()
         return values | {"id": row.id, "sequence": row.sequence, "number": row.number}
     sequence = increment_or_insert(

@@ -91,7 +91,7 @@ def _insert(
         returning=(ProviderEvent.id, ProviderEvent.donation_id),
         computed={"donation_id": _CHECKOUT_GIFT},
     ).one_or_none()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else tuple(row)
 
 
 def _stored(session: Session, provider: PaymentProvider, event: Event, payload: str):
