@@ -43,6 +43,11 @@ class LoadResult:
     requests: int
     errors: int  # answers other than 2xx/3xx, and socket errors
     latencies: list[float] = field(default_factory=list)  # seconds (Python generator only)
+    started: list[float] = field(default_factory=list)  # each one's start, as time.time()
+
+    def latencies_between(self, start: float, end: float) -> list[float]:
+        """The latencies of the requests started from ``start`` to ``end`` (time.time())."""
+        return [t for at, t in zip(self.started, self.latencies, strict=True) if start <= at <= end]
 
 
 def generate_load(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
@@ -95,26 +100,32 @@ def _python(host: str, port: int, path: str, options: LoadOptions) -> LoadResult
         ]
         counts = [future.result() for future in futures]
     requests = sum(ok for ok, _, _ in counts)
-    latencies = [latency for *_, part in counts for latency in part]
+    timed = [request for *_, part in counts for request in part]
     return LoadResult(
-        requests / options.duration, requests, sum(bad for _, bad, _ in counts), latencies
+        requests / options.duration,
+        requests,
+        sum(bad for _, bad, _ in counts),
+        [latency for _, latency in timed],
+        [at for at, _ in timed],
     )
 
 
 def _python_process(
     host: str, port: int, path: str, connections: int, start_at: float, duration: float
-) -> tuple[int, int, list[float]]:
+) -> tuple[int, int, list[tuple[float, float]]]:
     """One load process: ``connections`` threads, each looping on its own keep-alive
     connection from ``start_at`` (a time.time()) for ``duration`` seconds.
-    Returns (good answers, errors, each good answer's latency in seconds)."""
+    Returns (good answers, errors, each good answer's start (time.time()) and latency in
+    seconds)."""
     time.sleep(max(start_at - time.time(), 0))
     deadline = time.monotonic() + duration
     counts = [[0, 0] for _ in range(connections)]
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
 
     def loop(count: list[int]) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
         while time.monotonic() < deadline:
+            at = time.time()
             started = time.perf_counter()
             try:
                 conn.request("GET", path)
@@ -127,7 +138,8 @@ def _python_process(
             ok = response.status < 400
             count[0 if ok else 1] += 1
             if ok:
-                latencies.append(time.perf_counter() - started)  # list.append: thread-safe
+                # One append of both (list.append is thread-safe; two would not pair up).
+                latencies.append((at, time.perf_counter() - started))
         conn.close()
 
     threads = [threading.Thread(target=loop, args=(count,)) for count in counts]
@@ -147,12 +159,14 @@ def percentile_ms(latencies: list[float], percent: int) -> float:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What ``post_each`` saw: the wall time from the first request to the last answer,
-    each request's latency in seconds, and the answers that were not 2xx (or never came)."""
+    """What ``post_each`` saw: the wall time from the first request to the last answer
+    (``seconds``, from ``started_at``, a time.time()), each request's latency in seconds,
+    and the answers that were not 2xx (or never came)."""
 
     seconds: float
     latencies: list[float]
     failures: int
+    started_at: float = 0.0
 
     @property
     def succeeded(self) -> int:
@@ -185,9 +199,10 @@ def post_each(
         ]
         parts = [future.result() for future in futures]
     # A process that started late (a busy machine) only stretches the measured window.
-    seconds = max(end for _, end, _, _ in parts) - min(start for start, _, _, _ in parts)
+    started_at = min(start for start, _, _, _ in parts)
+    seconds = max(end for _, end, _, _ in parts) - started_at
     latencies = [latency for _, _, part, _ in parts for latency in part]
-    return BatchResult(seconds, latencies, sum(failures for *_, failures in parts))
+    return BatchResult(seconds, latencies, sum(failures for *_, failures in parts), started_at)
 
 
 def _post_process(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,7 +22,7 @@ from benchmarks import run
 from benchmarks.bare_app import create_bare_app, make_template
 from benchmarks.bare_webhook import create_bare_webhook, create_tables
 from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
-from benchmarks.loadgen import LoadOptions, parse_wrk, percentile_ms, post_each
+from benchmarks.loadgen import LoadOptions, LoadResult, parse_wrk, percentile_ms, post_each
 from benchmarks.report import report
 from benchmarks.scenario import Measurement, Ratio, Scenario, measure_all
 from benchmarks.webhooks import (
@@ -185,6 +186,7 @@ def test_batch_loader_posts_each_body_once_signed():
     bodies = ["one", "two", "refuse", "four", "five"]
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    sent_before = time.time()
     try:
         result = post_each(
             "127.0.0.1",
@@ -204,6 +206,15 @@ def test_batch_loader_posts_each_body_once_signed():
         assert stripe.WebhookSignature.verify_header(body, signature, WEBHOOK_SECRET, 300)
     assert (len(result.latencies), result.failures, result.succeeded) == (5, 1, 4)
     assert result.per_second == 4 / result.seconds
+    assert sent_before < result.started_at < result.started_at + result.seconds < time.time()
+
+
+def test_the_p99_under_load_counts_only_the_requests_made_while_the_load_ran():
+    """The probe keeps each request's start: the window of the webhooks' delivery picks
+    the requests that met it, its edges included."""
+    result = LoadResult(4.0, 4, 0, [0.001, 0.050, 0.060, 0.002], [100.0, 101.0, 102.5, 103.0])
+    assert result.latencies_between(101.0, 102.5) == [0.050, 0.060]
+    assert result.latencies_between(103.5, 110.0) == []
 
 
 def test_latency_percentiles_in_milliseconds():

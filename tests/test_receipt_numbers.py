@@ -7,12 +7,16 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from campaigns.extensions import db
-from campaigns.models import Donation, Receipt, ReceiptCounter
+from campaigns.models import CampaignTotals, Donation, Receipt, ReceiptCounter
+from campaigns.models.base import utcnow
+from campaigns.services.books.ledger import verify_totals
 from campaigns.services.books.receipts import issue_receipt, receipt_number
-from tests.receipting import unreceipted_donation
+from campaigns.services.giving.refunds import post_refund
+from campaigns.services.giving.settlement import Outcome, mark_paid
+from tests.receipting import DONOR, paid_donation, unreceipted_donation
 
 NEW_YEAR_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -141,3 +145,131 @@ def test_concurrent_issuers_never_repeat_or_skip_a_number(app, app_ctx, make_cam
     assert [r.sequence for r in receipts] == list(range(1, threads * each + 1))
     assert len({r.number for r in receipts}) == threads * each
     assert sorted(r.donation_id for r in receipts) == sorted(i for chunk in ids for i in chunk)
+
+
+def _paying_statements(app, campaign, **fields) -> tuple[Donation, list[str]]:
+    """A pending gift paid through ``settlement.mark_paid``, and the SQL it sent to write
+    (what it reads depends on what the session holds)."""
+    donation = Donation(campaign=campaign, amount=250_00, currency=campaign.currency, **DONOR)
+    donation.fee_cover = fields.pop("fee_cover", 0)
+    db.session.add(donation)
+    db.session.commit()
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().startswith("SELECT"):
+            sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        outcome = mark_paid(
+            db.session, app.extensions["settings"], donation, payment_id=f"pi_one_{donation.id}"
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert outcome == Outcome.PAID
+    db.session.commit()
+    return donation, sent
+
+
+def test_a_payment_numbers_its_receipt_with_its_posting_on_postgresql(
+    app_ctx, make_campaign, is_postgres
+):
+    """On PostgreSQL the gift's entry, the totals and the receipt's number are written by
+    one statement (the hot rows held one round trip less); SQLite writes them in turn. The
+    books and the numbers come out the same either way, with a fee cover too."""
+    campaign = make_campaign()
+    plain, plain_sql = _paying_statements(app_ctx, campaign)
+    covered, covered_sql = _paying_statements(app_ctx, campaign, fee_cover=10_00)
+
+    both = [s for s in plain_sql if "campaign_totals" in s and "receipt_counter" in s]
+    assert len(both) == (1 if is_postgres else 0)
+    if is_postgres:  # the status change with its thank-you, then the posting with the receipt
+        assert len(plain_sql) == 2
+    assert len(covered_sql) == len(plain_sql) + 1  # the cover's own entry first
+    receipts = db.session.scalars(select(Receipt).order_by(Receipt.sequence)).all()
+    assert [(r.donation_id, r.number, r.amount) for r in receipts] == [
+        (plain.id, f"RCPT-{receipts[0].year}-000001", 250_00),
+        (covered.id, f"RCPT-{receipts[0].year}-000002", 250_00),
+    ]
+    totals = db.session.get(CampaignTotals, campaign.id)
+    assert (totals.raised, totals.donations) == (250_00 + 240_00, 2)
+    assert verify_totals(db.session) == []
+
+
+@pytest.mark.postgres
+def test_payers_refunds_and_office_receipts_at_once_number_without_gaps_or_deadlock(
+    app, make_campaign
+):
+    """Payments (entry, totals and number in one statement), refunds that replace a
+    receipt (totals, then the number) and receipts issued on their own, all at once on
+    one campaign and year: every transaction takes the totals before the counter, so none
+    deadlocks, and the numbers are 1..N."""
+    with app.app_context():
+        campaign = make_campaign()
+        campaign_id = campaign.id
+        to_refund = [paid_donation(campaign, amount=300_00).id for _ in range(6)]
+        office = [unreceipted_donation(campaign, paid_at=utcnow()).id for _ in range(12)]
+        pending = []
+        for n in range(24):
+            gift = Donation(campaign=campaign, amount=100_00 + n, currency="TRY", **DONOR)
+            gift.fee_cover = n % 3
+            db.session.add(gift)
+            db.session.flush()
+            pending.append(gift.id)
+        db.session.commit()
+        db.session.remove()
+    settings = app.extensions["settings"]
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def payer(ids: list[int]) -> None:
+        for donation_id in ids:
+            donation = db.session.get(Donation, donation_id)
+            assert mark_paid(db.session, settings, donation, payment_id=f"pi_{donation_id}") == (
+                Outcome.PAID
+            )
+            db.session.commit()
+
+    def refunder(ids: list[int]) -> None:
+        for donation_id in ids:
+            donation = db.session.get(Donation, donation_id)
+            assert post_refund(db.session, settings, donation, f"re_{donation_id}", 100_00)
+            db.session.commit()
+
+    def office_issuer(ids: list[int]) -> None:
+        for donation_id in ids:
+            issue(app, db.session.get(Donation, donation_id))
+
+    def run(work, ids) -> None:
+        try:
+            with app.app_context():
+                start.wait(timeout=30)
+                work(ids)
+                db.session.remove()
+        except BaseException as error:  # a thread's exception would be lost: keep it
+            errors.append(error)
+            start.abort()
+
+    jobs = [
+        (payer, pending[0::2]),
+        (payer, pending[1::2]),
+        (refunder, to_refund),
+        (office_issuer, office),
+    ]
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert errors == []
+    with app.app_context():
+        sequences = db.session.scalars(select(Receipt.sequence).order_by(Receipt.sequence)).all()
+        # 6 paid first, 24 payments, 12 office receipts and 6 replacements after refunds.
+        assert sequences == list(range(1, 6 + 24 + 12 + 6 + 1))
+        totals = db.session.get(CampaignTotals, campaign_id)
+        gifts = sum(100_00 + n - n % 3 for n in range(24))
+        # The office's gifts were paid without the ledger (numbering only): not counted.
+        assert totals.raised == 6 * 300_00 + gifts - 6 * 100_00
+        assert verify_totals(db.session) == []

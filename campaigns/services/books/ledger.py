@@ -20,6 +20,7 @@ from campaigns.models import (
     LedgerKind,
 )
 from campaigns.models.base import UTCDateTime, utcnow
+from campaigns.services.books.receipts import NUMBERED, NUMBERING, NUMBERING_TYPES, NewReceipt
 from campaigns.services.sql import (
     Increment,
     as_loaded,
@@ -63,6 +64,7 @@ def post_entry(
     donation_id: int | None = None,
     donor_email: str | None = None,
     donation: Donation | None = None,
+    then: NewReceipt | None = None,
 ) -> LedgerEntry | None:
     """Post one money movement and update the campaign's totals in the same transaction.
 
@@ -81,6 +83,10 @@ def post_entry(
     The totals row is the last thing a post changes, and every gift to the campaign queues
     on it until the caller commits: one UPDATE of relative increments, read first (locked)
     only for a gift counted by price.
+
+    ``then``: a gift's new receipt, numbered in the posting's statement where there is
+    one (PostgreSQL, an entry that moves the totals but is not counted by price), else
+    left for the caller to issue (``receipts.issue_new_receipt`` issues either).
 
     A fee cover entry (``kind.counts_in_totals`` false) is kept in the books only: the
     campaign's totals, units and recent gifts count the gift, never the cover.
@@ -115,7 +121,7 @@ def post_entry(
     }
     by_price = donation is not None and counts_by_price(campaign, donation)
     if kind.counts_in_totals and not by_price and on_postgres(session):
-        entry = _post_and_add(session, values, 1 if kind.is_gift else 0)
+        entry = _post_and_add(session, values, 1 if kind.is_gift else 0, then)
     else:
         entry = _post_then_add(session, campaign, kind, values, by_price)
     loaded = session.identity_map.get(session.identity_key(CampaignTotals, campaign.id))
@@ -129,9 +135,10 @@ def post_entry(
 # was posted before, the donor counted if new, then the totals moved by relative
 # increments. The entry's insert runs first (the totals row is locked only after it, in the
 # order every post takes its locks), and only when it inserted are the totals moved.
-_POST_AND_ADD = text(
-    """
-    WITH entry AS (
+# A gift's receipt (``receipts.NewReceipt``) may be numbered in the same statement, after
+# the totals: ``then``.
+_POSTING = """
+    entry AS (
         INSERT INTO ledger_entry (campaign_id, donation_id, kind, amount, units, carried,
                                   currency, reference, donor_key, created_at)
         VALUES (:campaign_id, :donation_id, :kind, :amount, :units, 0,
@@ -144,22 +151,38 @@ _POST_AND_ADD = text(
         WHERE CAST(:donor_key AS VARCHAR) IS NOT NULL
         ON CONFLICT DO NOTHING
         RETURNING 1
+    ), totals AS (
+        UPDATE campaign_totals
+        SET raised = raised + :amount,
+            units_funded = units_funded + :units,
+            donations = donations + :gifts,
+            donors = donors + (SELECT count(*) FROM donor),
+            updated_at = :created_at
+        WHERE campaign_id = :campaign_id AND EXISTS (SELECT 1 FROM entry)
+        RETURNING (SELECT id FROM entry) AS entry_id
     )
-    UPDATE campaign_totals
-    SET raised = raised + :amount,
-        units_funded = units_funded + :units,
-        donations = donations + :gifts,
-        donors = donors + (SELECT count(*) FROM donor),
-        updated_at = :created_at
-    WHERE campaign_id = :campaign_id AND EXISTS (SELECT 1 FROM entry)
-    RETURNING (SELECT id FROM entry)
-    """
-).bindparams(bindparam("created_at", type_=UTCDateTime()))
+"""
+_CREATED_AT = bindparam("created_at", type_=UTCDateTime())
+_POST_AND_ADD = text(f"WITH {_POSTING} SELECT entry_id FROM totals").bindparams(_CREATED_AT)  # noqa: S608
+# The receipt's counter is taken once the totals have moved (the count of ``totals`` is
+# one row, whether or not they moved), so the two hot rows are locked in the order every
+# transaction takes them.
+_POST_AND_NUMBER = text(  # built of constants, no input
+    f"WITH {_POSTING}, {NUMBERING.format(after='(SELECT count(*) FROM totals) AS posted')} "  # noqa: S608
+    f"SELECT (SELECT entry_id FROM totals) AS entry_id, {NUMBERED} FROM issued"
+).bindparams(_CREATED_AT, *NUMBERING_TYPES)
 
 
-def _post_and_add(session: Session, values: dict, gifts: int) -> LedgerEntry | None:
+def _post_and_add(
+    session: Session, values: dict, gifts: int, then: NewReceipt | None
+) -> LedgerEntry | None:
     params = values | {"kind": values["kind"].value, "gifts": gifts}
-    entry_id = connection(session).execute(_POST_AND_ADD, params).scalar_one_or_none()
+    if then is None:
+        entry_id = connection(session).execute(_POST_AND_ADD, params).scalar_one_or_none()
+    else:
+        row = connection(session).execute(_POST_AND_NUMBER, params | then.params).one()
+        then.numbered(row)
+        entry_id = row.entry_id
     return None if entry_id is None else as_loaded(session, LedgerEntry, values | {"id": entry_id})
 
 
@@ -211,12 +234,13 @@ def post_with_cover(
     cover: int,
     reference: str,
     units: int = 0,
+    then: NewReceipt | None = None,
 ) -> bool:
     """Post ``amount`` of what ``donation``'s donor paid (a payment, refund or dispute of
     it) in two parts: ``amount - cover`` as ``kind`` for the gift, and ``cover``, the fee
     cover's part, as FEE_COVER or FEE_COVER_RETURNED (by ``kind``'s sign) under
     ``reference + ":cover"``. A part of 0 is not posted. True if anything was posted now
-    (each part once, by its reference)."""
+    (each part once, by its reference). ``then``: as for ``post_entry``, with the gift's part."""
     cover_kind = LedgerKind.FEE_COVER if kind.sign > 0 else LedgerKind.FEE_COVER_RETURNED
     posted = False
     common = {"campaign": donation.campaign, "currency": donation.currency, "donation": donation}
@@ -228,7 +252,13 @@ def post_with_cover(
         posted = entry is not None
     if amount - cover > 0:
         entry = post_entry(
-            session, kind=kind, amount=amount - cover, reference=reference, units=units, **common
+            session,
+            kind=kind,
+            amount=amount - cover,
+            reference=reference,
+            units=units,
+            then=then,
+            **common,
         )
         posted |= entry is not None
     return posted

@@ -122,16 +122,17 @@ def issue_receipt(session: Session, donation: Donation, settings: ReceiptSetting
     charity holds (amount less refunds), numbered now and rendered on first demand
     (receipt_pdf). Flushes only; the caller's commit makes the number final, a rollback
     gives it back. Call it late in a transaction: the year's counter row stays locked
-    until commit (see _numbered), so whatever follows it waits with every issuer."""
+    until commit (see NewReceipt.issue), so whatever follows it waits with every issuer."""
     _lock(session, donation)
     return live_receipt(session, donation) or _issue(session, donation, settings)
 
 
-def issue_new_receipt(session: Session, donation: Donation, settings: ReceiptSettings) -> Receipt:
+def issue_new_receipt(session: Session, donation: Donation, receipt: NewReceipt) -> Receipt:
     """``issue_receipt`` for a donation this transaction has just moved from pending to paid
     (``settlement.mark_paid``): its UPDATE holds the donation's row lock, and a gift never
-    paid before has no receipt, so neither is asked of the database again."""
-    return _issue(session, donation, settings)
+    paid before has no receipt, so neither is asked of the database again. ``receipt``
+    (``new_receipt``) is numbered now, unless the gift's posting numbered it."""
+    return _issued(session, donation, receipt)
 
 
 def void_receipt(session: Session, receipt: Receipt) -> None:
@@ -191,35 +192,77 @@ def void_donation_receipt(session: Session, donation: Donation, settings: Receip
 # PostgreSQL takes the year's next number and writes the receipt with it in one statement:
 # the counter row stays locked from this statement to the commit, so the paying
 # transaction's time holding it is one round trip shorter. The number is written as
-# ``receipt_number`` writes it (six digits at least).
-_NUMBER_AND_INSERT = text(
-    """
-    WITH taken AS (
-        INSERT INTO receipt_counter (year, last) VALUES (:year, 1)
+# ``receipt_number`` writes it (six digits at least). ``NUMBERING`` is the statement's
+# WITH part, its counter taken once per row of ``{after}``: on its own, one row; after a
+# posting (``ledger.post_entry(then=...)``), once the campaign's totals have moved, so
+# the two hot rows are locked in the order every transaction takes them, in one round trip.
+NUMBERING = """
+    taken AS (
+        INSERT INTO receipt_counter (year, last) SELECT :r_year, 1 FROM {after}
         ON CONFLICT (year) DO UPDATE SET last = receipt_counter.last + 1
         RETURNING last
+    ), issued AS (
+        INSERT INTO receipt
+            (token, number, year, sequence, donation_id, amount, currency, issued_at,
+             replaces_id)
+        SELECT :r_token,
+               :r_prefix || '-' || CAST(:r_year AS TEXT) || '-'
+                   || lpad(CAST(last AS TEXT), greatest(6, length(CAST(last AS TEXT))), '0'),
+               :r_year, last, :r_donation_id, :r_amount, :r_currency, :r_issued_at,
+               :r_replaces_id
+        FROM taken
+        RETURNING id, sequence, number
     )
-    INSERT INTO receipt
-        (token, number, year, sequence, donation_id, amount, currency, issued_at, replaces_id)
-    SELECT :token,
-           :prefix || '-' || CAST(:year AS TEXT) || '-'
-               || lpad(CAST(last AS TEXT), greatest(6, length(CAST(last AS TEXT))), '0'),
-           :year, last, :donation_id, :amount, :currency, :issued_at, :replaces_id
-    FROM taken
-    RETURNING id, sequence, number
-    """
-).bindparams(bindparam("issued_at", type_=UTCDateTime()))
+"""
+NUMBERED = "issued.id AS r_id, issued.sequence AS r_sequence, issued.number AS r_number"
+NUMBERING_TYPES = (bindparam("r_issued_at", type_=UTCDateTime()),)
+_NUMBER_AND_INSERT = text(  # built of this module's constants, no input
+    f"WITH {NUMBERING.format(after='(VALUES (1)) AS one')} SELECT {NUMBERED} FROM issued"  # noqa: S608
+).bindparams(*NUMBERING_TYPES)
 
 
-def _numbered(session: Session, prefix: str, values: dict) -> dict:
-    """Insert the receipt of ``values`` with the next number of its year; its row's values.
+class NewReceipt:
+    """A receipt about to be issued for ``values``: numbered by a statement of its own
+    (``issue``), or by the posting's statement that ``ledger.post_entry`` runs when handed
+    it (``params`` and ``numbered``), which saves the paying transaction a round trip."""
 
-    The year's counter row is locked until the caller's transaction ends: concurrent
-    issuers queue behind it and each reads the number the last one committed, so numbers
-    never repeat; a rolled-back transaction undoes its increment, so they never skip."""
-    if on_postgres(session):
-        row = connection(session).execute(_NUMBER_AND_INSERT, values | {"prefix": prefix}).one()
-        return values | {"id": row.id, "sequence": row.sequence, "number": row.number}
+    def __init__(self, prefix: str, values: dict) -> None:
+        self.prefix = prefix
+        self.values = values
+        self.row: dict | None = None  # set once numbered
+
+    @property
+    def params(self) -> dict:
+        return {f"r_{name}": value for name, value in self.values.items()} | {
+            "r_prefix": self.prefix
+        }
+
+    def numbered(self, row) -> None:
+        """The posting's statement numbered it: ``row`` holds its NUMBERED columns."""
+        self.row = self.values | {
+            "id": row.r_id,
+            "sequence": row.r_sequence,
+            "number": row.r_number,
+        }
+
+    def issue(self, session: Session) -> dict:
+        """The receipt's row values, numbering it now unless a posting did.
+
+        The year's counter row is locked until the caller's transaction ends: concurrent
+        issuers queue behind it and each reads the number the last one committed, so
+        numbers never repeat; a rolled-back transaction undoes its increment, so they
+        never skip."""
+        if self.row is None:
+            if on_postgres(session):
+                self.numbered(connection(session).execute(_NUMBER_AND_INSERT, self.params).one())
+            else:
+                self.row = _numbered_sqlite(session, self.prefix, self.values)
+        return self.row
+
+
+def _numbered_sqlite(session: Session, prefix: str, values: dict) -> dict:
+    """Insert the receipt of ``values`` with the next number of its year, in two
+    statements; its row's values."""
     sequence = increment_or_insert(
         session,
         ReceiptCounter,
@@ -246,13 +289,11 @@ def _lock(session: Session, donation: Donation) -> None:
     session.execute(select(Donation.id).where(Donation.id == donation.id).with_for_update())
 
 
-def _issue(
-    session: Session,
-    donation: Donation,
-    settings: ReceiptSettings,
-    *,
-    replaces: Receipt | None = None,
-) -> Receipt:
+def new_receipt(
+    donation: Donation, settings: ReceiptSettings, *, replaces: Receipt | None = None
+) -> NewReceipt:
+    """The values of a new receipt for what the charity holds of ``donation`` (amount less
+    refunds), not numbered yet; ``issue_new_receipt`` issues it."""
     if donation.status not in RECEIPTABLE or donation.paid_at is None:
         raise ReceiptError(f"donation {donation.id} is {donation.status}: no receipt")
     values = {
@@ -264,9 +305,25 @@ def _issue(
         "issued_at": utcnow(),
         "replaces_id": replaces.id if replaces is not None else None,
     }
+    return NewReceipt(settings.prefix, values)
+
+
+def _issue(
+    session: Session,
+    donation: Donation,
+    settings: ReceiptSettings,
+    *,
+    replaces: Receipt | None = None,
+) -> Receipt:
+    return _issued(session, donation, new_receipt(donation, settings, replaces=replaces), replaces)
+
+
+def _issued(
+    session: Session, donation: Donation, pending: NewReceipt, replaces: Receipt | None = None
+) -> Receipt:
     # Core, not the ORM's unit of work (several times the Python), while the paying
     # transaction holds the year's counter row.
-    receipt = as_loaded(session, Receipt, _numbered(session, settings.prefix, values))
+    receipt = as_loaded(session, Receipt, pending.issue(session))
     set_committed_value(receipt, "donation", donation)
     set_committed_value(receipt, "replaces", replaces)
     return receipt

@@ -26,6 +26,7 @@ from campaigns.payments import Checkout, Invoice, PaymentProvider
 from campaigns.services.books.ledger import post_with_cover
 from campaigns.services.books.receipts import (
     issue_new_receipt,
+    new_receipt,
     void_donation_receipt,
 )
 from campaigns.services.mail.notifications import message_values, thank_you
@@ -183,6 +184,9 @@ def mark_paid(
         provider_subscription_id=subscription_id,
     ):
         return Outcome.ALREADY
+    # The update above locked the donation, and a gift paid only now has no receipt yet:
+    # numbered with the gift's posting where that is one statement, else after it.
+    receipt = new_receipt(donation, settings.receipts)
     post_with_cover(
         session,
         donation,
@@ -191,9 +195,9 @@ def mark_paid(
         cover=donation.fee_cover,
         reference=payment_id,
         units=donation.units,
+        then=receipt,
     )
-    # The update above locked the donation, and a gift paid only now has no receipt yet.
-    issue_new_receipt(session, donation, settings.receipts)
+    issue_new_receipt(session, donation, receipt)
     return Outcome.PAID
 
 
