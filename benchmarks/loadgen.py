@@ -205,6 +205,43 @@ def post_each(
     return BatchResult(seconds, latencies, sum(failures for *_, failures in parts), started_at)
 
 
+def post_alternating(
+    host: str,
+    path: str,
+    segments: list[tuple[int, list[str]]],
+    sign: Callable[[str], dict[str, str]],
+    connections: int,
+) -> list[BatchResult]:
+    """``post_each`` for several servers in turn: each segment (a port and its bodies) is
+    POSTed, ``connections`` at a time, once the one before has been answered, all from one
+    load process. Two servers' segments alternating a second apart meet the same machine:
+    a shared machine's drift, minutes long, falls on both alike. One result per segment."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        parts = pool.submit(
+            _post_segments, host, path, segments, sign, connections, time.time() + 3
+        ).result()
+    return [
+        BatchResult(end - start, latencies, failures, start)
+        for start, end, latencies, failures in parts
+    ]
+
+
+def _post_segments(
+    host: str,
+    path: str,
+    segments: list[tuple[int, list[str]]],
+    sign: Callable[[str], dict[str, str]],
+    connections: int,
+    start_at: float,
+) -> list[tuple[float, float, list[float], int]]:
+    time.sleep(max(start_at - time.time(), 0))
+    return [
+        _post_lanes(host, port, path, [bodies[i::connections] for i in range(connections)], sign)
+        for port, bodies in segments
+    ]
+
+
 def _post_process(
     host: str,
     port: int,
@@ -213,10 +250,20 @@ def _post_process(
     sign: Callable[[str], dict[str, str]],
     start_at: float,
 ) -> tuple[float, float, list[float], int]:
-    """One load process: a thread per lane, each POSTing its bodies in turn on its own
-    keep-alive connection from ``start_at`` (a time.time()).
-    Returns (start, end, latencies, failures), times as time.time()."""
+    """One load process: ``_post_lanes`` from ``start_at`` (a time.time())."""
     time.sleep(max(start_at - time.time(), 0))
+    return _post_lanes(host, port, path, lanes, sign)
+
+
+def _post_lanes(
+    host: str,
+    port: int,
+    path: str,
+    lanes: list[list[str]],
+    sign: Callable[[str], dict[str, str]],
+) -> tuple[float, float, list[float], int]:
+    """A thread per lane, each POSTing its bodies in turn on its own keep-alive
+    connection. Returns (start, end, latencies, failures), times as time.time()."""
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()

@@ -22,7 +22,14 @@ from benchmarks import run
 from benchmarks.bare_app import create_bare_app, make_template
 from benchmarks.bare_webhook import create_bare_webhook, create_tables
 from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
-from benchmarks.loadgen import LoadOptions, LoadResult, parse_wrk, percentile_ms, post_each
+from benchmarks.loadgen import (
+    LoadOptions,
+    LoadResult,
+    parse_wrk,
+    percentile_ms,
+    post_alternating,
+    post_each,
+)
 from benchmarks.report import report
 from benchmarks.scenario import Measurement, Ratio, Scenario, measure_all
 from benchmarks.webhooks import (
@@ -207,6 +214,37 @@ def test_batch_loader_posts_each_body_once_signed():
     assert (len(result.latencies), result.failures, result.succeeded) == (5, 1, 4)
     assert result.per_second == 4 / result.seconds
     assert sent_before < result.started_at < result.started_at + result.seconds < time.time()
+
+
+def test_alternating_segments_go_to_their_servers_in_turn_each_body_once():
+    """The app's and the floor's parts of a webhook measurement: each segment to its own
+    server, answered whole before the next starts, one result per segment."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Recorder) for _ in range(2)]
+    ports = [server.server_address[1] for server in servers]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.received.clear()
+    segments = [
+        (ports[0], ["a1", "a2", "a3"]),
+        (ports[1], ["b1", "refuse"]),
+        (ports[0], ["a4", "a5", "a6"]),
+    ]
+    try:
+        results = post_alternating("127.0.0.1", "/webhooks/stripe", segments, sign, 2)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+    arrived = [body for _, body, _ in _Recorder.received]
+    assert [sorted(arrived[:3]), sorted(arrived[3:5]), sorted(arrived[5:])] == [
+        ["a1", "a2", "a3"],
+        ["b1", "refuse"],
+        ["a4", "a5", "a6"],
+    ]
+    assert [(len(r.latencies), r.failures) for r in results] == [(3, 0), (2, 1), (3, 0)]
+    assert results[0].started_at + results[0].seconds <= results[1].started_at
+    assert results[1].started_at + results[1].seconds <= results[2].started_at
 
 
 def test_the_p99_under_load_counts_only_the_requests_made_while_the_load_ran():
