@@ -4,14 +4,18 @@ that disagree with the donation, and database failures answered so Stripe retrie
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from campaigns.extensions import db
+from campaigns.models import Donation, OutboxMessage, Receipt
 from campaigns.payments import ProviderError
-from campaigns.services.giving import webhooks
+from campaigns.services.giving import settlement, webhooks
+from campaigns.services.giving.settlement import Outcome, fulfill_checkout
 from tests.fake_stripe import signed_headers
 from tests.payments_fixtures import (
     WEBHOOK_SECRET,
@@ -234,3 +238,110 @@ def test_provider_unreachable_answers_5xx_and_the_redelivery_is_processed(
     monkeypatch.undo()
     assert deliver.post(payload).json["result"] == "processed"
     assert reloaded(donation).status == "paid"
+
+
+def test_a_payment_is_three_statements_on_postgresql_and_the_same_books_on_both(
+    paid_session, deliver, is_postgres
+):
+    """PostgreSQL: the event's insert reads the gift it names (no second look-up after
+    Stripe answers), the status change queues the thank-you, and the posting numbers the
+    receipt. SQLite takes more statements to the same gift, entry, receipt and e-mail."""
+    donation, session = paid_session
+    payload = deliver.payload("checkout.session.completed", session)
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        answer = deliver.post(payload)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert (answer.status_code, answer.json["result"]) == (200, "processed")
+    if is_postgres:
+        assert len(sent) == 3
+        assert not any(s.lstrip().startswith("SELECT") for s in sent)
+    else:
+        assert len(sent) > 3
+    assert reloaded(donation).status == "paid"
+    assert entries_of(donation.campaign) == [
+        ("payment", 250_00, 0, reloaded(donation).provider_payment_id)
+    ]
+    assert totals_of(donation.campaign)["donations"] == 1
+    [receipt] = db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id))
+    [thanks] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.donation_id == donation.id)
+    )
+    assert thanks.key == f"thanks:{donation.token}"
+    assert receipt.amount == 250_00
+
+
+def test_the_thank_you_page_paying_while_the_webhook_waits_for_stripe_pays_once(
+    app, paid_session, deliver, stripe_provider, settings, monkeypatch
+):
+    """The event's insert has read the gift, pending. While the handler waits for Stripe,
+    the donor's thank-you page asks Stripe too and tries to pay it: it waits for the
+    webhook's transaction (on PostgreSQL the event's row references the gift, and paying
+    changes the gift's unique payment id; SQLite has one writer), then finds it paid. One
+    entry, one receipt, one thank-you."""
+    donation, session = paid_session
+    payload = deliver.payload("checkout.session.completed", session)
+    answer_stripe = stripe_provider.retrieve_checkout
+    page_asked = threading.Event()
+    page: list[Outcome] = []
+    other: list[threading.Thread] = []
+
+    def both_ask_stripe(checkout_id: str):
+        if other:  # the page's own call
+            page_asked.set()
+            return answer_stripe(checkout_id)
+
+        def pay() -> None:
+            with app.app_context():
+                page.append(fulfill_checkout(db.session, stripe_provider, settings, checkout_id))
+                db.session.commit()
+                db.session.remove()
+
+        other.append(threading.Thread(target=pay))
+        other[0].start()
+        assert page_asked.wait(timeout=30)
+        return answer_stripe(checkout_id)
+
+    monkeypatch.setattr(stripe_provider, "retrieve_checkout", both_ask_stripe)
+
+    answer = deliver.post(payload)
+    other[0].join(timeout=30)
+
+    assert (answer.status_code, answer.json["result"]) == (200, "processed")
+    assert page == [Outcome.ALREADY]
+    assert reloaded(donation).status == "paid"
+    assert len(entries_of(donation.campaign)) == 1
+    assert totals_of(donation.campaign)["donations"] == 1
+    assert db.session.scalar(select(func.count()).select_from(Receipt)) == 1
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    [stored] = events_stored()
+    assert stored.donation_id == donation.id
+
+
+def test_a_gift_kept_from_the_event_is_read_again_after_a_commit(app_ctx, make_campaign):
+    """``keep_read`` spares the handler a query in the event's own transaction only: once
+    committed (expired), ``find_donation`` asks the database again."""
+    campaign = make_campaign()
+    gift = Donation(
+        campaign=campaign, amount=100_00, currency="TRY", donor_name="A", donor_email="a@x.org"
+    )
+    gift.provider = "stripe"
+    db.session.add(gift)
+    db.session.commit()
+    gift.campaign  # noqa: B018 - loaded, as the event's insert loads it
+    settlement.keep_read(db.session, gift)
+    assert settlement.find_donation(db.session, token=gift.token) is gift
+
+    db.session.commit()
+    db.session.execute(
+        update(Donation).where(Donation.id == gift.id).values(donor_name="Changed elsewhere")
+    )
+    found = settlement.find_donation(db.session, token=gift.token)
+    assert found.donor_name == "Changed elsewhere"

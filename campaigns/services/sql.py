@@ -220,3 +220,12 @@ def as_loaded(session: Session, model, values: dict):
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def held_or_loaded(session: Session, model, values: dict):
+    """The object of ``model`` a statement just read as ``values`` (its primary key among
+    them): the session's own if it holds one, as a query would return it, else one made
+    ``as_loaded``."""
+    ident = tuple(values[column.key] for column in model.__table__.primary_key.columns)
+    held = session.identity_map.get(session.identity_key(model, ident))
+    return held if held is not None else as_loaded(session, model, values)

@@ -124,6 +124,10 @@ def find_donation(session: Session, **criteria) -> Donation | None:
     """The donation matching ``criteria``, its campaign loaded with it (posting needs it).
     One statement per set of criteria, built once (a webhook runs it for every payment)."""
     names = tuple(sorted(criteria))
+    if names == ("token",):
+        held = _held(session, criteria["token"])
+        if held is not None:
+            return held
     statement = _FIND.get(names)
     if statement is None:
         statement = _FIND[names] = (
@@ -132,6 +136,26 @@ def find_donation(session: Session, **criteria) -> Donation | None:
             .options(joinedload(Donation.campaign))
         )
     return session.scalars(statement, criteria).first()
+
+
+# session.info key: gifts read with their campaign by an earlier statement of this
+# transaction, by token (the session's identity map holds unchanged objects only weakly).
+_READ = "campaigns.gifts_read"
+
+
+def keep_read(session: Session, donation: Donation) -> None:
+    """``donation``, just read with its campaign (a webhook's event reads it with its
+    insert): ``find_donation`` by its token returns it without asking again."""
+    session.info[_READ] = {donation.token: donation}  # the latest only: nothing piles up
+
+
+def _held(session: Session, token: str) -> Donation | None:
+    """The gift ``keep_read`` kept for ``token``, while it is still in the session and
+    loaded (a commit expires it), as the query would return it: a token never changes."""
+    held = session.info.get(_READ, {}).get(token)
+    if held is None or held not in session or "campaign" not in held.__dict__:
+        return None
+    return held if "status" in held.__dict__ else None
 
 
 def cover_part(donation: Donation, amount: int) -> int:
