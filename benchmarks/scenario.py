@@ -74,6 +74,32 @@ class Scenario:
         return statistics.median(values) if values else None
 
 
+def paired(
+    first: Scenario, second: Scenario, run: Callable[[float], tuple[Measurement, Measurement]]
+) -> None:
+    """Measure two scenarios together, a ratio's numerator and its floor: ``run(seconds)``
+    measures both side by side, their work alternating (a shared machine's drift, minutes
+    long, falls on both alike), and returns both figures. Whichever of the two a round
+    asks for first runs it; the other's figure is kept for when the round asks for it."""
+    kept: dict[str, Measurement] = {}
+
+    def measure_of(key: str) -> Callable[[float], Measurement]:
+        def measure(seconds: float) -> Measurement:
+            if key not in kept:
+                kept[first.key], kept[second.key] = run(seconds)
+            return kept.pop(key)
+
+        return measure
+
+    first.measure = measure_of(first.key)
+    second.measure = measure_of(second.key)
+
+
+def measured_by_pair(_seconds: float) -> Measurement:
+    """A paired scenario's measure until ``paired`` sets it."""
+    raise RuntimeError("a paired scenario is measured through paired()")
+
+
 @dataclass(frozen=True)
 class Ratio:
     """A target: ``numerator`` / ``denominator`` >= ``target`` (or <= with ``at_most``).

@@ -28,8 +28,16 @@ from sqlalchemy import func, select
 
 from benchmarks import bare_webhook
 from benchmarks.dataset import bench_app
-from benchmarks.loadgen import percentile_ms, post_alternating
-from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
+from benchmarks.loadgen import BatchResult, percentile_ms, post_alternating
+from benchmarks.scenario import (
+    Bench,
+    Group,
+    Measurement,
+    Ratio,
+    Scenario,
+    measured_by_pair,
+    paired,
+)
 from benchmarks.servers import Server, app_env
 from campaigns.extensions import db
 from campaigns.models import Campaign, Donation, DonationStatus, LedgerEntry
@@ -155,16 +163,31 @@ def paired_scenarios(
     next_batches: Callable[[], tuple[list[str], list[str]]],
     bench: Bench,
 ) -> tuple[Scenario, Scenario]:
-    """Two scenarios (key, label, server) measured together: whichever the round asks for
-    first POSTs the next batches (``next_batches``: the first server's events, the
-    second's) in SEGMENTS parts each, alternating between the servers, and keeps the
-    other's figure for when the round asks for it. Each is events/s over its own parts;
-    its latencies go in its detail, one entry per measurement (the warm-up first)."""
+    """Two scenarios (key, label, server) measured together (``scenario.paired``): each
+    measurement POSTs the next batches (``next_batches``: the first server's events, the
+    second's) in SEGMENTS parts each, alternating between the servers. Each is events/s
+    over its own parts; its latencies go in its detail, one entry per measurement (the
+    warm-up first)."""
     connections = bench.webhook_load.connections
-    kept: dict[str, Measurement] = {}
-    scenarios: list[Scenario] = []
+    scenarios = [
+        Scenario(
+            key,
+            label,
+            "events/s",
+            measured_by_pair,
+            {
+                "path": WEBHOOK_PATH,
+                "events_per_measurement": bench.webhook_events,
+                "connections": connections,
+                "segments": SEGMENTS,
+                "measurements": [],
+            },
+            notes=[""],
+        )
+        for key, label, _server in (first, second)
+    ]
 
-    def run() -> None:
+    def run(_seconds: float) -> tuple[Measurement, Measurement]:
         bodies = next_batches()
         segments = [
             (server.port, part[n::SEGMENTS])
@@ -172,42 +195,30 @@ def paired_scenarios(
             for (_, _, server), part in zip((first, second), bodies, strict=True)
         ]
         results = post_alternating(first[2].host, WEBHOOK_PATH, segments, sign, connections)
-        for index, scenario in enumerate(scenarios):
-            mine = results[index :: len(scenarios)]
-            seconds = sum(r.seconds for r in mine)
-            latencies = [t for r in mine for t in r.latencies]
-            failures = sum(r.failures for r in mine)
-            latency = latency_ms(latencies)
-            scenario.detail["measurements"].append(
-                {"seconds": round(seconds, 1), "latency_ms": latency}
-            )
-            scenario.notes[-1:] = [
-                f"{scenario.label}: {len(latencies):,} events per measurement over "
-                f"{connections} connections, in {SEGMENTS} parts alternating with "
-                f"{scenarios[1 - index].key}'s; last: {seconds:.1f} s, latency p50 "
-                f"{latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, max "
-                f"{latency['max']:.0f} ms; {failures} non-2xx"
-            ]
-            kept[scenario.key] = Measurement((len(latencies) - failures) / seconds, failures)
+        return _figures(scenarios[0], scenarios[1], results[0::2], connections), _figures(
+            scenarios[1], scenarios[0], results[1::2], connections
+        )
 
-    def measure_of(key: str) -> Callable[[float], Measurement]:
-        def measure(_seconds: float) -> Measurement:
-            if key not in kept:
-                run()
-            return kept.pop(key)
-
-        return measure
-
-    for key, label, _server in (first, second):
-        detail = {
-            "path": WEBHOOK_PATH,
-            "events_per_measurement": bench.webhook_events,
-            "connections": connections,
-            "segments": SEGMENTS,
-            "measurements": [],
-        }
-        scenarios.append(Scenario(key, label, "events/s", measure_of(key), detail, notes=[""]))
+    paired(scenarios[0], scenarios[1], run)
     return scenarios[0], scenarios[1]
+
+
+def _figures(
+    scenario: Scenario, other: Scenario, mine: list[BatchResult], connections: int
+) -> Measurement:
+    """events/s over ``scenario``'s parts of a measurement, its latencies kept."""
+    seconds = sum(r.seconds for r in mine)
+    latencies = [t for r in mine for t in r.latencies]
+    failures = sum(r.failures for r in mine)
+    latency = latency_ms(latencies)
+    scenario.detail["measurements"].append({"seconds": round(seconds, 1), "latency_ms": latency})
+    scenario.notes[-1:] = [
+        f"{scenario.label}: {len(latencies):,} events per measurement over {connections} "
+        f"connections, in {SEGMENTS} parts alternating with {other.key}'s; last: "
+        f"{seconds:.1f} s, latency p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, "
+        f"max {latency['max']:.0f} ms; {failures} non-2xx"
+    ]
+    return Measurement((len(latencies) - failures) / seconds, failures)
 
 
 def stripe_settings(fake: FakeStripe) -> dict[str, str]:

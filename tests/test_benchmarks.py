@@ -31,7 +31,14 @@ from benchmarks.loadgen import (
     post_each,
 )
 from benchmarks.report import report
-from benchmarks.scenario import Measurement, Ratio, Scenario, measure_all
+from benchmarks.scenario import (
+    Measurement,
+    Ratio,
+    Scenario,
+    measure_all,
+    measured_by_pair,
+    paired,
+)
 from benchmarks.webhooks import (
     WEBHOOK_SECRET,
     latency_ms,
@@ -400,6 +407,28 @@ def test_rounds_interleave_and_once_scenarios_run_last_unavailable_never():
     measure_all(items, rounds=2, seconds=5, warmup=1, say=lambda _: None)
 
     assert calls == [("a", 1), ("b", 1), ("a", 5), ("b", 5), ("b", 5), ("a", 5), ("once", 5)]
+
+
+def test_paired_scenarios_are_measured_together_whichever_a_round_asks_first():
+    """Rounds shift the order, so the floor may be asked first: each pair of asks runs the
+    side-by-side measurement once, and each side gets its own figure from it."""
+    runs = []
+
+    def run(seconds: float) -> tuple[Measurement, Measurement]:
+        runs.append(seconds)
+        return Measurement(10 * len(runs)), Measurement(10 * len(runs) + 1)
+
+    app = Scenario("app", "app", "ms", measured_by_pair)
+    floor = Scenario("floor", "floor", "ms", measured_by_pair)
+    paired(app, floor, run)
+    measure_all([app, floor], rounds=2, seconds=5, warmup=1, say=lambda _: None)
+
+    assert runs == [1, 5, 5]
+    # Round 1 asks the app first, round 2 the floor: each still gets its own side.
+    assert [m.value for m in app.results] == [20, 30]
+    assert [m.value for m in floor.results] == [21, 31]
+    with pytest.raises(RuntimeError):
+        measured_by_pair(1)
 
 
 def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
