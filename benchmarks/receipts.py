@@ -47,9 +47,8 @@ from campaigns.services.giving.offline import OfflineGiftForm, record_offline_gi
 SLUG = "receipts-bench"
 DONOR = "statement-donor@example.org"
 STATEMENT_GIFTS = 100
-RENDERS_PER_MEASUREMENT = (
-    7  # renders per receipt_first and receipt_bare measurement (median counts)
-)
+# Renders per receipt_first and receipt_bare measurement, one of each in turn (medians).
+RENDERS_PER_MEASUREMENT = 7
 DOWNLOADS_PER_MEASUREMENT = 20
 
 

@@ -195,8 +195,10 @@ def paired_scenarios(
             for (_, _, server), part in zip((first, second), bodies, strict=True)
         ]
         results = post_alternating(first[2].host, WEBHOOK_PATH, segments, sign, connections)
-        return _figures(scenarios[0], scenarios[1], results[0::2], connections), _figures(
-            scenarios[1], scenarios[0], results[1::2], connections
+        ours, theirs = scenarios
+        return (
+            _figures(ours, theirs, results[0::2], connections),
+            _figures(theirs, ours, results[1::2], connections),
         )
 
     paired(scenarios[0], scenarios[1], run)

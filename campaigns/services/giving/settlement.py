@@ -153,9 +153,10 @@ def _held(session: Session, token: str) -> Donation | None:
     """The gift ``keep_read`` kept for ``token``, while it is still in the session and
     loaded (a commit expires it), as the query would return it: a token never changes."""
     held = session.info.get(_READ, {}).get(token)
-    if held is None or held not in session or "campaign" not in held.__dict__:
+    if held is None or held not in session:
         return None
-    return held if "status" in held.__dict__ else None
+    loaded = held.__dict__
+    return held if "campaign" in loaded and "status" in loaded else None
 
 
 def cover_part(donation: Donation, amount: int) -> int:

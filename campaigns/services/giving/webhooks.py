@@ -74,15 +74,10 @@ _CHECKOUT_GIFT = (
 )
 _DONATION = Donation.__table__
 _CAMPAIGN = Campaign.__table__
-_STORE_AND_READ: list = []  # the statement, built once
-_STORED_COLUMNS = (
-    "provider",
-    "event_id",
-    "type",
-    "payload",
-    "object_id",
-    "received_at",
-    "processed_at",
+# What the event's insert writes from its values (the gift it names is looked up, and an
+# error is only written when handling it fails).
+_STORED_COLUMNS = tuple(
+    c.name for c in ProviderEvent.__table__.columns if c.name not in ("id", "donation_id", "error")
 )
 
 
@@ -90,23 +85,22 @@ def _store_and_read() -> Select:
     """PostgreSQL: the event's insert, and in the same statement the gift it names with
     its campaign, read for the handler (a checkout's looks it up by its token after the
     provider's answer, and finds it in the session: one round trip less per payment)."""
-    if not _STORE_AND_READ:
-        stored = (
-            postgresql.insert(ProviderEvent.__table__)
-            .values({name: bindparam(name) for name in _STORED_COLUMNS})
-            .values(donation_id=_CHECKOUT_GIFT)
-            .on_conflict_do_nothing()
-            .returning(ProviderEvent.__table__.c.id, ProviderEvent.__table__.c.donation_id)
-            .cte("stored")
+    stored = (
+        postgresql.insert(ProviderEvent.__table__)
+        .values({name: bindparam(name) for name in _STORED_COLUMNS})
+        .values(donation_id=_CHECKOUT_GIFT)
+        .on_conflict_do_nothing()
+        .returning(ProviderEvent.__table__.c.id, ProviderEvent.__table__.c.donation_id)
+        .cte("stored")
+    )
+    return select(stored.c.id, stored.c.donation_id, _DONATION, _CAMPAIGN).select_from(
+        stored.outerjoin(_DONATION, _DONATION.c.id == stored.c.donation_id).outerjoin(
+            _CAMPAIGN, _CAMPAIGN.c.id == _DONATION.c.campaign_id
         )
-        _STORE_AND_READ.append(
-            select(stored.c.id, stored.c.donation_id, _DONATION, _CAMPAIGN).select_from(
-                stored.outerjoin(_DONATION, _DONATION.c.id == stored.c.donation_id).outerjoin(
-                    _CAMPAIGN, _CAMPAIGN.c.id == _DONATION.c.campaign_id
-                )
-            )
-        )
-    return _STORE_AND_READ[0]
+    )
+
+
+_STORE_AND_READ = _store_and_read()  # built once
 
 
 def _insert(
@@ -128,7 +122,7 @@ def _insert(
         "processed_at": now if handling else None,
     }
     if handling and on_postgres(session):
-        row = connection(session).execute(_store_and_read(), values).first()
+        row = connection(session).execute(_STORE_AND_READ, values).first()
         if row is None:
             return None
         if row[1] is not None:
