@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 import campaigns.public.views as views
@@ -201,3 +203,85 @@ def test_a_cached_page_keeps_its_recent_gifts_a_minute(
     monkeypatch.setattr(views, "utcnow", lambda: later)
     client.get("/campaigns/wells")
     assert renders == ["wells"]  # a new minute: drawn again
+
+
+def test_a_gift_while_many_read_the_page_costs_one_render_and_no_reader_waits(
+    app, make_campaign, monkeypatch
+):
+    """The first reader after a gift draws the new page; readers arriving while it does
+    get the page before it at once, and everyone after it the new one, drawn once."""
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    page = "/campaigns/wells"
+
+    def read(client=None) -> str:
+        return isolated((client or app.test_client()).get, page).get_data(as_text=True)
+
+    assert "$0" in read()
+    post_entry(
+        db.session,
+        campaign=campaign,
+        kind=LedgerKind.PAYMENT,
+        amount=250_00,
+        currency="USD",
+        reference="pi_1",
+        donor_email="a@example.org",
+    )
+    db.session.commit()
+    drawing, done = threading.Event(), threading.Event()
+    renders = []
+    render = views.render_campaign
+
+    def slow_render(slug: str) -> str:
+        renders.append(slug)
+        drawing.set()
+        assert done.wait(10), "the readers never finished"
+        return render(slug)
+
+    monkeypatch.setattr(views, "render_campaign", slow_render)
+    first: list[str] = []
+    drawer = threading.Thread(target=lambda: first.append(read()))
+    drawer.start()
+    assert drawing.wait(10)
+    meanwhile = [read() for _ in range(3)]
+    done.set()
+    drawer.join(10)
+    after = [read() for _ in range(2)]
+
+    assert renders == ["wells"]
+    assert all("$0" in html and "$250" not in html for html in meanwhile)
+    assert all("$250" in html for html in first + after)
+    tokens = {TOKEN.search(html).group(1) for html in meanwhile + after}
+    assert len(tokens) == 5  # each reader their own token, stale page or not
+
+
+def test_after_a_failed_render_the_next_reader_draws_the_new_page(app, make_campaign, monkeypatch):
+    """A render that fails (the database gone mid-page) leaves no thread marked as
+    drawing: the next reader draws the page again, rather than being handed the old one."""
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    assert "$0" in isolated(app.test_client().get, "/campaigns/wells").get_data(as_text=True)
+    post_entry(
+        db.session,
+        campaign=campaign,
+        kind=LedgerKind.PAYMENT,
+        amount=250_00,
+        currency="USD",
+        reference="pi_1",
+        donor_email="a@example.org",
+    )
+    db.session.commit()
+    render = views.render_campaign
+    calls = []
+
+    def failing_once(slug: str) -> str:
+        calls.append(slug)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away mid-render")
+        return render(slug)
+
+    monkeypatch.setattr(views, "render_campaign", failing_once)
+    with pytest.raises(RuntimeError):
+        isolated(app.test_client().get, "/campaigns/wells")
+    again = isolated(app.test_client().get, "/campaigns/wells")
+
+    assert again.status_code == 200 and "$250" in again.get_data(as_text=True)
+    assert calls == ["wells", "wells"]

@@ -6,7 +6,9 @@ totals' last update, the stock held, the campaign's own ``updated_at``), asked a
 ``PAGE_VERSION_SECONDS`` per worker: a gift or an edit shows within that (a second by
 default). The per-visitor CSRF token is put back into the page on every hit: a page is
 kept as its UTF-8 bytes split where the token was, so a hit is one join, with no search
-and no encoding of the whole page.
+and no encoding of the whole page. When a gift changes the version, one thread of the
+worker renders the new page; its other readers meanwhile get the page before it (see
+PageCache.page), so a burst of readers at the moment money arrives costs one render.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class PageCache:
         self.max_entries = max_entries
         # key -> (expiry, the page's bytes split where the token goes)
         self._entries = LruCache(max_entries)
+        # family -> the entry stored last for it, whatever its version (see page())
+        self._latest = LruCache(max_entries)
+        self._rendering: set[tuple] = set()  # families a thread is rendering now
         self._versions: dict[str, tuple[float, tuple | None]] = {}
         self._reading: set[str] = set()  # slugs whose version a thread is reading now
         self._lock = Lock()
@@ -72,19 +77,50 @@ class PageCache:
                 self._versions[slug] = (now + seconds, version)
         return version
 
-    def get(self, key: tuple, token: str) -> bytes | None:
-        """The stored page with ``token`` in it, as UTF-8; None when missing or expired."""
+    def page(
+        self, key: tuple, family: tuple, token: str, render: Callable[[], str], seconds: float
+    ) -> bytes | str:
+        """The page stored under ``key`` with ``token`` in it, else ``render()`` kept for
+        ``seconds``. ``key`` extends ``family`` (the same page in the same language on the
+        same day) with what changes it. One thread of the worker renders a family at a
+        time: while it does, the others answer with the family's page stored last, if it
+        has not expired, so a gift arriving while many read the page costs one render, not
+        one per waiting reader, and no reader waits for it (the newer page is a render's
+        time away). With none stored they render too."""
         entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
+        now = time.monotonic()
+        if entry is None or entry[0] < now:
+            with self._lock:
+                busy = family in self._rendering
+                if not busy:
+                    self._rendering.add(family)
+            entry = self._latest.get(family) if busy else None
+            if entry is None or entry[0] < now:
+                return self._render(key, family, token, render, seconds, owner=not busy)
         return token.encode().join(entry[1])
 
-    def put(self, key: tuple, html: str, token: str, seconds: float) -> None:
-        """Keep ``html``, rendered with ``token``, for ``seconds``."""
-        stored = tuple(html.encode().split(token.encode()))
-        self._entries.put(key, (time.monotonic() + seconds, stored))
+    def _render(
+        self,
+        key: tuple,
+        family: tuple,
+        token: str,
+        render: Callable[[], str],
+        seconds: float,
+        owner: bool,
+    ) -> str:
+        try:
+            html = render()
+            entry = (time.monotonic() + seconds, tuple(html.encode().split(token.encode())))
+            self._entries.put(key, entry)
+            self._latest.put(family, entry)
+            return html
+        finally:
+            if owner:
+                with self._lock:
+                    self._rendering.discard(family)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._latest.clear()
         with self._lock:
             self._versions.clear()

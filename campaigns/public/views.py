@@ -71,13 +71,9 @@ def campaign(slug: str):
     )
     if version is None:
         abort(404)
-    key = (slug, str(get_locale()), local_today(), version, time_step(version[1], utcnow()))
-    token = generate_csrf()
-    html = cache.get(key, token)
-    if html is None:
-        html = render_campaign(slug)
-        cache.put(key, html, token, seconds)
-    return html
+    family = (slug, str(get_locale()), local_today())
+    key = (*family, version, time_step(version[1], utcnow()))
+    return cache.page(key, family, generate_csrf(), lambda: render_campaign(slug), seconds)
 
 
 def render_campaign(slug: str) -> str:
