@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,39 @@ class LoadResult:
         return [t for at, t in zip(self.started, self.latencies, strict=True) if start <= at <= end]
 
 
-def generate_load(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
-    """GET ``path`` as fast as the options allow; return what got through."""
+@dataclass(frozen=True)
+class Window:
+    """Events (of a spawn context) a Python load shares with whoever runs beside it: it
+    sets ``running`` once its requests begin, and ends before its duration once ``stop``
+    is set, so another load can start within it and it can end with that load."""
+
+    running: Any
+    stop: Any
+
+    @classmethod
+    def new(cls) -> Window:
+        context = multiprocessing.get_context("spawn")
+        return cls(context.Event(), context.Event())
+
+
+_WINDOW: list[Window] = []  # in a load process: the window it was given, if any
+
+
+def _keep_window(window: Window | None) -> None:
+    if window is not None:
+        _WINDOW.append(window)
+
+
+def generate_load(
+    host: str, port: int, path: str, options: LoadOptions, window: Window | None = None
+) -> LoadResult:
+    """GET ``path`` as fast as the options allow; return what got through. A ``window``
+    (Python load only) marks its start and can end it early."""
     if options.chosen_tool == "wrk":
+        if window is not None:
+            raise ValueError("a window needs the Python load generator")
         return _wrk(f"http://{host}:{port}{path}", options)
-    return _python(host, port, path, options)
+    return _python(host, port, path, options, window)
 
 
 def _wrk(url: str, options: LoadOptions) -> LoadResult:
@@ -86,25 +115,29 @@ def parse_wrk(output: str) -> LoadResult:
     return LoadResult(float(rate[1]), int(total[1]), errors)
 
 
-def _python(host: str, port: int, path: str, options: LoadOptions) -> LoadResult:
+def _python(
+    host: str, port: int, path: str, options: LoadOptions, window: Window | None
+) -> LoadResult:
     processes = max(options.threads, 1)
     per_process = max(options.connections // processes, 1)
     # spawn: a fresh interpreter per load process, nothing inherited from the harness.
     context = multiprocessing.get_context("spawn")
     # Every process starts at the same moment, once all have been spawned.
     start_at = time.time() + 2
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_keep_window, initargs=(window,)
+    ) as pool:
         futures = [
             pool.submit(_python_process, host, port, path, per_process, start_at, options.duration)
             for _ in range(processes)
         ]
         counts = [future.result() for future in futures]
-    requests = sum(ok for ok, _, _ in counts)
-    timed = [request for *_, part in counts for request in part]
+    requests = sum(ok for ok, *_ in counts)
+    timed = [request for *_, part, _ in counts for request in part]
     return LoadResult(
-        requests / options.duration,
+        requests / max(seconds for *_, seconds in counts),
         requests,
-        sum(bad for _, bad, _ in counts),
+        sum(bad for _, bad, *_ in counts),
         [latency for _, latency in timed],
         [at for at, _ in timed],
     )
@@ -112,19 +145,23 @@ def _python(host: str, port: int, path: str, options: LoadOptions) -> LoadResult
 
 def _python_process(
     host: str, port: int, path: str, connections: int, start_at: float, duration: float
-) -> tuple[int, int, list[tuple[float, float]]]:
+) -> tuple[int, int, list[tuple[float, float]], float]:
     """One load process: ``connections`` threads, each looping on its own keep-alive
-    connection from ``start_at`` (a time.time()) for ``duration`` seconds.
-    Returns (good answers, errors, each good answer's start (time.time()) and latency in
-    seconds)."""
+    connection from ``start_at`` (a time.time()) for ``duration`` seconds, or until its
+    window's ``stop``. Returns (good answers, errors, each good answer's start
+    (time.time()) and latency in seconds, the seconds it ran)."""
     time.sleep(max(start_at - time.time(), 0))
-    deadline = time.monotonic() + duration
+    began = time.monotonic()
+    deadline = began + duration
+    stop = _WINDOW[0].stop if _WINDOW else threading.Event()
+    if _WINDOW:
+        _WINDOW[0].running.set()
     counts = [[0, 0] for _ in range(connections)]
     latencies: list[tuple[float, float]] = []
 
     def loop(count: list[int]) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not stop.is_set():
             at = time.time()
             started = time.perf_counter()
             try:
@@ -147,7 +184,12 @@ def _python_process(
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(c[0] for c in counts), sum(c[1] for c in counts), latencies
+    return (
+        sum(c[0] for c in counts),
+        sum(c[1] for c in counts),
+        latencies,
+        time.monotonic() - began,
+    )
 
 
 def percentile_ms(latencies: list[float], percent: int) -> float:

@@ -25,6 +25,8 @@ from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
 from benchmarks.loadgen import (
     LoadOptions,
     LoadResult,
+    Window,
+    generate_load,
     parse_wrk,
     percentile_ms,
     post_alternating,
@@ -192,8 +194,53 @@ class _Recorder(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
     def log_message(self, format: str, *args) -> None:
         """Quiet."""
+
+
+def test_a_probe_with_a_window_says_it_runs_and_ends_when_told():
+    """The probe under load: it is running before the load beside it starts, and it ends
+    when that load ends, not after its own duration (here a minute)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    window = Window.new()
+    results: list[LoadResult] = []
+    probe = threading.Thread(
+        target=lambda: results.append(
+            generate_load(
+                "127.0.0.1",
+                server.server_address[1],
+                "/",
+                LoadOptions(duration=60, threads=1, connections=2, tool="python"),
+                window,
+            )
+        )
+    )
+    try:
+        probe.start()
+        assert window.running.wait(30)
+        told = time.time()
+        time.sleep(0.5)
+        window.stop.set()
+        probe.join(30)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    (result,) = results
+    assert not probe.is_alive()
+    assert time.time() - told < 15  # long before its 60 s
+    assert result.requests > 0 and result.errors == 0
+    assert result.latencies_between(told, told + 0.5)  # it answered while the load ran
+    assert result.requests_per_second == pytest.approx(result.requests / 0.5, rel=0.9)
+    with pytest.raises(ValueError):
+        generate_load("127.0.0.1", 1, "/", LoadOptions(tool="wrk"), window)
 
 
 def test_batch_loader_posts_each_body_once_signed():
@@ -479,6 +526,7 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
         "gift_start_serial",
         "page_under_load",
         "page_idle",
+        "static_under_load",
     }
     measured = [s for s in table["scenarios"] if s["available"]]
     assert all(s["median"] > 0 and s["errors"] == 0 for s in measured)
@@ -495,6 +543,7 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
         ("webhook", "webhook_bare"),
         ("gift_start_limited", "gift_start_serial"),
         ("page_under_load", "page_idle"),
+        ("page_under_load", "static_under_load"),
         ("csv_export.peak_rss_mb", None),
         ("xlsx_export.peak_rss_mb", None),
     } <= judged
