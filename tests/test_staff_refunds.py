@@ -24,6 +24,8 @@ from tests.payments_fixtures import (
 
 REQUESTED = "Refund requested; the totals change when Stripe confirms."
 CHANGED = "This donation changed while you were looking at it; please check it again."
+NOTHING_LEFT = "This donation cannot be refunded."
+REFUNDED = "Refunded: the totals are updated."
 
 
 def flashes(page) -> list[str]:
@@ -287,7 +289,11 @@ def test_ten_admins_refunding_at_once_refund_once(client, app, staff_login, demo
         [lambda a=a, f=f: press(a, demo_gift, f) for a, f in zip(admins, forms, strict=True)]
     )
 
-    assert sorted(results) == [["Refunded: the totals are updated."]] + [[CHANGED]] * 9
+    # Each of the nine others is told nothing was refunded: the gift changed under the
+    # form, or (pressed after the refund committed, on a busy machine) it has nothing
+    # left to refund.
+    assert results.count([REFUNDED]) == 1
+    assert all(r in ([CHANGED], [NOTHING_LEFT]) for r in results if r != [REFUNDED]), results
     donation = reloaded(demo_gift)
     assert (donation.status, donation.refunded_amount) == ("refunded", 250_00)
     kinds = [(kind, amount) for kind, amount, _units, _ref in entries_of(donation.campaign)]
