@@ -85,7 +85,7 @@ class PageCache:
         same day) with what changes it. One thread of the worker renders a family at a
         time: while it does, the others answer with the family's page stored last, if it
         has not expired, so a gift arriving while many read the page costs one render, not
-        one per waiting reader, and no reader waits for it (the newer page is a render's
+        one per waiting reader, and none of them waits for it (the newer page is a render's
         time away). With none stored they render too."""
         entry = self._entries.get(key)
         now = time.monotonic()
