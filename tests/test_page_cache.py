@@ -25,9 +25,8 @@ from tests.test_units_and_recent_gifts import paid
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def test_a_gift_shows_at_once_on_a_cached_page(client, make_campaign):
-    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
-    assert "$0" in client.get("/campaigns/wells").get_data(as_text=True)
+def pay_250(campaign: Campaign) -> None:
+    """A gift of $250 reaches the books (as a paid checkout posts it), committed."""
     post_entry(
         db.session,
         campaign=campaign,
@@ -38,6 +37,12 @@ def test_a_gift_shows_at_once_on_a_cached_page(client, make_campaign):
         donor_email="a@example.org",
     )
     db.session.commit()
+
+
+def test_a_gift_shows_at_once_on_a_cached_page(client, make_campaign):
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    assert "$0" in client.get("/campaigns/wells").get_data(as_text=True)
+    pay_250(campaign)
     assert "$250" in client.get("/campaigns/wells").get_data(as_text=True)
 
 
@@ -123,16 +128,7 @@ def test_a_worker_rereads_the_version_once_its_memo_expires(
     monkeypatch.setattr("campaigns.public.page_cache.time.monotonic", lambda: clock[0])
     campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
     assert "$0" in client.get("/campaigns/wells").get_data(as_text=True)
-    post_entry(
-        db.session,
-        campaign=campaign,
-        kind=LedgerKind.PAYMENT,
-        amount=250_00,
-        currency="USD",
-        reference="pi_1",
-        donor_email="a@example.org",
-    )
-    db.session.commit()
+    pay_250(campaign)
 
     clock[0] += 0.5  # within the memo: the stored page is served without asking
     assert "$250" not in client.get("/campaigns/wells").get_data(as_text=True)
@@ -217,16 +213,7 @@ def test_a_gift_while_many_read_the_page_costs_one_render_and_no_reader_waits(
         return isolated((client or app.test_client()).get, page).get_data(as_text=True)
 
     assert "$0" in read()
-    post_entry(
-        db.session,
-        campaign=campaign,
-        kind=LedgerKind.PAYMENT,
-        amount=250_00,
-        currency="USD",
-        reference="pi_1",
-        donor_email="a@example.org",
-    )
-    db.session.commit()
+    pay_250(campaign)
     drawing, done = threading.Event(), threading.Event()
     renders = []
     render = views.render_campaign
@@ -259,16 +246,7 @@ def test_after_a_failed_render_the_next_reader_draws_the_new_page(app, make_camp
     drawing: the next reader draws the page again, rather than being handed the old one."""
     campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
     assert "$0" in isolated(app.test_client().get, "/campaigns/wells").get_data(as_text=True)
-    post_entry(
-        db.session,
-        campaign=campaign,
-        kind=LedgerKind.PAYMENT,
-        amount=250_00,
-        currency="USD",
-        reference="pi_1",
-        donor_email="a@example.org",
-    )
-    db.session.commit()
+    pay_250(campaign)
     render = views.render_campaign
     calls = []
 
