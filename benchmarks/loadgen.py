@@ -20,6 +20,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+# post_each and post_alternating send their first body this many seconds after they are
+# called: every load process spawned and its imports done, so all start together.
+POST_LEAD = 3
+
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -234,7 +238,7 @@ def post_each(
     processes = max(min(options.threads, options.connections), 1)
     groups = [lanes[i::processes] for i in range(processes)]
     context = multiprocessing.get_context("spawn")
-    start_at = time.time() + 3  # every process spawned and its imports done
+    start_at = time.time() + POST_LEAD
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         futures = [
             pool.submit(_post_process, host, port, path, group, sign, start_at) for group in groups
@@ -261,7 +265,7 @@ def post_alternating(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         parts = pool.submit(
-            _post_segments, host, path, segments, sign, connections, time.time() + 3
+            _post_segments, host, path, segments, sign, connections, time.time() + POST_LEAD
         ).result()
     return [
         BatchResult(end - start, latencies, failures, start)

@@ -23,7 +23,14 @@ import threading
 from collections.abc import Callable
 
 from benchmarks import giving, webhooks
-from benchmarks.loadgen import LoadOptions, Window, generate_load, percentile_ms, post_each
+from benchmarks.loadgen import (
+    POST_LEAD,
+    LoadOptions,
+    Window,
+    generate_load,
+    percentile_ms,
+    post_each,
+)
 from benchmarks.scenario import Bench, Group, Measurement, Ratio, Scenario
 from benchmarks.servers import Server, app_env
 from tests.fake_stripe import FakeStripe
@@ -34,9 +41,6 @@ GIFT_DONORS = 2
 # The probe under load starts first and runs until the events and gift starts are done;
 # this is only its limit, should they hang.
 PROBE_CAP_SECONDS = 600
-# post_each's first event goes this long after it is called (its process spawns first):
-# the donors give for the round's seconds from then.
-DELIVERY_LEAD = 3
 # The floor under load: a small file the same server sends through the same app, with no
 # query and no page: what any request waits for while the machine is this busy.
 FLOOR_PATH = "/static/css/donor.css"
@@ -102,7 +106,7 @@ def group(bench: Bench) -> Group:
             starts = threading.Thread(
                 target=lambda: gifts.append(
                     giving.start_gifts(
-                        server.host, server.port, option_id, GIFT_DONORS, seconds + DELIVERY_LEAD
+                        server.host, server.port, option_id, GIFT_DONORS, seconds + POST_LEAD
                     )
                 )
             )
