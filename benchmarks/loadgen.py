@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
+import os
 import re
 import shutil
 import statistics
@@ -28,12 +29,22 @@ POST_LEAD = 3
 @dataclass(frozen=True)
 class LoadOptions:
     """How hard to push: ``threads`` load threads (wrk) or processes (Python) sharing
-    ``connections`` keep-alive connections for ``duration`` seconds."""
+    ``connections`` keep-alive connections for ``duration`` seconds.
+
+    ``rate`` (post_each only): requests per second in all, each sent at its time whatever
+    the answers before it took (an open loop, as webhooks and donors arrive), so the same
+    work arrives however fast the server is; 0 sends each as soon as its connection's last
+    answer came (a closed loop: a faster server gets more). ``own_session`` (the Python
+    generator only): each load process in a session of its own, so a kernel that shares
+    the CPU between sessions (autogroup) does not share the probe's with the harness's
+    other load; it stands for a browser on another machine."""
 
     duration: float = 10
     threads: int = 2
     connections: int = 16
     tool: str = "auto"  # auto, wrk or python
+    rate: float = 0
+    own_session: bool = False
 
     @property
     def chosen_tool(self) -> str:
@@ -73,7 +84,9 @@ class Window:
 _WINDOW: list[Window] = []  # in a load process: the window it was given, if any
 
 
-def _keep_window(window: Window | None) -> None:
+def _start_load_process(window: Window | None, own_session: bool) -> None:
+    if own_session:
+        os.setsid()
     if window is not None:
         _WINDOW.append(window)
 
@@ -129,7 +142,10 @@ def _python(
     # Every process starts at the same moment, once all have been spawned.
     start_at = time.time() + 2
     with ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_keep_window, initargs=(window,)
+        processes,
+        mp_context=context,
+        initializer=_start_load_process,
+        initargs=(window, options.own_session),
     ) as pool:
         futures = [
             pool.submit(_python_process, host, port, path, per_process, start_at, options.duration)
@@ -232,8 +248,8 @@ def post_each(
     options: LoadOptions,
 ) -> BatchResult:
     """POST every body once to ``path``, ``options.connections`` at a time on keep-alive
-    connections spread over ``options.threads`` processes. ``sign(body)`` (picklable) gives
-    each request's headers at the moment it is sent."""
+    connections spread over ``options.threads`` processes, at ``options.rate`` if set.
+    ``sign(body)`` (picklable) gives each request's headers at the moment it is sent."""
     lanes = [bodies[i :: options.connections] for i in range(options.connections)]
     processes = max(min(options.threads, options.connections), 1)
     groups = [lanes[i::processes] for i in range(processes)]
@@ -241,7 +257,17 @@ def post_each(
     start_at = time.time() + POST_LEAD
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         futures = [
-            pool.submit(_post_process, host, port, path, group, sign, start_at) for group in groups
+            pool.submit(
+                _post_process,
+                host,
+                port,
+                path,
+                group,
+                sign,
+                start_at,
+                options.rate * len(group) / options.connections,
+            )
+            for group in groups
         ]
         parts = [future.result() for future in futures]
     # A process that started late (a busy machine) only stretches the measured window.
@@ -295,10 +321,11 @@ def _post_process(
     lanes: list[list[str]],
     sign: Callable[[str], dict[str, str]],
     start_at: float,
+    rate: float,
 ) -> tuple[float, float, list[float], int]:
     """One load process: ``_post_lanes`` from ``start_at`` (a time.time())."""
     time.sleep(max(start_at - time.time(), 0))
-    return _post_lanes(host, port, path, lanes, sign)
+    return _post_lanes(host, port, path, lanes, sign, rate)
 
 
 def _post_lanes(
@@ -307,16 +334,23 @@ def _post_lanes(
     path: str,
     lanes: list[list[str]],
     sign: Callable[[str], dict[str, str]],
+    rate: float = 0,
 ) -> tuple[float, float, list[float], int]:
     """A thread per lane, each POSTing its bodies in turn on its own keep-alive
-    connection. Returns (start, end, latencies, failures), times as time.time()."""
+    connection; at ``rate`` a second in all if set, lane ``j``'s ``k``-th body at
+    (j + k x lanes) / rate seconds from the start (or at once, if its answer before came
+    later). Returns (start, end, latencies, failures), times as time.time()."""
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
+    began = time.time()
 
-    def lane(bodies: list[str]) -> None:
+    def lane(first: int, bodies: list[str]) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=60)
-        for body in bodies:
+        for number, body in enumerate(bodies):
+            if rate:
+                due = began + (first + number * len(lanes)) / rate
+                time.sleep(max(due - time.time(), 0))
             headers = sign(body)
             started = time.perf_counter()
             try:
@@ -332,10 +366,9 @@ def _post_lanes(
                 failures[0] += not ok
         conn.close()
 
-    started = time.time()
-    threads = [threading.Thread(target=lane, args=(bodies,)) for bodies in lanes]
+    threads = [threading.Thread(target=lane, args=pair) for pair in enumerate(lanes)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return started, time.time(), latencies, failures[0]
+    return began, time.time(), latencies, failures[0]

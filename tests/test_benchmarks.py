@@ -7,8 +7,11 @@ exit codes judge as the issue says; and one whole run of every group at a tiny s
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,6 +29,7 @@ from benchmarks.loadgen import (
     LoadOptions,
     LoadResult,
     Window,
+    _start_load_process,
     generate_load,
     parse_wrk,
     percentile_ms,
@@ -182,13 +186,15 @@ def test_webhook_events_pay_each_prepared_donation_once(fresh_url):
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    """Answers 204, or 500 to a body saying "refuse"; keeps what it was sent."""
+    """Answers 204, or 500 to a body saying "refuse"; keeps what it was sent, and when."""
 
     protocol_version = "HTTP/1.1"
     received: list[tuple[str, str, str]] = []
+    arrived: list[float] = []  # each POST's time.time()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.arrived.append(time.time())
         self.received.append((self.path, body, self.headers["Stripe-Signature"]))
         self.send_response(500 if body == "refuse" else 204)
         self.send_header("Content-Length", "0")
@@ -268,6 +274,52 @@ def test_batch_loader_posts_each_body_once_signed():
     assert (len(result.latencies), result.failures, result.succeeded) == (5, 1, 4)
     assert result.per_second == 4 / result.seconds
     assert sent_before < result.started_at < result.started_at + result.seconds < time.time()
+
+
+def test_a_paced_batch_is_sent_on_schedule_however_fast_it_is_answered():
+    """At a rate, post_each is an open loop: 10 bodies at 20 a second over 2 connections go
+    50 ms apart, though each is answered at once (sent as answered, all would arrive
+    within a few ms)."""
+    bodies = [f"gift {n}" for n in range(10)]
+    _Recorder.received.clear()
+    _Recorder.arrived.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = post_each(
+            "127.0.0.1",
+            server.server_address[1],
+            "/webhooks/stripe",
+            bodies,
+            sign,
+            LoadOptions(threads=1, connections=2, rate=20),
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert sorted(body for _, body, _ in _Recorder.received) == sorted(bodies)
+    assert (result.succeeded, result.failures) == (10, 0)
+    times = sorted(_Recorder.arrived)
+    # Never early (late is allowed: a busy machine); the last at 450 ms.
+    for number, at in enumerate(times):
+        assert at - times[0] >= number / 20 - 0.02
+    assert times[-1] - times[0] < 3
+    assert result.per_second < 25
+
+
+def test_a_load_process_of_its_own_session_is_outside_the_harness_session():
+    """The probe's processes (own_session): not in the session of the harness and its
+    other load, so the kernel's autogroup shares the CPU with them as with another machine."""
+    context = multiprocessing.get_context("spawn")
+    for own, expected in ((True, "its own"), (False, "the harness's")):
+        with ProcessPoolExecutor(
+            1, mp_context=context, initializer=_start_load_process, initargs=(None, own)
+        ) as pool:
+            pid = pool.submit(os.getpid).result()
+            session = pool.submit(os.getsid, 0).result()
+        found = "its own" if session == pid else "the harness's" if session == os.getsid(0) else ""
+        assert found == expected
 
 
 def test_alternating_segments_go_to_their_servers_in_turn_each_body_once():
