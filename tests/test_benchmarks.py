@@ -26,6 +26,7 @@ from benchmarks.bare_app import create_bare_app, make_template
 from benchmarks.bare_webhook import create_bare_webhook, create_tables
 from benchmarks.dataset import bench_app, build, fresh_postgres, fresh_sqlite
 from benchmarks.loadgen import (
+    BatchResult,
     LoadOptions,
     LoadResult,
     Window,
@@ -249,23 +250,25 @@ def test_a_probe_with_a_window_says_it_runs_and_ends_when_told():
         generate_load("127.0.0.1", 1, "/", LoadOptions(tool="wrk"), window)
 
 
-def test_batch_loader_posts_each_body_once_signed():
-    bodies = ["one", "two", "refuse", "four", "five"]
+def _post_to_recorder(bodies: list[str], options: LoadOptions) -> BatchResult:
+    """``post_each`` of ``bodies`` to a fresh _Recorder server."""
+    _Recorder.received.clear()
+    _Recorder.arrived.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    sent_before = time.time()
     try:
-        result = post_each(
-            "127.0.0.1",
-            server.server_address[1],
-            "/webhooks/stripe",
-            bodies,
-            sign,
-            LoadOptions(threads=1, connections=2),
+        return post_each(
+            "127.0.0.1", server.server_address[1], "/webhooks/stripe", bodies, sign, options
         )
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_batch_loader_posts_each_body_once_signed():
+    bodies = ["one", "two", "refuse", "four", "five"]
+    sent_before = time.time()
+    result = _post_to_recorder(bodies, LoadOptions(threads=1, connections=2))
 
     assert sorted(body for _, body, _ in _Recorder.received) == sorted(bodies)
     assert {path for path, _, _ in _Recorder.received} == {"/webhooks/stripe"}
@@ -281,22 +284,7 @@ def test_a_paced_batch_is_sent_on_schedule_however_fast_it_is_answered():
     50 ms apart, though each is answered at once (sent as answered, all would arrive
     within a few ms)."""
     bodies = [f"gift {n}" for n in range(10)]
-    _Recorder.received.clear()
-    _Recorder.arrived.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = post_each(
-            "127.0.0.1",
-            server.server_address[1],
-            "/webhooks/stripe",
-            bodies,
-            sign,
-            LoadOptions(threads=1, connections=2, rate=20),
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
+    result = _post_to_recorder(bodies, LoadOptions(threads=1, connections=2, rate=20))
 
     assert sorted(body for _, body, _ in _Recorder.received) == sorted(bodies)
     assert (result.succeeded, result.failures) == (10, 0)
