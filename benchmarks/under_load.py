@@ -10,11 +10,11 @@ deliver a batch of signed checkout.session.completed events (a new batch each
 measurement, as many as last it) at ``WEBHOOK_RATE`` a second, and ``GIFT_DONORS`` donors
 start gifts on the limited option for the whole probe. Together they keep half of the
 server's 2 x 4 threads busy, so what the page waits for is CPU, the database and locks,
-not a free thread. The p99 under load
-counts only the page requests started while the events were being delivered. Its floor:
-the same load again (a new batch), probing a small static file the same server sends:
-what any request waits for while the machine is that busy, so the p99 the page adds is
-told apart from the p99 of a saturated machine. All three are measured in the warm-up and
+not a free thread. The p99 under load counts only the page requests started while the
+events were being delivered. Its floor: the same load again (a new batch), probing a
+small static file the same server sends: what any request waits for while the machine
+is that busy, so the p99 the page adds is told apart from the p99 of a saturated
+machine. All three are measured in the warm-up and
 each round, interleaved with the other scenarios; the medians are judged.
 """
 
@@ -41,8 +41,8 @@ PROBE_CONNECTIONS = 2
 WEBHOOK_CONNECTIONS = 2
 # Events a second, sent on schedule whatever the answers take, as Stripe sends them: the
 # same giving in every run, on every server. 360,000 gifts an hour, far above any Eid
-# morning this charity has had, and about half of what the app takes at most here (the
-# webhook scenario). Sent as fast as the answers came back instead, the load would grow
+# morning this charity has had, and about a third of what the app takes at most here
+# (the webhook scenario). Sent as fast as the answers came back instead, the load would grow
 # with the server's speed, and a faster webhook would be judged a worse page.
 WEBHOOK_RATE = 100
 GIFT_DONORS = 2
