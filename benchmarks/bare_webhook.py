@@ -2,8 +2,9 @@
 
 For each ``checkout.session.completed`` delivery it verifies the signature as the app does
 (``stripe.WebhookSignature.verify_header``, same secret and tolerance), makes the same one
-API round trip (the Checkout Session re-read through ``stripe.StripeClient`` from the
-fake Stripe), then in one transaction inserts one row and adds the gift to one totals row.
+API round trip the same way (the Checkout Session re-read as its JSON by the app's own
+client, ``stripe_provider.stripe_client``, from the fake Stripe), then in one transaction
+inserts one row and adds the gift to one totals row.
 No ORM, no extensions, no blueprints. Its two tables (``bare_event``, ``bare_totals``) are
 its own, so the app's books are untouched; ``create_tables`` makes them.
 
@@ -20,7 +21,7 @@ import stripe
 from flask import Flask, request
 from sqlalchemy import create_engine, text
 
-from campaigns.payments.stripe_provider import SIGNATURE_TOLERANCE
+from campaigns.payments.stripe_provider import SIGNATURE_TOLERANCE, stripe_client
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS bare_event (event_id VARCHAR(255) PRIMARY KEY, "
@@ -44,7 +45,7 @@ def create_tables(database_url: str) -> None:
 def create_bare_webhook(database_url: str, secret_key: str, webhook_secret: str, api_base: str):
     app = Flask(__name__)
     engine = app.extensions["engine"] = create_engine(database_url)
-    client = stripe.StripeClient(secret_key, base_addresses={"api": api_base.rstrip("/")})
+    client = stripe_client(secret_key, api_base)
 
     @app.post("/webhooks/stripe")
     def webhook():
@@ -59,7 +60,8 @@ def create_bare_webhook(database_url: str, secret_key: str, webhook_secret: str,
         except stripe.SignatureVerificationError:
             return {"error": "invalid signature"}, 400
         event = json.loads(payload)
-        checkout = client.v1.checkout.sessions.retrieve(event["data"]["object"]["id"])
+        session_id = event["data"]["object"]["id"]
+        checkout = client.raw_request("get", f"/v1/checkout/sessions/{session_id}").data
         with engine.begin() as conn:
             conn.execute(
                 text(

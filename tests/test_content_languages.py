@@ -5,6 +5,7 @@ statements and e-mails in the donor's language, and the CONTENT_LANGUAGE setting
 from __future__ import annotations
 
 import pytest
+from flask_babel import to_user_timezone
 from sqlalchemy import select
 
 from campaigns import create_app
@@ -244,12 +245,15 @@ def test_a_stored_receipt_keeps_the_text_it_was_issued_with(wells):
 
 def test_a_statement_names_campaigns_in_the_language_asked(app_ctx, wells, settings):
     donation = paid_donation(wells, locale="en")
+    # The day of the gift where the charity is: statements count days in its time zone
+    # (from 21:00 UTC, Istanbul is already on the next day).
+    day = to_user_timezone(donation.paid_at).date()
 
     pdf = render_statement(
         db.session,
         donation.donor_email,
-        donation.paid_at.date(),
-        donation.paid_at.date(),
+        day,
+        day,
         "tr",
         settings.receipts,
     )

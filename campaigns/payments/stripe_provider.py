@@ -1,7 +1,9 @@
 """Stripe Checkout. The only module that imports ``stripe``.
 
-Objects from Stripe become plain dicts at once (``to_dict``) and then the dataclasses of
-``campaigns.payments``; webhook payloads are only hints, handlers re-read objects here.
+Objects from Stripe are read as the plain dicts of their JSON (``raw_request``: the SDK's
+signing, retries, idempotency and errors, without building a ``StripeObject`` tree that
+would only be turned back into dicts) and become the dataclasses of ``campaigns.payments``;
+webhook payloads are only hints, handlers re-read objects here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import quote
 
+import requests
 import stripe
 
 from campaigns.payments import (
@@ -43,6 +47,28 @@ def stripe_expires_at(when: datetime, now: float) -> int:
 
 def _plain(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def stripe_client(secret_key: str, api_base: str | None = None) -> stripe.StripeClient:
+    """The SDK's client for ``api_base`` (Stripe's own by default). Its HTTP session reads
+    the proxy settings of the environment once, here, for that address: by default
+    ``requests`` reads the whole environment again on every call (measured: a twentieth of
+    a webhook's time in the worker)."""
+    base = {"api": api_base.rstrip("/")} if api_base else None
+    session = requests.Session()
+    session.trust_env = False
+    address = base["api"] if base else stripe.api_base
+    http_client = stripe.RequestsClient(
+        session=session, proxy=requests.utils.get_environ_proxies(address) or None
+    )
+    return stripe.StripeClient(
+        secret_key, base_addresses=base, http_client=http_client, max_network_retries=2
+    )
+
+
+def _path(object_id: str) -> str:
+    """An object id as one segment of an API path (as the SDK's services quote it)."""
+    return quote(object_id, safe="")
 
 
 def _id(value) -> str | None:
@@ -96,14 +122,15 @@ class StripeProvider:
     confirms_refunds_by_webhook = True
 
     def __init__(self, secret_key: str, webhook_secret: str | None, api_base: str | None = None):
-        base = {"api": api_base.rstrip("/")} if api_base else None
-        self.client = stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+        self.client = stripe_client(secret_key, api_base)
         self.webhook_secret = webhook_secret
         self.clock = time.time  # to keep expires_at inside Stripe's window
 
-    def _call(self, method, *args, **kwargs):
+    def _call(self, method: str, path: str, params: dict | None = None, **options) -> dict:
+        """One API request (``options``: the SDK's, e.g. ``idempotency_key``): the
+        object's JSON as a dict; a Stripe error becomes ProviderError."""
         try:
-            return _plain(method(*args, **kwargs))
+            return self.client.raw_request(method, path, **(params or {}), **options).data
         except stripe.StripeError as error:
             raise ProviderError(error.user_message or str(error)) from error
 
@@ -142,14 +169,12 @@ class StripeProvider:
                 "payment_intent_data": {"metadata": metadata},
             }
         session = self._call(
-            self.client.v1.checkout.sessions.create,
-            params,
-            {"idempotency_key": request.idempotency_key},
+            "post", "/v1/checkout/sessions", params, idempotency_key=request.idempotency_key
         )
         return _checkout(session)
 
     def retrieve_checkout(self, checkout_id: str) -> Checkout:
-        return _checkout(self._call(self.client.v1.checkout.sessions.retrieve, checkout_id))
+        return _checkout(self._call("get", f"/v1/checkout/sessions/{_path(checkout_id)}"))
 
     def list_checkouts(self, since: datetime) -> Iterator[Checkout]:
         params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
@@ -160,13 +185,14 @@ class StripeProvider:
             raise ProviderError(str(error)) from error
 
     def expire_checkout(self, checkout_id: str) -> Checkout:
-        return _checkout(self._call(self.client.v1.checkout.sessions.expire, checkout_id))
+        return _checkout(self._call("post", f"/v1/checkout/sessions/{_path(checkout_id)}/expire"))
 
     def refund(self, payment_id: str, amount: int, idempotency_key: str) -> Refund:
         refund = self._call(
-            self.client.v1.refunds.create,
+            "post",
+            "/v1/refunds",
             {"payment_intent": payment_id, "amount": amount},
-            {"idempotency_key": idempotency_key},
+            idempotency_key=idempotency_key,
         )
         return _refund(refund)
 
@@ -178,25 +204,26 @@ class StripeProvider:
             raise ProviderError(str(error)) from error
 
     def retrieve_refund(self, refund_id: str) -> Refund:
-        return _refund(self._call(self.client.v1.refunds.retrieve, refund_id))
+        return _refund(self._call("get", f"/v1/refunds/{_path(refund_id)}"))
 
     def payment_reference(self, payment_id: str) -> str | None:
-        intent = self._call(self.client.v1.payment_intents.retrieve, payment_id)
+        intent = self._call("get", f"/v1/payment_intents/{_path(payment_id)}")
         return (intent.get("metadata") or {}).get("donation")
 
     def payment_invoice(self, payment_id: str) -> str | None:
         # Since 2025-03-31.basil only the invoice payment links a payment intent to its invoice.
         page = self._call(
-            self.client.v1.invoice_payments.list,
+            "get",
+            "/v1/invoice_payments",
             {"payment": {"type": "payment_intent", "payment_intent": payment_id}, "limit": 1},
         )
         return next((_id(p.get("invoice")) for p in page.get("data", [])), None)
 
     def retrieve_dispute(self, dispute_id: str) -> Dispute:
-        data = self._call(self.client.v1.disputes.retrieve, dispute_id)
+        data = self._call("get", f"/v1/disputes/{_path(dispute_id)}")
         payment_id = _id(data.get("payment_intent"))
         if payment_id is None:
-            charge = self._call(self.client.v1.charges.retrieve, _id(data["charge"]))
+            charge = self._call("get", f"/v1/charges/{_path(_id(data['charge']))}")
             payment_id = _id(charge.get("payment_intent")) or charge["id"]
         return Dispute(
             id=data["id"],
@@ -207,7 +234,7 @@ class StripeProvider:
         )
 
     def retrieve_invoice(self, invoice_id: str) -> Invoice:
-        data = self._call(self.client.v1.invoices.retrieve, invoice_id)
+        data = self._call("get", f"/v1/invoices/{_path(invoice_id)}")
         # Since API 2025-03-31.basil the subscription lives under parent.subscription_details.
         details = (data.get("parent") or {}).get("subscription_details") or {}
         return Invoice(
@@ -225,16 +252,14 @@ class StripeProvider:
 
     def _invoice_payment(self, invoice_id: str) -> str | None:
         """The paid payment intent of an invoice (invoices stopped naming it in 2025-03-31)."""
-        page = self._call(
-            self.client.v1.invoice_payments.list, {"invoice": invoice_id, "limit": 10}
-        )
+        page = self._call("get", "/v1/invoice_payments", {"invoice": invoice_id, "limit": 10})
         for payment in page.get("data", []):
             if payment.get("status") == "paid":
                 return _id((payment.get("payment") or {}).get("payment_intent"))
         return None
 
     def cancel_subscription(self, subscription_id: str) -> None:
-        self._call(self.client.v1.subscriptions.cancel, subscription_id)
+        self._call("delete", f"/v1/subscriptions/{_path(subscription_id)}")
 
     def parse_event(self, payload: bytes, signature: str | None) -> Event:
         if not self.webhook_secret or not signature:
