@@ -1,6 +1,7 @@
 """The way out to Stripe: a host that reaches the internet only through a proxy names it in
 the environment (``HTTPS_PROXY``, ``NO_PROXY``), and the app's Stripe client goes through
-it. The environment is read once, when the client is made, not on every call."""
+it (the environment is read once, when the client is made, not on every call); an object's
+id is always one segment of the path it is asked at."""
 
 from __future__ import annotations
 
@@ -61,3 +62,13 @@ def test_without_a_proxy_stripe_is_asked_directly(fake_stripe, proxy):
 
     assert proxy.accepted == 0
     assert len(fake_stripe.requests) == 1
+
+
+def test_an_id_is_one_segment_of_the_path_whatever_it_holds(fake_stripe, proxy):
+    provider = StripeProvider(fake_stripe.api_key, None, fake_stripe.url)
+
+    with pytest.raises(ProviderError, match="Unrecognized request URL"):
+        provider.retrieve_checkout("cs_test_1/line_items")
+
+    (asked,) = fake_stripe.requests
+    assert asked.path == "/v1/checkout/sessions/cs_test_1%2Fline_items"
