@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import campaigns.public.views as views
 from campaigns.extensions import db
@@ -263,3 +263,67 @@ def test_after_a_failed_render_the_next_reader_draws_the_new_page(app, make_camp
 
     assert again.status_code == 200 and "$250" in again.get_data(as_text=True)
     assert calls == ["wells", "wells"]
+
+
+def statements_of(client, url: str) -> tuple[str, list[str]]:
+    """The page at ``url`` and the SQL statements drawing it ran."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    db.session.remove()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        html = client.get(url).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return html, sent
+
+
+def test_a_gift_redraws_the_page_without_reading_its_reports_again(
+    client, make_campaign, make_report
+):
+    """The reports change only with staff edits: the page a gift redraws has the new
+    total and the same reports, and its drawing reads no report."""
+    campaign = make_campaign("wells", currency="USD", goal_amount=1000_00)
+    make_report("wells-dug", title="Three wells dug", campaigns=[campaign], figures=[("Wells", 3)])
+    campaign_id = campaign.id
+    first, _ = statements_of(client, "/campaigns/wells")
+    pay_250(db.session.get(Campaign, campaign_id))
+
+    again, sent = statements_of(client, "/campaigns/wells")
+
+    assert "Three wells dug" in first and "$0" in first
+    assert "Three wells dug" in again and "$250" in again
+    assert sent and not [s for s in sent if "activity_report" in s or "report_figure" in s]
+
+
+def test_a_report_taken_down_by_staff_leaves_the_page_at_once(client, make_campaign, make_report):
+    campaign = make_campaign("wells")
+    report = make_report("wells-dug", title="Three wells dug", campaigns=[campaign])
+    assert "Three wells dug" in client.get("/campaigns/wells").get_data(as_text=True)
+
+    report_editing.unpublish_report(db.session, report, actor=None)
+    db.session.commit()
+
+    html = client.get("/campaigns/wells").get_data(as_text=True)
+    assert "Three wells dug" not in html
+    assert "Our first report on this campaign will appear here." in html
+
+
+def test_each_language_has_its_own_reports_on_a_cached_page(app, make_campaign, make_report):
+    campaign = make_campaign("wells")
+    translated = {"tr": {"title": "Üç kuyu açıldı"}}
+    make_report("wells-dug", title="Three wells dug", campaigns=[campaign], translations=translated)
+
+    def reports_of(**visit) -> str:
+        response = isolated(app.test_client().get, "/campaigns/wells", **visit)
+        return parse(response.data).find("section", "campaign-reports").text
+
+    visits = [{}, {"query_string": {"lang": "tr"}}, {}, {"query_string": {"lang": "tr"}}]
+    english, turkish, english_again, turkish_again = [reports_of(**v) for v in visits]
+
+    assert "Three wells dug" in english and "Üç kuyu" not in english
+    assert "Üç kuyu açıldı" in turkish and "Three wells dug" not in turkish
+    assert (english_again, turkish_again) == (english, turkish)

@@ -411,6 +411,7 @@ def count_queries(client, url: str) -> int:
         statements.append(statement)
 
     db.session.remove()
+    client.application.extensions["page_cache"].clear()
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         response = client.get(url)

@@ -60,7 +60,7 @@ def return_urls(campaign: Campaign) -> Callable[[str], tuple[str, str]]:
 
 def refused(campaign: Campaign, gift: GiftForm, errors: dict[str, str]):
     """The campaign page again, the form keeping what the donor typed, with the errors."""
-    page = catalog.campaign_page(db.session, campaign, current_app.config["REPORTS_PER_PAGE"])
+    page = catalog.campaign_page(db.session, campaign)
     context = page._asdict() | {"gift": gift, "errors": errors}
     return render_template("public/campaign.html", **context), 422
 

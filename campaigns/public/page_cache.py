@@ -9,6 +9,8 @@ kept as its UTF-8 bytes split where the token was, so a hit is one join, with no
 and no encoding of the whole page. When a gift changes the version, one thread of the
 worker renders the new page; its other readers meanwhile get the page before it (see
 PageCache.page), so a burst of readers at the moment money arrives costs one render.
+Parts of the page that only staff change (the campaign's reports) are kept drawn apart
+(PageCache.part, keyed by the campaign's ``updated_at``), so a gift redraws the rest only.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class PageCache:
         self._rendering: set[tuple] = set()  # families a thread is rendering now
         self._versions: dict[str, tuple[float, tuple | None]] = {}
         self._reading: set[str] = set()  # slugs whose version a thread is reading now
+        self._parts = LruCache(max_entries)  # key -> a drawn part of a page (see part())
         self._lock = Lock()
 
     def version(self, slug: str, read: Callable[[], tuple | None], seconds: float):
@@ -99,6 +102,18 @@ class PageCache:
                 return self._render(key, family, token, render, seconds, owner=not busy)
         return token.encode().join(entry[1])
 
+    def part(self, key: tuple, render: Callable[[], str]) -> str:
+        """A part of a page drawn once per ``key``, which names everything the part shows
+        (for a campaign's reports: the campaign's ``updated_at``, which any write to a
+        report linked to it bumps, the language and the day). Two threads missing it at
+        once both draw it, which is rare and harmless: a part changes only with staff
+        edits."""
+        html = self._parts.get(key)
+        if html is None:
+            html = render()
+            self._parts.put(key, html)
+        return html
+
     def _render(
         self,
         key: tuple,
@@ -122,5 +137,6 @@ class PageCache:
     def clear(self) -> None:
         self._entries.clear()
         self._latest.clear()
+        self._parts.clear()
         with self._lock:
             self._versions.clear()

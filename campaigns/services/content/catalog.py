@@ -109,14 +109,14 @@ def campaign_reports(session: Session, campaign: Campaign, limit: int) -> list[A
 
 
 class CampaignPage(NamedTuple):
-    """What a campaign page shows: the campaign, its offered options and latest reports.
+    """What a campaign page shows that gifts change: the campaign, its offered options and
+    its recent gifts (its reports are drawn apart: public.views.reports_section).
 
     ``_asdict()`` gives the page template's context (shallow: the objects themselves).
     """
 
     campaign: Campaign
     options: list[DonationOption]
-    reports: list[ActivityReport]
     recent: list[dict]  # the last paid gifts (books.ledger.recent_gifts)
 
 
@@ -140,13 +140,12 @@ def campaign_version(session: Session, slug: str) -> tuple | None:
     return None if row is None else tuple(row)
 
 
-def campaign_page(session: Session, campaign: Campaign, reports_limit: int) -> CampaignPage:
+def campaign_page(session: Session, campaign: Campaign) -> CampaignPage:
     """Everything the campaign page needs, for the page itself and for the donation form
     shown again with its errors."""
     return CampaignPage(
         campaign=campaign,
         options=offered_options(session, campaign),
-        reports=campaign_reports(session, campaign, reports_limit),
         recent=recent_gifts(session, campaign),
     )
 
