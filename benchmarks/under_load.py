@@ -14,8 +14,10 @@ not a free thread. The p99 under load counts only the page requests started whil
 events were being delivered. Its floor: the same load again (a new batch), probing a
 small static file the same server sends: what any request waits for while the machine
 is that busy, so the p99 the page adds is told apart from the p99 of a saturated
-machine. All three are measured in the warm-up and
-each round, interleaved with the other scenarios; the medians are judged.
+machine. And what the machine alone adds: the same load again, probing the static file
+on a second server of the app that serves nothing else, so it shares no process, thread
+or lock with the load, only the CPUs. All four are measured in the warm-up and each
+round, interleaved with the other scenarios; the medians are judged.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def group(bench: Bench) -> Group:
     # Events to last a measurement at the rate: the deliveries, like the gift starts, run
     # as long as the measurement, and the p99 is taken over that long.
     per_round = max(round(WEBHOOK_RATE * bench.load.duration), 20)
-    measurements = 2 * (bench.rounds + 1)  # the page and the floor, warm-up and rounds
+    # the page, the floor and the second server's file; warm-up and rounds
+    measurements = 3 * (bench.rounds + 1)
     batches = iter(
         webhooks.timed_events(bench, app, fake, per_round * measurements).split(measurements)
     )
@@ -72,6 +75,7 @@ def group(bench: Bench) -> Group:
     delivered: list[webhooks.EventBatch] = []
     env = app_env(data.database_url, **webhooks.stripe_settings(fake), **giving.SETTINGS)
     server = bench.serve("app-load", "wsgi:app", env)
+    elsewhere = bench.serve("app-aside", "wsgi:app", env)
     path = bench.page.format(slug=data.full_slug)
     probe = LoadOptions(threads=1, connections=PROBE_CONNECTIONS, tool="python", own_session=True)
     probe_cap = dataclasses.replace(probe, duration=PROBE_CAP_SECONDS)
@@ -81,9 +85,11 @@ def group(bench: Bench) -> Group:
     def idle(seconds: float) -> Measurement:
         return p99(server, path, dataclasses.replace(probe, duration=seconds))
 
-    def under_load(probed: str, scenario: Callable[[], Scenario]) -> Callable[[float], Measurement]:
-        """A measurement of ``probed``'s p99 while a new batch of events and the gift
-        starts run; its figures go to ``scenario()``'s detail."""
+    def under_load(
+        probed: str, scenario: Callable[[], Scenario], target: Server = server
+    ) -> Callable[[float], Measurement]:
+        """A measurement of ``probed``'s p99 on ``target`` while a new batch of events and
+        the gift starts run on ``server``; its figures go to ``scenario()``'s detail."""
 
         def measure(seconds: float) -> Measurement:
             batch = next(batches)
@@ -92,7 +98,7 @@ def group(bench: Bench) -> Group:
             probed_load: list = []
             prober = threading.Thread(
                 target=lambda: probed_load.append(
-                    generate_load(server.host, server.port, probed, probe_cap, window)
+                    generate_load(target.host, target.port, probed, probe_cap, window)
                 )
             )
             prober.start()
@@ -173,6 +179,13 @@ def group(bench: Bench) -> Group:
         under_load(FLOOR_PATH, lambda: floor),
         {"path": FLOOR_PATH, "connections": PROBE_CONNECTIONS} | load,
     )
+    aside = Scenario(
+        "static_aside_under_load",
+        "static file p99, a second server, same load",
+        "ms",
+        under_load(FLOOR_PATH, lambda: aside, elsewhere),
+        {"path": FLOOR_PATH, "connections": PROBE_CONNECTIONS} | load,
+    )
     ratios = [
         Ratio(
             "campaign page p99, under load / alone",
@@ -189,7 +202,7 @@ def group(bench: Bench) -> Group:
             at_most=True,
         ),
     ]
-    return Group([alone, loaded, floor], ratios)
+    return Group([alone, loaded, floor, aside], ratios)
 
 
 def p99(server: Server, path: str, options: LoadOptions) -> Measurement:

@@ -346,6 +346,7 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
         "page_under_load",
         "page_idle",
         "static_under_load",
+        "static_aside_under_load",
     }
     measured = [s for s in table["scenarios"] if s["available"]]
     assert all(s["median"] > 0 and s["errors"] == 0 for s in measured)
