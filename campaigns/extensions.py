@@ -43,12 +43,15 @@ class WriteLimiter(Limiter):
     A page read is exempt from every limit through Flask-Limiter's public
     ``request_filter`` (``_spares``), checked before any limit is resolved; only the few
     views decorated with ``limit_reads`` (reads that cost: a receipt check, a statement)
-    count their reads too.
+    count their reads too. A view decorated with ``spare`` is never limited, its writes
+    included: the payment provider's webhook, which checks its own signature and must
+    never turn a payment's news away.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._limited_reads: set[str] = set()
+        self._spared: set[str] = set()
         self.request_filter(self._spares)
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True):
@@ -60,11 +63,20 @@ class WriteLimiter(Limiter):
         return super()._check_request_limit(callable_name, in_middleware)
 
     def _spares(self) -> bool:
-        """True (exempt) for a read of any view but those that ``limit_reads``."""
-        if request.method not in READS:
-            return False
+        """True (exempt) for a read of any view but those that ``limit_reads``, and for
+        any request to a view that is ``spare``."""
         view = current_app.view_functions.get(request.endpoint or "")
-        return view is None or get_qualified_name(view) not in self._limited_reads
+        if view is None:
+            return request.method in READS
+        name = get_qualified_name(view)
+        if request.method not in READS:
+            return name in self._spared
+        return name not in self._limited_reads
+
+    def spare(self, view: Callable) -> Callable:
+        """Never limit ``view`` (no limit is resolved for it, so it costs nothing)."""
+        self._spared.add(get_qualified_name(view))
+        return view
 
     def limit_reads(self, limit_value: str, **kwargs) -> Callable:
         """``limit``, counting every request to the view, reads included."""

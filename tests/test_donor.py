@@ -13,7 +13,7 @@ import pytest
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from campaigns.extensions import db, limiter
 from campaigns.filters import local_today
@@ -24,6 +24,7 @@ from campaigns.services.books.receipts import render_statement
 from campaigns.services.giving import refunds
 from tests.markup import parse
 from tests.payments_fixtures import isolated, reloaded
+from tests.statements import statements_sent
 
 LINK = re.compile(r"http://campaigns\.test(/donor/\S+)")
 
@@ -88,16 +89,8 @@ def test_known_and_unknown_addresses_get_the_same_answer(client, give):
 
 def statements_of(client, email: str) -> list[str]:
     """The SQL a sign-in link request for ``email`` runs, without its parameters."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _many):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as statements:
         assert ask_for_link(client, email).status_code == 303
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return statements
 
 

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 import campaigns.public.views as views
 from campaigns.extensions import db
@@ -20,6 +20,7 @@ from campaigns.services.content import campaign_editing, report_editing
 from tests.giving import csrf_token, post_gift
 from tests.markup import parse
 from tests.payments_fixtures import isolated
+from tests.statements import statements_sent
 from tests.test_units_and_recent_gifts import paid
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -267,17 +268,9 @@ def test_after_a_failed_render_the_next_reader_draws_the_new_page(app, make_camp
 
 def statements_of(client, url: str) -> tuple[str, list[str]]:
     """The page at ``url`` and the SQL statements drawing it ran."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
     db.session.remove()
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as sent:
         html = client.get(url).get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return html, sent
 
 

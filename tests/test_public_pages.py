@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import Campaign
 from campaigns.models.campaign import CampaignStatus
 from tests.markup import parse
+from tests.statements import statements_sent
 
 
 def card_titled(page, title: str):
@@ -405,17 +405,9 @@ def test_campaign_page_issues_as_many_queries_with_50_donations_as_with_none(
 
 def count_queries(client, url: str) -> int:
     """SQL statements the request runs, starting, as a real request does, from no cache."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     db.session.remove()
     client.application.extensions["page_cache"].clear()
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as statements:
         response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     return len(statements)

@@ -145,3 +145,32 @@ def test_reads_are_never_limited_and_writes_are(app_with_a_limited_page):
     assert [client.get("/limited-page").status_code for _ in range(3)] == [200] * 3
     assert client.head("/limited-page").status_code == 200
     assert [client.post("/limited-page").status_code for _ in range(2)] == [200, 429]
+
+
+def test_stripes_deliveries_are_never_limited_even_by_an_operators_limit_on_every_write():
+    """An operator may set a limit on every request (RATELIMIT_APPLICATION): it counts the
+    donation form's posts, never Stripe's deliveries, which check their own signature and
+    come in bursts (a refused one waits for Stripe's retry, hours later)."""
+    config = settings.TestingConfig()
+    config.RATELIMIT_APPLICATION = "1 per minute"
+    config.WTF_CSRF_ENABLED = False  # so that the donation form's posts reach the limit
+    app = create_app(config)
+    client = app.test_client()
+    try:
+        forged = [
+            client.post(
+                "/webhooks/stripe", data="{}", headers={"Stripe-Signature": "t=1,v1=forged"}
+            ).status_code
+            for _ in range(3)
+        ]
+        donations = [client.post("/campaigns/none/donate").status_code for _ in range(2)]
+    finally:
+        # Flask-Limiter keeps an application's limit on the limiter, which every app of
+        # the test run shares.
+        limiter.limit_manager.set_application_limits([])
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert forged == [400] * 3
+    assert donations == [404, 429]

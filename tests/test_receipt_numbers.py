@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from campaigns.extensions import db
 from campaigns.models import CampaignTotals, Donation, Receipt, ReceiptCounter
@@ -17,6 +17,7 @@ from campaigns.services.books.receipts import issue_receipt, receipt_number
 from campaigns.services.giving.refunds import post_refund
 from campaigns.services.giving.settlement import Outcome, mark_paid
 from tests.receipting import DONOR, paid_donation, unreceipted_donation
+from tests.statements import statements_sent
 
 NEW_YEAR_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -154,22 +155,13 @@ def _paying_statements(app, campaign, **fields) -> tuple[Donation, list[str]]:
     donation.fee_cover = fields.pop("fee_cover", 0)
     db.session.add(donation)
     db.session.commit()
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if not statement.lstrip().startswith("SELECT"):
-            sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as sent:
         outcome = mark_paid(
             db.session, app.extensions["settings"], donation, payment_id=f"pi_one_{donation.id}"
         )
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert outcome == Outcome.PAID
     db.session.commit()
-    return donation, sent
+    return donation, [s for s in sent if not s.lstrip().startswith("SELECT")]
 
 
 def test_a_payment_numbers_its_receipt_with_its_posting_on_postgresql(

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from campaigns.extensions import db
@@ -24,6 +24,7 @@ from tests.payments_fixtures import (
     reloaded,
     totals_of,
 )
+from tests.statements import statements_sent
 
 NO_CHANGE = {"raised": 0, "units_funded": 0, "donations": 0, "donors": 0}
 
@@ -248,16 +249,8 @@ def test_a_payment_is_three_statements_on_postgresql_and_the_same_books_on_both(
     receipt. SQLite takes more statements to the same gift, entry, receipt and e-mail."""
     donation, session = paid_session
     payload = deliver.payload("checkout.session.completed", session)
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as sent:
         answer = deliver.post(payload)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
     assert (answer.status_code, answer.json["result"]) == (200, "processed")
     if is_postgres:

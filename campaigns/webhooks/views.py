@@ -8,7 +8,7 @@ from flask import current_app, request
 from sqlalchemy.exc import OperationalError
 
 from campaigns import app_settings
-from campaigns.extensions import csrf, db
+from campaigns.extensions import csrf, db, limiter
 from campaigns.payments import InvalidSignature
 from campaigns.services.giving.webhooks import receive_event, record_failure
 from campaigns.webhooks import bp
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
+@limiter.spare
 def stripe_webhook():
     """Stripe's deliveries. 400 for a bad signature (nothing stored); 2xx once handled or
     already handled; 5xx when the database fails, so Stripe retries."""
