@@ -7,6 +7,8 @@ handler, a style or a ``javascript:`` link onto a public page, even if the rende
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -21,6 +23,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "o
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# Each worker keeps the HTML of the texts it rendered last: a campaign's story is drawn
+# again with every gift that changes its page (about once a second per worker on a busy
+# morning), and a report's body with every visit, yet they change only when staff save
+# them. The HTML depends on nothing but the text and the heading level.
+MEMO_SIZE = 256
+
+
+@lru_cache(maxsize=MEMO_SIZE)
 def render_markdown(text: str, top_heading: int = 2) -> Markup:
     """``text`` (Markdown) as sanitised HTML, ready to place in a template.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from campaigns import markdown
 from campaigns.extensions import db
 from campaigns.filters import local_today
 from campaigns.models import Campaign
@@ -411,3 +412,24 @@ def count_queries(client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200
     return len(statements)
+
+
+def test_a_story_is_made_html_once_per_text(client, make_campaign, monkeypatch):
+    """The story's HTML is kept per worker (every gift redraws the page around it): drawn
+    again, a page does not parse its story again; another story is parsed for itself."""
+    make_campaign("food-aid", story="A story.")
+    make_campaign("wells", story="We **build** wells.")
+    parsed = []
+    parse_markdown = markdown._renderer.parse
+    monkeypatch.setattr(
+        markdown._renderer, "parse", lambda text: parsed.append(text) or parse_markdown(text)
+    )
+    markdown.render_markdown.cache_clear()
+
+    pages = [client.get(f"/campaigns/{slug}") for slug in ("food-aid", "wells") * 2]
+
+    assert [page.status_code for page in pages] == [200] * 4
+    stories = [parse(page.data).find("section", "campaign-story") for page in pages]
+    assert [story.find("p").text for story in stories] == ["A story.", "We build wells."] * 2
+    assert stories[3].find("strong").text == "build"
+    assert parsed == ["A story.", "We **build** wells."]
