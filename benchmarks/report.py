@@ -12,6 +12,7 @@ CPU_NOTE = (
     "server. The ratios are what the targets judge."
 )
 NOT_AVAILABLE = "not available"
+FAILED = "failed"
 
 
 def report(items: list[Scenario], targets: list[Ratio], setup: dict, say=print) -> dict:
@@ -29,6 +30,9 @@ def report(items: list[Scenario], targets: list[Ratio], setup: dict, say=print) 
     for s in items:
         if s.unavailable:
             say(f"  {s.label:<44} {NOT_AVAILABLE:>12}  ({s.unavailable})")
+            continue
+        if s.median is None:
+            say(f"  {s.label:<44} {FAILED:>12}  (see the checks)")
             continue
         rounds = " ".join(f"{r.value:.1f}" for r in s.results)
         errors = f"  ({s.errors} errors!)" if s.errors else ""
@@ -78,7 +82,7 @@ def _scenario_row(s: Scenario) -> dict:
     extra = sorted({name for r in s.results for name in r.extra})
     return row | {
         "available": True,
-        "median": round(s.median, 3),
+        "median": None if s.median is None else round(s.median, 3),
         "rounds": [round(r.value, 3) for r in s.results],
         **{name: round(s.figure(name), 3) for name in extra},
         "errors": s.errors,

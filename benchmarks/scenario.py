@@ -192,7 +192,15 @@ def measure_all(
 
 
 def _run(scenario: Scenario, seconds: float, when: str, say) -> None:
-    result = scenario.measure(seconds)
+    """One measurement. One that fails (a timeout, a refused connection, a wrong answer)
+    fails the scenario's check, so the run exits 1, but the others are still measured and
+    the report still written."""
+    try:
+        result = scenario.measure(seconds)
+    except (OSError, RuntimeError) as exc:
+        scenario.checks[f"{scenario.label}: measured {when} without failing"] = [repr(exc)]
+        say(f"  {when}: {scenario.label:<44} FAILED: {exc!r}")
+        return
     scenario.results.append(result)
     errors = f", {result.errors} errors" if result.errors else ""
     say(f"  {when}: {scenario.label:<44} {result.value:10.1f} {scenario.unit}{errors}")

@@ -184,8 +184,13 @@ def isolated_amount(text: str, symbol: str) -> str:
 def format_plain(minor: int, code: str, locale: str) -> str:
     """The number alone, grouped as a person in ``locale`` would type it ("1.250,50")."""
     cur = currency(code)
-    pattern = "#,##0" + ("." + "0" * cur.exponent if cur.exponent else "")
-    return format_decimal(cur.major(minor), format=pattern, locale=locale)
+    return format_decimal(cur.major(minor), format=decimal_pattern(cur.exponent), locale=locale)
+
+
+def decimal_pattern(places: int) -> str:
+    """The number pattern (CLDR's, and a spreadsheet's number format) grouping thousands
+    with ``places`` decimals: "#,##0.00"."""
+    return "#,##0" + ("." + "0" * places if places else "")
 
 
 def percent_of(minor: int, basis_points: int) -> int:

@@ -275,6 +275,31 @@ def test_rounds_interleave_and_once_scenarios_run_last_unavailable_never():
     assert calls == [("a", 1), ("b", 1), ("a", 5), ("b", 5), ("b", 5), ("a", 5), ("once", 5)]
 
 
+def test_a_measurement_that_fails_fails_its_check_and_the_run_goes_on():
+    """A download that times out on a slow machine must not lose the whole report."""
+
+    def timed_out(_seconds: float) -> Measurement:
+        raise TimeoutError("timed out")
+
+    stalled = Scenario("xlsx_export", "XLSX export", "rows/s", timed_out, once=True)
+    fine = Scenario("csv_export", "CSV export", "rows/s", lambda _s: Measurement(7.5), once=True)
+    measure_all([stalled, fine], rounds=1, seconds=5, warmup=1, say=lambda _: None)
+
+    assert fine.results == [Measurement(7.5)]
+    peak = Ratio("xlsx peak", "xlsx_export.peak_rss_mb", None, 150, at_most=True)
+    table = report([stalled, fine], [peak], SETUP, say=lambda _: None)
+    assert table["scenarios"][0]["median"] is None
+    assert table["ratios"][0]["passed"] is None
+    assert table["checks"] == [
+        {
+            "label": "XLSX export: measured once without failing",
+            "passed": False,
+            "problems": ["TimeoutError('timed out')"],
+        }
+    ]
+    assert run.exit_code(table, strict=False) == 1
+
+
 def test_paired_scenarios_are_measured_together_whichever_a_round_asks_first():
     """Rounds shift the order, so the floor may be asked first: each pair of asks runs the
     side-by-side measurement once, and each side gets its own figure from it."""

@@ -2,8 +2,8 @@
 
 One source of rows (``export_rows``: typed values, read in batches through a server-side
 cursor with ``yield_per``) feeds both writers, and both stream: the CSV in chunks of
-``EXPORT_BATCH`` rows, the spreadsheet through openpyxl's write-only mode into a temporary
-file that is then sent in pieces. Memory stays flat however many gifts there are.
+``EXPORT_BATCH`` rows, the spreadsheet as a zip written while it is sent (``xlsx``).
+Memory stays flat however many gifts there are.
 
 The CSV is for Excel as staff in Istanbul open it: UTF-8 with a byte-order mark (or "Ayşe"
 and "أحمد" come out garbled) and semicolons (Turkish Excel does not split on commas).
@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign, Donation, DonationOption, Receipt
 from campaigns.money import currency
 from campaigns.services.books.dashboard import NEWEST_FIRST, DonationFilters, filter_conditions
+from campaigns.services.books.xlsx import stream_xlsx
 
 EXPORT_HEADER = [
     "id",
@@ -55,12 +52,18 @@ EXPORT_HEADER = [
     "provider_payment_id",
     "provider_subscription_id",
 ]
-CURRENCY_COLUMN = EXPORT_HEADER.index("currency")
+# Each column wide enough for its header, dates and names wider (Excel shows "####" for
+# a date that does not fit).
+XLSX_WIDTHS = [
+    {"created_at": 20, "paid_at": 20, "donor_name": 28, "donor_email": 30}.get(
+        name, max(10, len(name) + 2)
+    )
+    for name in EXPORT_HEADER
+]
 EXPORT_BATCH = 1000
 CSV_BOM = "\ufeff"
 CSV_DELIMITER = ";"
 NAMES_SEPARATOR = " | "  # between on-behalf names in one cell
-XLSX_PIECE = 64 * 1024
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -192,39 +195,9 @@ def export_csv(session: Session, filters: DonationFilters, tz: tzinfo) -> Iterat
 
 
 def export_xlsx(session: Session, filters: DonationFilters, tz: tzinfo) -> Iterator[bytes]:
-    """The .xlsx bytes in pieces. Amounts are numbers with their currency's decimals,
-    dates are dates in ``tz`` (a spreadsheet cell has no time zone), text stays text even
-    when it starts with "=". The rows are written as they are read: openpyxl's write-only
-    sheet spills them to a temporary file, and the zipped workbook is read back in
-    pieces from another one."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("donations")
-    sheet.append(EXPORT_HEADER)
-    for batch in export_rows(session, filters, tz):
-        for row in batch:
-            sheet.append([_xlsx_cell(sheet, value, row[CURRENCY_COLUMN], tz) for value in row])
-    with tempfile.TemporaryFile() as file:
-        workbook.save(file)
-        file.seek(0)
-        while piece := file.read(XLSX_PIECE):
-            yield piece
-
-
-def _xlsx_cell(sheet, value: object, code: str, tz: tzinfo) -> object:
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value.astimezone(tz).replace(tzinfo=None))
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, value)
-        exponent = currency(code).exponent
-        cell.number_format = "#,##0" + ("." + "0" * exponent if exponent else "")
-        return cell
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if text.startswith("="):  # openpyxl would store it as a formula
-            cell = WriteOnlyCell(sheet, text)
-            cell.data_type = "s"
-            return cell
-        return text
-    return value
+    """The .xlsx bytes in pieces, sent while the rows are still being read. Amounts are
+    numbers with their currency's decimals, dates are dates in ``tz`` (a spreadsheet cell
+    has no time zone), text is text even when it starts with "="."""
+    return stream_xlsx(
+        "donations", EXPORT_HEADER, XLSX_WIDTHS, export_rows(session, filters, tz), tz
+    )
