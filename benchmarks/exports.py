@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import http.client
 import re
+import tempfile
 import time
+import zipfile
+import zlib
+from typing import BinaryIO
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -88,12 +92,18 @@ def export_group(bench: Bench, key: str, kind: str, path: str) -> Group:
         before = max(memory_mb(pid, "VmRSS") for pid in workers)
         for pid in workers:
             reset_peak(pid)
-        body_rows, seconds, size = export(server, url, cookie, count_lines=kind == "CSV")
-        peak = max(memory_mb(pid) for pid in workers)
-        if kind == "CSV":
-            scenario.checks[f"{kind} export: one line per gift, {expected:,} and a header"] = (
-                [] if body_rows == expected + 1 else [f"{body_rows:,} lines"]
-            )
+        with tempfile.TemporaryFile() as body:
+            seconds, size = export(server, url, cookie, body)
+            peak = max(memory_mb(pid) for pid in workers)
+            body.seek(0)
+            if kind == "CSV":
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: body.read(CHUNK), b""))
+                check = f"{kind} export: one line per gift, {expected:,} and a header"
+                problems = [] if lines == expected + 1 else [f"{lines:,} lines"]
+            else:
+                check = f"{kind} export: one row per gift, {expected:,}, and a header per sheet"
+                problems = xlsx_problems(body, expected)
+            scenario.checks[check] = problems
         scenario.detail |= {
             "rows": expected,
             "seconds": round(seconds, 1),
@@ -150,11 +160,12 @@ def head_status(server: Server, url: str, cookie: str) -> int:
         conn.close()
 
 
-def export(server: Server, url: str, cookie: str, *, count_lines: bool) -> tuple[int, float, int]:
-    """Download ``url`` whole: (lines, if counted, seconds, bytes)."""
+def export(server: Server, url: str, cookie: str, body: BinaryIO) -> tuple[float, int]:
+    """Download ``url`` whole into ``body``: (seconds, bytes). The timeout is for each read:
+    a streamed export sends its first bytes at once however long it takes in all."""
     conn = http.client.HTTPConnection(server.host, server.port, timeout=600)
     started = time.perf_counter()
-    lines = size = 0
+    size = 0
     try:
         conn.request("GET", url, headers={"Cookie": cookie})
         response = conn.getresponse()
@@ -162,8 +173,32 @@ def export(server: Server, url: str, cookie: str, *, count_lines: bool) -> tuple
             raise RuntimeError(f"GET {url} answered {response.status}")
         while chunk := response.read(CHUNK):
             size += len(chunk)
-            if count_lines:
-                lines += chunk.count(b"\n")
+            body.write(chunk)
     finally:
         conn.close()
-    return lines, time.perf_counter() - started, size
+    return time.perf_counter() - started, size
+
+
+def xlsx_problems(body: BinaryIO, expected: int) -> list[str]:
+    """What is wrong with the .xlsx in ``body`` for ``expected`` gifts: not a zip, a sheet
+    that fails its CRC, or another count of rows than the gifts and a header per sheet."""
+    try:
+        with zipfile.ZipFile(body) as archive:
+            sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+            rows = sum(_rows(archive, name) for name in sheets)
+    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+        return [repr(exc)]
+    if not sheets or rows != expected + len(sheets):
+        return [f"{rows:,} rows in {len(sheets)} sheets"]
+    return []
+
+
+def _rows(archive: zipfile.ZipFile, name: str) -> int:
+    """The ``<row`` elements of one sheet, read to its end (which checks its CRC)."""
+    rows, tail = 0, b""
+    with archive.open(name) as sheet:
+        while chunk := sheet.read(CHUNK):
+            data = tail + chunk
+            rows += data.count(b"<row ")
+            tail = data[-4:]  # too short to hold a whole "<row ", so none counted twice
+    return rows

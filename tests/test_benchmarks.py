@@ -6,7 +6,9 @@ exit codes judge as the issue says; and one whole run of every group at a tiny s
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import UTC
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -300,6 +302,21 @@ def test_a_measurement_that_fails_fails_its_check_and_the_run_goes_on():
     assert run.exit_code(table, strict=False) == 1
 
 
+def test_the_xlsx_check_counts_every_sheets_rows_and_reads_each_to_its_end(monkeypatch):
+    from benchmarks.exports import xlsx_problems
+    from campaigns.services.books import xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 3)  # a header and 2 gifts a sheet
+    rows = [[n, f"gift {n}"] for n in range(5)]
+    data = b"".join(xlsx.stream_xlsx("d", ["id", "name"], [8, 8], [rows], UTC))
+    assert xlsx_problems(io.BytesIO(data), 5) == []
+    assert xlsx_problems(io.BytesIO(data), 6) == ["8 rows in 3 sheets"]
+    assert xlsx_problems(io.BytesIO(data[:-30]), 5) == ["BadZipFile('File is not a zip file')"]
+    sheet = data.index(b"sheet1.xml") + 200  # inside the first sheet's compressed bytes
+    broken = data[:sheet] + bytes([data[sheet] ^ 0xFF]) + data[sheet + 1 :]
+    assert xlsx_problems(io.BytesIO(broken), 5) != []
+
+
 def test_paired_scenarios_are_measured_together_whichever_a_round_asks_first():
     """Rounds shift the order, so the floor may be asked first: each pair of asks runs the
     side-by-side measurement once, and each side gets its own figure from it."""
@@ -378,7 +395,8 @@ def test_a_whole_run_of_every_group_at_a_tiny_size(fresh_url, tmp_path):
     assert {c["label"]: c["passed"] for c in table["checks"]} == dict.fromkeys(
         [c["label"] for c in table["checks"]], True
     )
-    assert len(table["checks"]) >= 4  # webhooks, under load, the CSV's lines, the bank import
+    # webhooks, under load, the CSV's lines, the .xlsx's rows, the bank import
+    assert len(table["checks"]) >= 5
     csv = next(s for s in table["scenarios"] if s["key"] == "csv_export")
     assert 0 < csv["peak_rss_mb"] < 1000
     judged = {(r["numerator"], r["denominator"]) for r in table["ratios"]}
