@@ -125,3 +125,25 @@ def test_the_first_piece_leaves_before_the_rows_are_all_read():
 )
 def test_column_letters(index, letters):
     assert column_letter(index) == letters
+
+
+def test_a_download_stopped_half_way_ends_quietly():
+    """The client going away closes the generator: nothing is raised or left open (an
+    open zip entry would make the zip's close raise, logged with each cancelled export)."""
+
+    def batches():
+        for n in range(40):
+            yield [[n * 1000 + k, None, None, f"donor {n}-{k} " * 8] for k in range(1000)]
+
+    pieces = stream_xlsx("gifts", HEADER, WIDTHS, batches(), ISTANBUL)
+    assert next(pieces).startswith(b"PK")
+    pieces.close()  # raises on an open entry
+
+
+def test_a_failing_read_is_raised_as_itself():
+    def batches():
+        yield [[1, None, None, "first"]]
+        raise ConnectionError("the database went away")
+
+    with pytest.raises(ConnectionError, match="went away"):
+        b"".join(stream_xlsx("gifts", HEADER, WIDTHS, batches(), ISTANBUL))

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from campaigns.money import decimal_pattern
 
@@ -164,7 +164,7 @@ def _sheet_start(header: Sequence[str], widths: Sequence[float]) -> bytes:
 def _workbook(names: Sequence[str]) -> tuple[str, str]:
     """xl/workbook.xml naming the sheets, and its relationships to them and the styles."""
     sheets = "".join(
-        f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>'
+        f'<sheet name={quoteattr(name)} sheetId="{n}" r:id="rId{n}"/>'
         for n, name in enumerate(names, start=1)
     )
     workbook = (
@@ -204,30 +204,35 @@ def stream_xlsx(
         zf.writestr("_rels/.rels", PACKAGE_RELS)
         sheet = None
         rows = size = 0  # in the open sheet, its header included
-        for batch in batches:
-            parts: list[bytes] = []
-            for row in batch:
-                if sheet is None or rows == SHEET_ROWS or size >= SHEET_BYTES:
-                    if sheet is not None:
-                        sheet.write(b"".join(parts) + SHEET_END)
-                        sheet.close()
-                        parts.clear()
-                    sheet = next_sheet()
-                    rows, size = 1, len(start)
-                rows += 1
-                cells = "".join(
-                    _cell(f"{letter}{rows}", value, tz)
-                    for letter, value in zip(letters, row, strict=True)
-                )
-                parts.append(f'<row r="{rows}">{cells}</row>'.encode())
-                size += len(parts[-1])
-            if parts:
-                sheet.write(b"".join(parts))  # type: ignore[union-attr]
-            if sink.size >= PIECE:
-                yield sink.take()
-        sheet = sheet or next_sheet()  # no rows: the header alone
-        sheet.write(SHEET_END)
-        sheet.close()
+        try:
+            for batch in batches:
+                parts: list[bytes] = []
+                for row in batch:
+                    if sheet is None or rows == SHEET_ROWS or size >= SHEET_BYTES:
+                        if sheet is not None:
+                            sheet.write(b"".join(parts) + SHEET_END)
+                            sheet.close()
+                            parts.clear()
+                        sheet = next_sheet()
+                        rows, size = 1, len(start)
+                    rows += 1
+                    cells = "".join(
+                        _cell(f"{letter}{rows}", value, tz)
+                        for letter, value in zip(letters, row, strict=True)
+                    )
+                    parts.append(f'<row r="{rows}">{cells}</row>'.encode())
+                    size += len(parts[-1])
+                if parts:
+                    sheet.write(b"".join(parts))  # type: ignore[union-attr]
+                if sink.size >= PIECE:
+                    yield sink.take()
+            sheet = sheet or next_sheet()  # no rows: the header alone
+            sheet.write(SHEET_END)
+        finally:
+            # Also when the download stops half-way (the client went away, the database
+            # failed): the zip cannot be closed over an open entry.
+            if sheet is not None:
+                sheet.close()
         workbook, workbook_rels = _workbook(names)
         zf.writestr("xl/workbook.xml", workbook)
         zf.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
