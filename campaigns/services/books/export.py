@@ -52,14 +52,23 @@ EXPORT_HEADER = [
     "provider_payment_id",
     "provider_subscription_id",
 ]
-# Each column wide enough for its header, dates and names wider (Excel shows "####" for
-# a date that does not fit).
-XLSX_WIDTHS = [
-    {"created_at": 20, "paid_at": 20, "donor_name": 28, "donor_email": 30}.get(
-        name, max(10, len(name) + 2)
-    )
-    for name in EXPORT_HEADER
-]
+# Each column wide enough for its header; dates, slugs, names and ids as wide as they run
+# (Excel shows "####" for a date that does not fit).
+WIDE_COLUMNS = {
+    "created_at": 20,
+    "paid_at": 20,
+    "campaign": 24,
+    "option": 22,
+    "donor_name": 28,
+    "donor_email": 30,
+    "on_behalf": 32,
+    "dedication": 32,
+    "refund_reason": 28,
+    "provider_session_id": 30,
+    "provider_payment_id": 30,
+    "provider_subscription_id": 30,
+}
+XLSX_WIDTHS = [WIDE_COLUMNS.get(name, max(10, len(name) + 2)) for name in EXPORT_HEADER]
 EXPORT_BATCH = 1000
 CSV_BOM = "\ufeff"
 CSV_DELIMITER = ";"
