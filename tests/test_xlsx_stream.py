@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -147,3 +147,49 @@ def test_a_failing_read_is_raised_as_itself():
 
     with pytest.raises(ConnectionError, match="went away"):
         b"".join(stream_xlsx("gifts", HEADER, WIDTHS, batches(), ISTANBUL))
+
+
+def sheet_xml(data: bytes) -> str:
+    return zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_text_that_looks_like_an_escaped_character_stays_literal():
+    # Excel and LibreOffice read "_x000D_" in a cell's text as a carriage return (openpyxl
+    # does not, so the file's text is checked against the spec's own unescaping).
+    from openpyxl.utils.escape import unescape
+
+    name = "Ayşe_x000D_Yılmaz_x0009_ _XABCD_ _x12_"
+    xml = sheet_xml(write([[[1, None, None, name]]]))
+    written = xml.split("<t>")[-1].split("</t>")[0]
+    assert written == "Ayşe_x005F_x000D_Yılmaz_x005F_x0009_ _XABCD_ _x12_"
+    assert unescape(written) == name
+
+
+def test_text_is_cut_at_excels_limit_in_utf16_units():
+    emoji = "😀" * MAX_TEXT  # two units each
+    cells = load_workbook(
+        io.BytesIO(write([[[1, None, None, emoji], [2, None, None, "a" * (MAX_TEXT - 1) + "😀"]]]))
+    )
+    column = [cell.value for cell in cells["gifts"]["D"][1:]]
+    assert column == ["😀" * (MAX_TEXT // 2), "a" * (MAX_TEXT - 1)]  # no half emoji
+
+
+def test_times_are_whole_seconds_so_none_moves_to_the_next_day():
+    # 23:59:59.6 in Istanbul: shown "hh:mm:ss", a spreadsheet would round it to the next
+    # day (openpyxl reads it back to the millisecond, so the stored day count is checked).
+    late = datetime(2025, 12, 31, 20, 59, 59, 600_000, tzinfo=UTC)
+    xml = sheet_xml(write([[[1, late, None, "x"]]]))
+    days = float(xml.split('<c r="B2" s="2"><v>')[1].split("</v>")[0])
+    shown = datetime(1899, 12, 30) + timedelta(seconds=round(days * 86_400))
+    assert shown == datetime(2025, 12, 31, 23, 59, 59)
+
+
+def test_booleans_are_booleans_and_an_unknown_type_is_refused():
+    assert read(write([[[True, None, None, "x"]]]))["gifts"][1][0] is True
+    with pytest.raises(TypeError, match="float"):
+        write([[[1.5, None, None, "x"]]])
+
+
+def test_the_workbook_names_a_view_as_excel_expects():
+    workbook = zipfile.ZipFile(io.BytesIO(write([]))).read("xl/workbook.xml").decode()
+    assert "<bookViews><workbookView/></bookViews><sheets>" in workbook

@@ -13,7 +13,8 @@ with as many places as the Decimal has (1234.50 shows "1,234.50"; 5000 yen "5,00
 without knowing how many sheets there will be; the workbook part, written last, names
 them. A sheet holds at most Excel's 1,048,576 rows and under 2 GiB of XML (a zip entry
 without ZIP64, which Excel handles best); beyond either the rows go on in another sheet
-with the header again.
+with the header again. (Past 2 GiB of compressed archive, some 9 million gifts, zipfile
+writes ZIP64 records in the central directory all the same.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from campaigns.money import decimal_pattern
 
 SHEET_ROWS = 1_048_576  # Excel's rows in a sheet, the header's included
 SHEET_BYTES = 1_900_000_000  # a sheet's XML stays under zipfile's 2 GiB without ZIP64
-MAX_TEXT = 32_767  # Excel's characters in a cell
+MAX_TEXT = 32_767  # Excel's characters in a cell, counted in UTF-16 units
 MAX_PLACES = 4  # decimal places given a number format of their own
 PIECE = 64 * 1024  # bytes sent at a time
 COMPRESS_LEVEL = 1  # deflate's fastest: the sheet's XML is repetitive enough anyway
@@ -37,6 +38,7 @@ EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's (1900, Windows) serial 
 # Characters XML 1.0 does not allow (a control character in a donor's name would make
 # Excel refuse the whole file).
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+ESCAPED_CHARACTER = re.compile("_(x[0-9A-Fa-f]{4}_)")  # SpreadsheetML's "_x000D_"
 
 XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -120,8 +122,19 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def cell_text(value: str) -> str:
+    """``value`` as a cell's text: without what XML cannot hold, at most Excel's
+    ``MAX_TEXT`` UTF-16 units (an emoji is two; a pair is never cut in half), and with a
+    literal "_xHHHH_" kept literal (Excel and LibreOffice read it as an escaped character:
+    "_x000D_" in a name would show as a line break)."""
+    text = NOT_XML.sub("", value)
+    if len(text) > MAX_TEXT // 2:
+        text = text.encode("utf-16-le")[: 2 * MAX_TEXT].decode("utf-16-le", "ignore")
+    return ESCAPED_CHARACTER.sub(r"_x005F_\1", text)
+
+
 def _text(ref: str, value: str, style: str = "") -> str:
-    text = escape(NOT_XML.sub("", value)[:MAX_TEXT])
+    text = escape(cell_text(value))
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
@@ -131,6 +144,8 @@ def _cell(ref: str, value: object, tz: tzinfo) -> str:
         return ""
     if isinstance(value, str):
         return _text(ref, value)
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
         return f'<c r="{ref}"><v>{value}</v></c>'
     if isinstance(value, Decimal):
@@ -140,9 +155,10 @@ def _cell(ref: str, value: object, tz: tzinfo) -> str:
         if value.tzinfo is not None:
             value = value.astimezone(tz).replace(tzinfo=None)
         delta = value - EXCEL_EPOCH
-        serial = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86_400
-        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{serial!r}</v></c>'
-    return _text(ref, str(value))
+        # Whole seconds, as the cell shows them: 23:59:59.6 would round to the next day.
+        days = delta.days + delta.seconds / 86_400
+        return f'<c r="{ref}" s="{DATE_STYLE}"><v>{days!r}</v></c>'
+    raise TypeError(f"no spreadsheet cell for {type(value).__name__}")
 
 
 def _sheet_start(header: Sequence[str], widths: Sequence[float]) -> bytes:
@@ -168,7 +184,10 @@ def _workbook(names: Sequence[str]) -> tuple[str, str]:
         for n, name in enumerate(names, start=1)
     )
     workbook = (
-        f'{XML}<workbook xmlns="{MAIN}" xmlns:r="{RELATIONS}"><sheets>{sheets}</sheets></workbook>'
+        f'{XML}<workbook xmlns="{MAIN}" xmlns:r="{RELATIONS}">'
+        # Optional, but Excel has crashed printing a workbook without it.
+        "<bookViews><workbookView/></bookViews>"
+        f"<sheets>{sheets}</sheets></workbook>"
     )
     targets = [("worksheet", f"worksheets/sheet{n}.xml") for n in range(1, len(names) + 1)]
     rels = "".join(
