@@ -130,7 +130,7 @@ def cell_text(value: str) -> str:
     text = NOT_XML.sub("", value)
     if len(text) > MAX_TEXT // 2:
         text = text.encode("utf-16-le")[: 2 * MAX_TEXT].decode("utf-16-le", "ignore")
-    return ESCAPED_CHARACTER.sub(r"_x005F_\1", text)
+    return ESCAPED_CHARACTER.sub(r"_x005F_\1", text) if "_x" in text else text
 
 
 def _text(ref: str, value: str, style: str = "") -> str:
