@@ -161,6 +161,13 @@ def _cell(ref: str, value: object, tz: tzinfo) -> str:
     raise TypeError(f"no spreadsheet cell for {type(value).__name__}")
 
 
+def _row(number: int, letters: Sequence[str], values: Sequence[object], tz: tzinfo) -> bytes:
+    cells = "".join(
+        _cell(f"{letter}{number}", value, tz) for letter, value in zip(letters, values, strict=True)
+    )
+    return f'<row r="{number}">{cells}</row>'.encode()
+
+
 def _sheet_start(header: Sequence[str], widths: Sequence[float]) -> bytes:
     columns = "".join(
         f'<col min="{n}" max="{n}" width="{width}" customWidth="1"/>'
@@ -235,11 +242,7 @@ def stream_xlsx(
                         sheet = next_sheet()
                         rows, size = 1, len(start)
                     rows += 1
-                    cells = "".join(
-                        _cell(f"{letter}{rows}", value, tz)
-                        for letter, value in zip(letters, row, strict=True)
-                    )
-                    parts.append(f'<row r="{rows}">{cells}</row>'.encode())
+                    parts.append(_row(rows, letters, row, tz))
                     size += len(parts[-1])
                 if parts:
                     sheet.write(b"".join(parts))  # type: ignore[union-attr]
